@@ -1,0 +1,58 @@
+# The front door (STYLE §11). Only python3 and make are needed: everything else is installed into .venv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SAM_TEMPLATE := infra/template.yaml
+
+.PHONY: help run test unit integration e2e lint typecheck cfn-lint openapi bench deploy clean
+
+help:
+	@echo "make run        start the local stack (emulator :4566, API :8080, FTPS :2121) with a demo environment"
+	@echo "make test       lint + unit + integration + e2e tests"
+	@echo "make bench      benchmarks (figures as ratios against in-run baselines)"
+	@echo "make openapi    regenerate openapi.json from the code"
+	@echo "make deploy     sam build && sam deploy --guided (needs the SAM CLI and AWS credentials)"
+
+$(STAMP): requirements-dev.txt layers/common/requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m pimtasks_local
+
+test: lint unit integration e2e
+
+lint: $(STAMP) cfn-lint
+	$(BIN)/ruff check layers functions local tests benchmarks
+	$(BIN)/mypy layers/common/pimtasks functions local/pimtasks_local
+	$(BIN)/python -m pimtasks_local.openapi --check
+
+cfn-lint: $(STAMP)
+	$(BIN)/cfn-lint $(SAM_TEMPLATE)
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+integration: $(STAMP)
+	$(BIN)/pytest -q tests/integration
+
+e2e: $(STAMP)
+	$(BIN)/pytest -q tests/e2e
+
+openapi: $(STAMP)
+	$(BIN)/python -m pimtasks_local.openapi --write
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+deploy:
+	sam build --template-file $(SAM_TEMPLATE) && sam deploy --guided
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam .pimtasks

@@ -1,0 +1,64 @@
+"""Identifier types shared by every model: environments, tasks, runs, secret references."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated
+
+from pydantic import StringConstraints
+
+ENVIRONMENT_PATTERN = r"^[0-9]{6}$"
+TASK_ID_PATTERN = r"^[0-9a-f]{32}$"
+RUN_ID_PATTERN = r"^[0-9a-f]{32}$"
+# Folder-safe names (imports, exports, feeds): no path separators, no leading dot, no control characters.
+FOLDER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.()-]{0,63}$"
+SECRET_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+EnvironmentId = Annotated[
+    str,
+    StringConstraints(pattern=ENVIRONMENT_PATTERN),
+]
+"""A tenant: a 6-digit zero-padded number such as ``000001``."""
+
+TaskId = Annotated[str, StringConstraints(pattern=TASK_ID_PATTERN)]
+RunId = Annotated[str, StringConstraints(pattern=RUN_ID_PATTERN)]
+FolderName = Annotated[str, StringConstraints(pattern=FOLDER_NAME_PATTERN)]
+
+SecretRef = Annotated[str, StringConstraints(pattern=SECRET_NAME_PATTERN)]
+"""The *name* of a secret of the task's environment (stored with ``PUT /environments/{env}/secrets/{name}``).
+
+Task settings never hold credential values: only these references, resolved at run time inside the
+environment's own secret namespace, so one environment can never point at another's secret.
+"""
+
+_ENVIRONMENT_RE = re.compile(ENVIRONMENT_PATTERN)
+_FOLDER_RE = re.compile(FOLDER_NAME_PATTERN)
+
+
+def is_environment_id(value: str) -> bool:
+    """True when ``value`` is a well-formed environment number."""
+    return bool(_ENVIRONMENT_RE.match(value))
+
+
+def is_folder_name(value: str) -> bool:
+    """True when ``value`` can be used as one folder level under an environment prefix."""
+    return bool(_FOLDER_RE.match(value)) and ".." not in value
+
+
+def new_task_id() -> str:
+    """A fresh random task id (32 hex characters)."""
+    return uuid.uuid4().hex
+
+
+def new_run_id() -> str:
+    """A fresh random run id (32 hex characters)."""
+    return uuid.uuid4().hex
+
+
+_SCHEDULED_RUN_NAMESPACE = uuid.UUID("6f1d3c1e-2a8b-4f57-9a52-3f0c4e8d1b20")
+
+
+def scheduled_run_id(*, environment: str, task_id: str, scheduled_time: str) -> str:
+    """The run id of a scheduled trigger: deterministic, so a redelivered trigger maps to the same run."""
+    return uuid.uuid5(_SCHEDULED_RUN_NAMESPACE, f"{environment}/{task_id}/{scheduled_time}").hex

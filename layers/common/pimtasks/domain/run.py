@@ -1,0 +1,135 @@
+"""A run: one execution of a task, with its status, progress, counts, messages and files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    PARTIALLY_SUCCEEDED = "partially_succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+    @property
+    def is_active(self) -> bool:
+        return self in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+    @property
+    def is_failure(self) -> bool:
+        """Outcomes a "mail on failure" notification reports."""
+        return self in (RunStatus.FAILED, RunStatus.PARTIALLY_SUCCEEDED, RunStatus.SKIPPED)
+
+
+ACTIVE_STATUSES: tuple[RunStatus, ...] = (RunStatus.QUEUED, RunStatus.RUNNING)
+FINAL_STATUSES: tuple[RunStatus, ...] = tuple(s for s in RunStatus if not s.is_active)
+
+
+class Trigger(StrEnum):
+    """What started a run."""
+
+    SCHEDULE = "schedule"
+    MANUAL = "manual"
+    UPLOAD = "upload"
+    PREDECESSOR = "predecessor"
+
+
+class MessageLevel(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class RunMessage(BaseModel):
+    """One line of a run report; the location fields name exactly where bad input was found."""
+
+    model_config = ConfigDict(frozen=True)
+
+    level: MessageLevel
+    text: str
+    file: str | None = None
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+
+class RunCounts(BaseModel):
+    """Record counts of a run (what was read from input and what happened to it)."""
+
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+    def add(self, other: RunCounts) -> RunCounts:
+        return RunCounts(**{name: getattr(self, name) + getattr(other, name) for name in RunCounts.model_fields})
+
+
+class RunFile(BaseModel):
+    """A file a run read or produced, as an S3 key relative to the environment prefix."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: str = Field(description="input, archived, failed, rejected_rows, report, output")
+    key: str
+
+
+MAX_MESSAGES_STORED = 200
+
+
+class Run(BaseModel):
+    """A run as stored and as returned by the API."""
+
+    run_id: str
+    environment: str
+    task_id: str
+    task_type: str
+    trigger: Trigger
+    status: RunStatus
+    scheduled_time: dt.datetime | None = None
+    created_at: dt.datetime
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    heartbeat_at: dt.datetime | None = None
+    progress: float | None = Field(default=None, ge=0, le=1, description="0..1 when known")
+    progress_text: str | None = None
+    counts: RunCounts = Field(default_factory=RunCounts)
+    messages: list[RunMessage] = Field(default_factory=list)
+    messages_truncated: int = Field(default=0, description="Messages beyond those stored")
+    files: list[RunFile] = Field(default_factory=list)
+    cancel_requested: bool = False
+    invocations: int = Field(default=0, description="Lambda invocations this run took (continuations + 1)")
+    sequence_no: int | None = None
+    slot: str | None = Field(default=None, description="Environment minute this scheduled run is ordered in")
+    checkpoint: dict[str, Any] | None = Field(default=None, exclude=True)
+    error: str | None = None
+
+    def summary(self) -> RunSummary:
+        return RunSummary(
+            run_id=self.run_id,
+            status=self.status,
+            trigger=self.trigger,
+            started_at=self.started_at,
+            ended_at=self.ended_at,
+            counts=self.counts,
+        )
+
+
+class RunSummary(BaseModel):
+    """The last run as shown on a task."""
+
+    run_id: str
+    status: RunStatus
+    trigger: Trigger
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    counts: RunCounts = Field(default_factory=RunCounts)

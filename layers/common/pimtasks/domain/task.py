@@ -1,0 +1,131 @@
+"""A periodic task: common settings plus the settings of its type, as a union discriminated by ``type``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pimtasks.domain.frequency import Frequency
+from pimtasks.domain.notification import Notification
+from pimtasks.domain.run import RunSummary
+from pimtasks.domain.task_types import (
+    ExportArtConnectSettings,
+    ExportArtConnectUsersSettings,
+    ExportArtikelbeheerSettings,
+    ExportSettings,
+    FeedSettings,
+    Import2baSettings,
+    ImportArtConnectInvoicesSettings,
+    ImportEtimSettings,
+    ImportSettings,
+    MagentoSettings,
+    TaskType,
+)
+
+Description = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=500,
+        description="Required free text",
+        examples=["Weekly import of sales conditions for APAC"],
+    ),
+]
+
+
+class TaskCommon(BaseModel):
+    """The common settings of every periodic task (manual §2.2)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    active: bool = Field(default=True, description="An inactive task never fires on schedule")
+    description: Description
+    frequency: Frequency
+    sequence_no: int = Field(default=100, ge=0, le=999_999, description="Order among tasks due in the same minute")
+    notification: Notification = Field(default_factory=Notification)
+
+
+class ImportTask(TaskCommon):
+    type: Literal["import"] = "import"
+    settings: ImportSettings
+
+
+class ImportEtimTask(TaskCommon):
+    type: Literal["import_etim"] = "import_etim"
+    settings: ImportEtimSettings
+
+
+class ExportTask(TaskCommon):
+    type: Literal["export"] = "export"
+    settings: ExportSettings
+
+
+class FeedTask(TaskCommon):
+    type: Literal["feed"] = "feed"
+    settings: FeedSettings
+
+
+class MagentoTask(TaskCommon):
+    type: Literal["magento"] = "magento"
+    settings: MagentoSettings
+
+
+class Import2baTask(TaskCommon):
+    type: Literal["import_2ba"] = "import_2ba"
+    settings: Import2baSettings
+
+
+class ImportArtConnectInvoicesTask(TaskCommon):
+    type: Literal["import_artconnect_invoices"] = "import_artconnect_invoices"
+    settings: ImportArtConnectInvoicesSettings
+
+
+class ExportArtConnectTask(TaskCommon):
+    type: Literal["export_artconnect"] = "export_artconnect"
+    settings: ExportArtConnectSettings
+
+
+class ExportArtConnectUsersTask(TaskCommon):
+    type: Literal["export_artconnect_users"] = "export_artconnect_users"
+    settings: ExportArtConnectUsersSettings
+
+
+class ExportArtikelbeheerTask(TaskCommon):
+    type: Literal["export_artikelbeheer"] = "export_artikelbeheer"
+    settings: ExportArtikelbeheerSettings
+
+
+TaskSpec = Annotated[
+    ImportTask
+    | ImportEtimTask
+    | ExportTask
+    | FeedTask
+    | MagentoTask
+    | Import2baTask
+    | ImportArtConnectInvoicesTask
+    | ExportArtConnectTask
+    | ExportArtConnectUsersTask
+    | ExportArtikelbeheerTask,
+    Field(discriminator="type"),
+]
+"""What an administrator defines: the common settings and the settings of one of the ten types."""
+
+
+class Task(BaseModel):
+    """A stored task: its definition plus identity, bookkeeping and the last run's summary."""
+
+    model_config = ConfigDict(frozen=True)
+
+    task_id: str
+    environment: str
+    spec: TaskSpec
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int = Field(ge=1, description="Incremented on every change of the definition")
+    last_run: RunSummary | None = None
+
+    @property
+    def type(self) -> TaskType:
+        return TaskType(self.spec.type)

@@ -1,0 +1,284 @@
+"""The ten periodic task types and their type-specific settings.
+
+Credentials are always ``SecretRef`` names (see ``identifiers.SecretRef``), never values. Every settings
+model forbids unknown fields, so a client that posts e.g. ``"client_secret_value"`` gets a 422 instead of
+having it silently stored.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+
+from pimtasks.domain.identifiers import FolderName, SecretRef, TaskId
+
+
+class TaskType(StrEnum):
+    """The periodic task types of the manual, §3.1-§3.10."""
+
+    IMPORT = "import"
+    IMPORT_ETIM = "import_etim"
+    EXPORT = "export"
+    FEED = "feed"
+    MAGENTO = "magento"
+    IMPORT_2BA = "import_2ba"
+    IMPORT_ARTCONNECT_INVOICES = "import_artconnect_invoices"
+    EXPORT_ARTCONNECT = "export_artconnect"
+    EXPORT_ARTCONNECT_USERS = "export_artconnect_users"
+    EXPORT_ARTIKELBEHEER = "export_artikelbeheer"
+
+
+class TaskFunction(StrEnum):
+    """The Lambda function family that executes a task type (one function per family)."""
+
+    IMPORT = "import"
+    ETIM = "etim"
+    EXPORT = "export"
+    MAGENTO = "magento"
+    TWOBA = "twoba"
+    ARTCONNECT = "artconnect"
+
+
+FUNCTION_FOR_TYPE: dict[TaskType, TaskFunction] = {
+    TaskType.IMPORT: TaskFunction.IMPORT,
+    TaskType.IMPORT_ETIM: TaskFunction.ETIM,
+    TaskType.EXPORT: TaskFunction.EXPORT,
+    TaskType.FEED: TaskFunction.EXPORT,
+    TaskType.EXPORT_ARTIKELBEHEER: TaskFunction.EXPORT,
+    TaskType.MAGENTO: TaskFunction.MAGENTO,
+    TaskType.IMPORT_2BA: TaskFunction.TWOBA,
+    TaskType.IMPORT_ARTCONNECT_INVOICES: TaskFunction.ARTCONNECT,
+    TaskType.EXPORT_ARTCONNECT: TaskFunction.ARTCONNECT,
+    TaskType.EXPORT_ARTCONNECT_USERS: TaskFunction.ARTCONNECT,
+}
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- 3.1 Import ------------------------------------------------------------------------------------
+
+
+class ImportTarget(StrEnum):
+    """What an import writes into the catalog."""
+
+    PRODUCTS = "products"
+    SALES_CONDITIONS = "sales_conditions"
+    ATTACHMENTS = "attachments"
+
+
+class FileFormat(StrEnum):
+    """Standard layout (the catalog's own field names) or an industry-standard format."""
+
+    STANDARD = "standard"
+    ETIM_XCHANGE = "etim_xchange"
+    BMECAT_ETIM = "bmecat_etim"
+
+
+class ImportMode(StrEnum):
+    UPSERT = "upsert"
+    UPDATE_ONLY = "update_only"
+    INSERT_ONLY = "insert_only"
+
+
+class EmptyCell(StrEnum):
+    """What an empty cell in the file means for the catalog."""
+
+    KEEP = "keep"
+    CLEAR = "clear"
+
+
+class ColumnMapping(_Settings):
+    """One file column mapped to a catalog field, with its conversions."""
+
+    column: str = Field(min_length=1, max_length=200, description="Header text of the file column, or a letter (A, B, ...)")
+    field: str = Field(min_length=1, max_length=100, description="Catalog field name")
+    decimal_comma: bool = Field(default=False, description="Numbers written as 1.234,56")
+    date_format: str | None = Field(default=None, max_length=40, description="strftime format, e.g. %d-%m-%Y")
+    trim: bool = True
+    case: Literal["upper", "lower"] | None = None
+    replace: dict[str, str] = Field(default_factory=dict, description="Exact value replacements")
+    default: str | None = Field(default=None, description="Value used when the cell is empty")
+
+
+class ImportLayout(_Settings):
+    """A custom layout: how a supplier's file maps onto the catalog."""
+
+    sheet: str | None = Field(default=None, description="Sheet name; the first visible sheet when empty")
+    header_row: int = Field(default=1, ge=1, le=1000)
+    first_data_row: int = Field(default=2, ge=1, le=1001)
+    delimiter: str | None = Field(default=None, min_length=1, max_length=1, description="CSV delimiter; sniffed when empty")
+    quote_char: str = Field(default='"', min_length=1, max_length=1)
+    encoding: str | None = Field(default=None, description="CSV encoding; detected (UTF-8 with or without BOM, else cp1252) when empty")
+    columns: list[ColumnMapping] = Field(min_length=1, max_length=500)
+    key_columns: list[str] = Field(min_length=1, max_length=10, description="Catalog fields that identify a record")
+    mode: ImportMode = ImportMode.UPSERT
+    empty_cell: EmptyCell = EmptyCell.KEEP
+
+
+class ImportSettings(_Settings):
+    """Settings of an Import task (manual §3.1)."""
+
+    import_name: FolderName = Field(description="The import: its folder under Uploads/", examples=["Sales conditions APAC"])
+    target: ImportTarget = ImportTarget.PRODUCTS
+    file_format: FileFormat = FileFormat.STANDARD
+    custom_layout: bool = False
+    layout: ImportLayout | None = None
+    manual_upload: bool = True
+    ftps_upload: bool = False
+    archived: bool = Field(default=True, description="Move processed files to Archived/ (else delete them)")
+    auto_import: bool = Field(default=False, description="An upload starts the import at once")
+    auto_check_uploads: bool = Field(default=True, description="On schedule, import every waiting file")
+    predecessor_task_id: TaskId | None = Field(default=None, description="Import that must succeed first")
+
+    def model_post_init(self, __context: object) -> None:
+        if self.custom_layout and self.layout is None:
+            raise ValueError("custom_layout is true but no layout is given")
+
+
+# --- 3.2 Import ETIM -------------------------------------------------------------------------------
+
+ETIM_LANGUAGES: tuple[str, ...] = ("EN", "nl-NL", "nl-BE", "fr-BE", "de-DE", "fi-FI", "it-IT", "nb-NO")
+
+
+class ImportEtimSettings(_Settings):
+    """Settings of an Import ETIM task (manual §3.2): the ETIM API v2 with OAuth2 client credentials."""
+
+    client_id: str = Field(min_length=1, max_length=200)
+    client_secret: SecretRef
+    languages: list[str] = Field(default_factory=lambda: ["EN"], min_length=1)
+    release: str | None = Field(default=None, max_length=40, description="e.g. 'ETIM-9.0'; the newest when empty")
+    api_url: HttpUrl = HttpUrl("https://etimapi.etim-international.com")
+    auth_url: HttpUrl = HttpUrl("https://etimauth.etim-international.com")
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, value: list[str]) -> list[str]:
+        unknown = [lang for lang in value if lang not in ETIM_LANGUAGES]
+        if unknown:
+            raise ValueError(f"unknown ETIM language(s) {unknown}; valid: {', '.join(ETIM_LANGUAGES)}")
+        return list(dict.fromkeys(value))
+
+
+# --- 3.3 Export / 3.4 Feed -------------------------------------------------------------------------
+
+
+class RemoteTarget(_Settings):
+    """A remote server an export is also delivered to."""
+
+    protocol: Literal["ftps", "sftp"]
+    host: str = Field(min_length=1, max_length=253)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    path: str = Field(default="/", max_length=500)
+    username: str = Field(min_length=1, max_length=200)
+    password: SecretRef
+
+
+class ExportSettings(_Settings):
+    """Settings of an Export task (manual §3.3)."""
+
+    export_name: FolderName = Field(description="The export: its folder under Downloads/")
+    entity: Literal["products", "sales_conditions"] = "products"
+    format: Literal["xlsx", "csv", "json", "etim_xchange"] = "xlsx"
+    columns: list[str] = Field(default_factory=list, max_length=500, description="Catalog fields; all when empty")
+    filter: dict[str, str] = Field(default_factory=dict, description="Field equals value")
+    only_changed: bool = Field(default=False, description="Only records changed since the last successful run")
+    email_file_to: list[str] = Field(default_factory=list, max_length=20)
+    remote: RemoteTarget | None = None
+
+
+class FeedSettings(_Settings):
+    """Settings of a Feed task (manual §3.4)."""
+
+    feed_name: FolderName
+    format: Literal["json", "csv", "xml"] = "json"
+    page_size: int = Field(default=1000, ge=10, le=10000)
+    columns: list[str] = Field(default_factory=list, max_length=500)
+    only_changed: bool = False
+
+
+# --- 3.5 Magento -----------------------------------------------------------------------------------
+
+
+class MagentoSettings(_Settings):
+    """Settings of a Magento task (manual §3.5): Magento 2 REST with an integration access token."""
+
+    base_url: HttpUrl
+    access_token: SecretRef
+    store_views: dict[str, str] = Field(
+        default_factory=lambda: {"EN": "default"}, description="Catalog language -> Magento store code"
+    )
+    bulk: bool = Field(default=True, description="Use the async bulk endpoints and poll bulk_uuid status")
+    only_changed: bool = True
+
+
+# --- 3.6 Import 2BA --------------------------------------------------------------------------------
+
+Gln = Annotated[str, Field(pattern=r"^[0-9]{13}$", description="Global Location Number (13 digits)")]
+
+
+class Import2baSettings(_Settings):
+    """Settings of an Import 2BA task (manual §3.6), one or multiple suppliers."""
+
+    client_id: str = Field(min_length=1, max_length=200)
+    client_secret: SecretRef
+    supplier_glns: list[Gln] = Field(min_length=1, max_length=500)
+    only_changed: bool = Field(default=True, description="Use the mutationDate delta filter")
+    api_url: HttpUrl = HttpUrl("https://api.2ba.nl")
+
+
+# --- 3.7-3.9 Art-Connect ---------------------------------------------------------------------------
+
+
+class ArtConnectSettings(_Settings):
+    """Art-Connect message hub (Ketenstandaard MessageService 3.0, WS-Security username token)."""
+
+    endpoint_url: HttpUrl
+    username: str = Field(min_length=1, max_length=200)
+    password: SecretRef
+    sender_gln: Gln | None = None
+
+
+class ImportArtConnectInvoicesSettings(ArtConnectSettings):
+    """Settings of an Import Art-Connect invoices task (manual §3.7)."""
+
+
+class ExportArtConnectSettings(ArtConnectSettings):
+    """Settings of an Export Art-Connect task (manual §3.8)."""
+
+    receiver_gln: Gln | None = None
+    only_changed: bool = True
+
+
+class ExportArtConnectUsersSettings(ArtConnectSettings):
+    """Settings of an Export Art-Connect Users task (manual §3.9)."""
+
+
+# --- 3.10 Artikelbeheer.nl -------------------------------------------------------------------------
+
+
+class ExportArtikelbeheerSettings(_Settings):
+    """Settings of an Export Artikelbeheer.nl task (manual §3.10)."""
+
+    supplier_gln: Gln
+    upload_url: HttpUrl = HttpUrl("https://www.artikelbeheer.nl")
+    username: str = Field(min_length=1, max_length=200)
+    password: SecretRef
+    only_changed: bool = True
+
+
+SETTINGS_FOR_TYPE: dict[TaskType, type[BaseModel]] = {
+    TaskType.IMPORT: ImportSettings,
+    TaskType.IMPORT_ETIM: ImportEtimSettings,
+    TaskType.EXPORT: ExportSettings,
+    TaskType.FEED: FeedSettings,
+    TaskType.MAGENTO: MagentoSettings,
+    TaskType.IMPORT_2BA: Import2baSettings,
+    TaskType.IMPORT_ARTCONNECT_INVOICES: ImportArtConnectInvoicesSettings,
+    TaskType.EXPORT_ARTCONNECT: ExportArtConnectSettings,
+    TaskType.EXPORT_ARTCONNECT_USERS: ExportArtConnectUsersSettings,
+    TaskType.EXPORT_ARTIKELBEHEER: ExportArtikelbeheerSettings,
+}

@@ -1,0 +1,46 @@
+"""Domain errors. Services raise these; the API maps each to a status code in one place
+(``pimtasks.api.error_mapping``)."""
+
+from __future__ import annotations
+
+
+class PimtasksError(Exception):
+    """Base of every error the services raise on purpose."""
+
+
+class NotFoundError(PimtasksError):
+    """An id that does not exist (or belongs to another environment, which looks the same from outside)."""
+
+
+class ConflictError(PimtasksError):
+    """The request contradicts the current state (a run is already active, nothing to stop, ...)."""
+
+
+class RunAlreadyActiveError(ConflictError):
+    def __init__(self, *, task_id: str, run_id: str) -> None:
+        super().__init__(f"task {task_id} already has an active run {run_id}")
+        self.task_id = task_id
+        self.run_id = run_id
+
+
+class NothingToStopError(ConflictError):
+    def __init__(self, *, task_id: str) -> None:
+        super().__init__(f"task {task_id} has no active run")
+        self.task_id = task_id
+
+
+class ValidationFailedError(PimtasksError):
+    """Input that is well-formed JSON but breaks a business rule; ``field`` names the offending field."""
+
+    def __init__(self, *, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class AccessDeniedError(PimtasksError):
+    """The caller's API key is not bound to the environment (or is not an admin key)."""
+
+
+class AuthenticationError(PimtasksError):
+    """No key, or a key that does not exist."""

@@ -1,0 +1,1 @@
+"""Services: business logic. They never import boto3; they receive adapters."""
