@@ -44,3 +44,15 @@ class AccessDeniedError(PimtasksError):
 
 class AuthenticationError(PimtasksError):
     """No key, or a key that does not exist."""
+
+
+class LeaseTakenError(PimtasksError):
+    """Raised by the run store: the task's lease is held by another, still valid run."""
+
+    def __init__(self, holder_run_id: str | None) -> None:
+        super().__init__(f"the task's lease is held by run {holder_run_id}")
+        self.holder_run_id = holder_run_id
+
+
+class RunExistsError(PimtasksError):
+    """Raised by the run store: a run with this id exists already (a redelivered trigger)."""

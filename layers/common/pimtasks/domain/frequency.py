@@ -56,12 +56,6 @@ class _FrequencyBase(BaseModel):
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Europe/Amsterdam'")
         return value
 
-    def hour_minute(self) -> tuple[int, int]:
-        """(hour, minute) of the frequency's ``time`` field; only for frequencies that have one."""
-        time_value: str = getattr(self, "time")
-        hour, minute = time_value.split(":")
-        return int(hour), int(minute)
-
 
 def _timezones() -> set[str]:
     global _TIMEZONES
@@ -73,12 +67,22 @@ def _timezones() -> set[str]:
 _TIMEZONES: set[str] | None = None
 
 
-class OnceFrequency(_FrequencyBase):
+class _TimedFrequency(_FrequencyBase):
+    """A frequency with a wall-clock time of day."""
+
+    time: TimeOfDay
+
+    def hour_minute(self) -> tuple[int, int]:
+        """(hour, minute) of ``time``."""
+        hour, minute = self.time.split(":")
+        return int(hour), int(minute)
+
+
+class OnceFrequency(_TimedFrequency):
     """Once, on a date at a time."""
 
     every: Literal["once"] = "once"
     date: dt.date = Field(description="Calendar date (YYYY-MM-DD)")
-    time: TimeOfDay
 
 
 class MinutesFrequency(_FrequencyBase):
@@ -95,19 +99,17 @@ class HourFrequency(_FrequencyBase):
     minute: int = Field(ge=0, le=59, description="Minute past the hour")
 
 
-class DayFrequency(_FrequencyBase):
+class DayFrequency(_TimedFrequency):
     """Every day at HH:MM."""
 
     every: Literal["day"] = "day"
-    time: TimeOfDay
 
 
-class WeekFrequency(_FrequencyBase):
+class WeekFrequency(_TimedFrequency):
     """On chosen weekdays at HH:MM."""
 
     every: Literal["week"] = "week"
     days: list[Weekday] = Field(min_length=1, max_length=7, description="Weekdays, e.g. ['MON']")
-    time: TimeOfDay
 
     @field_validator("days")
     @classmethod
@@ -116,7 +118,7 @@ class WeekFrequency(_FrequencyBase):
         return sorted(set(value), key=order.index)
 
 
-class MonthFrequency(_FrequencyBase):
+class MonthFrequency(_TimedFrequency):
     """On day D of the month (1-31, or "last") at HH:MM.
 
     Days 29-31 only fire in months that have them (as a cron schedule does); use "last" for month-end.
@@ -124,7 +126,6 @@ class MonthFrequency(_FrequencyBase):
 
     every: Literal["month"] = "month"
     day_of_month: int | Literal["last"] = Field(description="1-31, or 'last' for the month's last day")
-    time: TimeOfDay
 
     @field_validator("day_of_month")
     @classmethod

@@ -13,7 +13,7 @@ TASK_ID_PATTERN = r"^[0-9a-f]{32}$"
 RUN_ID_PATTERN = r"^[0-9a-f]{32}$"
 # Folder-safe names (imports, exports, feeds): no path separators, no leading dot, no control characters.
 FOLDER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.()-]{0,63}$"
-SECRET_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+SECRET_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"  # noqa: S105 (a name pattern, not a password)
 
 EnvironmentId = Annotated[
     str,

@@ -124,6 +124,7 @@ class Task(BaseModel):
     created_at: dt.datetime
     updated_at: dt.datetime
     version: int = Field(ge=1, description="Incremented on every change of the definition")
+    schedule_anchor: dt.datetime = Field(description="When the frequency was last set; start of 'every N minutes'")
     last_run: RunSummary | None = None
 
     @property

@@ -94,7 +94,9 @@ class EmptyCell(StrEnum):
 class ColumnMapping(_Settings):
     """One file column mapped to a catalog field, with its conversions."""
 
-    column: str = Field(min_length=1, max_length=200, description="Header text of the file column, or a letter (A, B, ...)")
+    column: str = Field(
+        min_length=1, max_length=200, description="Header text of the file column, or a letter (A, B, ...)"
+    )
     field: str = Field(min_length=1, max_length=100, description="Catalog field name")
     decimal_comma: bool = Field(default=False, description="Numbers written as 1.234,56")
     date_format: str | None = Field(default=None, max_length=40, description="strftime format, e.g. %d-%m-%Y")
@@ -110,9 +112,13 @@ class ImportLayout(_Settings):
     sheet: str | None = Field(default=None, description="Sheet name; the first visible sheet when empty")
     header_row: int = Field(default=1, ge=1, le=1000)
     first_data_row: int = Field(default=2, ge=1, le=1001)
-    delimiter: str | None = Field(default=None, min_length=1, max_length=1, description="CSV delimiter; sniffed when empty")
+    delimiter: str | None = Field(
+        default=None, min_length=1, max_length=1, description="CSV delimiter; sniffed when empty"
+    )
     quote_char: str = Field(default='"', min_length=1, max_length=1)
-    encoding: str | None = Field(default=None, description="CSV encoding; detected (UTF-8 with or without BOM, else cp1252) when empty")
+    encoding: str | None = Field(
+        default=None, description="CSV encoding; detected (UTF-8 with or without BOM, else cp1252) when empty"
+    )
     columns: list[ColumnMapping] = Field(min_length=1, max_length=500)
     key_columns: list[str] = Field(min_length=1, max_length=10, description="Catalog fields that identify a record")
     mode: ImportMode = ImportMode.UPSERT
@@ -122,7 +128,9 @@ class ImportLayout(_Settings):
 class ImportSettings(_Settings):
     """Settings of an Import task (manual §3.1)."""
 
-    import_name: FolderName = Field(description="The import: its folder under Uploads/", examples=["Sales conditions APAC"])
+    import_name: FolderName = Field(
+        description="The import: its folder under Uploads/", examples=["Sales conditions APAC"]
+    )
     target: ImportTarget = ImportTarget.PRODUCTS
     file_format: FileFormat = FileFormat.STANDARD
     custom_layout: bool = False

@@ -1,0 +1,37 @@
+"""Consumes the tasks table stream and keeps EventBridge Scheduler in step (one schedule per task)."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pimtasks.adapters.task_repository import is_task_item, task_from_item
+from pimtasks.observability import logger, metrics, tracer
+from pimtasks.services.schedule_sync import TaskChange
+from pimtasks.wiring import schedule_sync
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def _task_change(record: DynamoDBRecord) -> TaskChange | None:
+    images = record.dynamodb
+    old = images.old_image if images else None
+    new = images.new_image if images else None
+    if not any(image and is_task_item(image) for image in (old, new)):
+        return None
+    return TaskChange(old=task_from_item(old) if old else None, new=task_from_item(new) if new else None)
+
+
+def _sync_record(record: DynamoDBRecord) -> None:
+    change = _task_change(record)
+    if change is not None:
+        outcome = schedule_sync().apply(change)
+        logger.debug("schedule synced", extra={"event_id": record.event_id, "outcome": outcome})
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=_sync_record, processor=processor, context=context)

@@ -1,0 +1,97 @@
+"""Domain errors and validation errors to HTTP responses, in one place (STYLE §7)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from pimtasks.api.models import ErrorDetail, ErrorOut
+from pimtasks.domain.frequency import FREQUENCY_KINDS
+from pimtasks.domain.task_types import TaskType
+from pimtasks.errors import (
+    AccessDeniedError,
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    ValidationFailedError,
+)
+
+# Union tags pydantic puts into error locations; a user knows the field, not the tag.
+_TAGS = {t.value for t in TaskType} | set(FREQUENCY_KINDS)
+_LOCATION_ROOTS = {"body", "query", "path", "header"}
+
+
+def field_of(location: Sequence[Any]) -> str:
+    """``('body', 'import', 'settings', 'import_name')`` -> ``settings.import_name``."""
+    parts = [str(p) for i, p in enumerate(location) if not (i == 0 and p in _LOCATION_ROOTS)]
+    parts = [p for p in parts if p not in _TAGS and "[" not in p]
+    return ".".join(parts) or "body"
+
+
+def _message(error: dict[str, Any]) -> str:
+    if error.get("type") == "union_tag_invalid":
+        context = error.get("ctx") or {}
+        return (f"unknown {context.get('discriminator', 'type').strip(chr(39))} {context.get('tag')!r}; "
+                f"valid: {context.get('expected_tags')}")
+    if error.get("type") == "union_tag_not_found":
+        return f"{(error.get('ctx') or {}).get('discriminator', 'type').strip(chr(39))} is required"
+    return str(error.get("msg") or error.get("type") or "invalid")
+
+
+def _field(error: dict[str, Any]) -> str:
+    field = field_of(error.get("loc", ()))
+    if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+        tag = str((error.get("ctx") or {}).get("discriminator", "type")).strip("'")
+        return f"{field}.{tag}" if field != "body" else tag
+    return field
+
+
+def validation_response(errors: Sequence[dict[str, Any]]) -> Response:
+    details = [ErrorDetail(field=_field(e), message=_message(e), type=e.get("type")) for e in errors]
+    summary = "; ".join(f"{d.field}: {d.message}" for d in details[:5])
+    return _json(HTTPStatus.UNPROCESSABLE_ENTITY, ErrorOut(message=f"Invalid request: {summary}", errors=details))
+
+
+def _json(status: HTTPStatus, body: ErrorOut) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
+                    body=json.dumps(body.model_dump(exclude_none=True)))
+
+
+def register_error_handlers(app: APIGatewayRestResolver) -> None:
+    """Install one handler per error family on the resolver."""
+
+    @app.exception_handler(RequestValidationError)
+    def _request_validation(exc: RequestValidationError) -> Response:
+        return validation_response(list(exc.errors()))
+
+    @app.exception_handler(ValidationError)
+    def _model_validation(exc: ValidationError) -> Response:
+        return validation_response([dict(e) for e in exc.errors()])
+
+    @app.exception_handler(ValidationFailedError)
+    def _business_validation(exc: ValidationFailedError) -> Response:
+        detail = ErrorDetail(field=exc.field, message=exc.message)
+        return _json(HTTPStatus.UNPROCESSABLE_ENTITY,
+                     ErrorOut(message=f"Invalid request: {exc.field}: {exc.message}", errors=[detail]))
+
+    @app.exception_handler(NotFoundError)
+    def _not_found(exc: NotFoundError) -> Response:
+        return _json(HTTPStatus.NOT_FOUND, ErrorOut(message=str(exc)))
+
+    @app.exception_handler(ConflictError)
+    def _conflict(exc: ConflictError) -> Response:
+        return _json(HTTPStatus.CONFLICT, ErrorOut(message=str(exc)))
+
+    @app.exception_handler(AccessDeniedError)
+    def _forbidden(exc: AccessDeniedError) -> Response:
+        return _json(HTTPStatus.FORBIDDEN, ErrorOut(message=str(exc)))
+
+    @app.exception_handler(AuthenticationError)
+    def _unauthorized(exc: AuthenticationError) -> Response:
+        return _json(HTTPStatus.UNAUTHORIZED, ErrorOut(message="Unauthorized"))

@@ -1,0 +1,112 @@
+"""Routes: environments, API keys, secrets, manual uploads, health."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from pimtasks.api.context import admin_caller, environment_caller, principal_of
+from pimtasks.api.models import (
+    ApiKeyIn,
+    ApiKeyOut,
+    EnvironmentIn,
+    EnvironmentOut,
+    IssuedApiKeyOut,
+    ItemList,
+    SecretIn,
+    SecretOut,
+    UploadIn,
+    UploadOut,
+)
+from pimtasks.domain.identifiers import ENVIRONMENT_PATTERN, SECRET_NAME_PATTERN
+from pimtasks.wiring import access_service, secret_service, upload_service
+
+router = APIGatewayRouter()
+
+EnvPath = Annotated[str, Path(pattern=ENVIRONMENT_PATTERN, description="Environment number, e.g. 000001")]
+SecretNamePath = Annotated[str, Path(pattern=SECRET_NAME_PATTERN)]
+
+
+def _json(status: int, body: Any) -> Response[Any]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@router.get("/health", summary="Liveness (no API key needed)", tags=["Health"])
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/environments", summary="Environments this key may use", tags=["Environments"])
+def list_environments() -> ItemList[EnvironmentOut]:
+    principal = principal_of(router)
+    environments = access_service().list_environments(principal)
+    return ItemList[EnvironmentOut](items=[EnvironmentOut.from_environment(e) for e in environments])
+
+
+@router.post("/environments", summary="Create an environment (admin key)", tags=["Environments"])
+def create_environment(environment: Annotated[EnvironmentIn, Body(embed=False)]) -> Response[EnvironmentOut]:
+    admin_caller(router)
+    created = access_service().create_environment(environment=environment.environment, name=environment.name,
+                                                  timezone=environment.timezone)
+    return _json(201, EnvironmentOut.from_environment(created))
+
+
+@router.get("/environments/<env>", summary="Read an environment", tags=["Environments"])
+def get_environment(env: EnvPath) -> EnvironmentOut:
+    environment_caller(router, env)
+    return EnvironmentOut.from_environment(access_service().get_environment(env))
+
+
+@router.get("/api-keys", summary="List API keys (admin key; secrets are never shown)", tags=["API keys"])
+def list_api_keys() -> ItemList[ApiKeyOut]:
+    admin_caller(router)
+    return ItemList[ApiKeyOut](items=[ApiKeyOut.from_key(k) for k in access_service().list_api_keys()])
+
+
+@router.post("/api-keys", summary="Issue an API key bound to environments (admin key)", tags=["API keys"])
+def create_api_key(key: Annotated[ApiKeyIn, Body(embed=False)]) -> Response[IssuedApiKeyOut]:
+    admin_caller(router)
+    issued = access_service().issue_api_key(environments=list(key.environments), admin=key.admin,
+                                            description=key.description)
+    body = IssuedApiKeyOut(**ApiKeyOut.from_key(issued.key).model_dump(), api_key=issued.api_key)
+    return _json(201, body)
+
+
+@router.delete("/api-keys/<key_id>", summary="Revoke an API key (admin key)", tags=["API keys"])
+def delete_api_key(key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")]) -> Response[None]:
+    admin_caller(router)
+    access_service().revoke_api_key(key_id)
+    return Response(status_code=204)
+
+
+@router.get("/environments/<env>/secrets", summary="Names of the environment's secrets (never values)",
+            tags=["Secrets"])
+def list_secrets(env: EnvPath) -> ItemList[SecretOut]:
+    environment_caller(router, env)
+    return ItemList[SecretOut](items=[SecretOut(**s) for s in secret_service().list(environment=env)])
+
+
+@router.put("/environments/<env>/secrets/<name>", summary="Set a secret (write-only)", tags=["Secrets"])
+def put_secret(env: EnvPath, name: SecretNamePath, secret: Annotated[SecretIn, Body(embed=False)]) -> SecretOut:
+    environment_caller(router, env)
+    access_service().get_environment(env)
+    return SecretOut(**secret_service().put(environment=env, name=name, value=secret.value))
+
+
+@router.delete("/environments/<env>/secrets/<name>", summary="Delete a secret", tags=["Secrets"])
+def delete_secret(env: EnvPath, name: SecretNamePath) -> Response[None]:
+    environment_caller(router, env)
+    secret_service().delete(environment=env, name=name)
+    return Response(status_code=204)
+
+
+@router.post("/environments/<env>/uploads", summary="A presigned PUT for Uploads/<import>/<file name>",
+             tags=["Uploads"])
+def create_upload(env: EnvPath, upload: Annotated[UploadIn, Body(embed=False)]) -> Response[UploadOut]:
+    environment_caller(router, env)
+    ticket = upload_service().create_upload(environment=env, import_name=upload.import_name,
+                                            file_name=upload.file_name)
+    return _json(201, UploadOut(url=ticket.url, method=ticket.method, key=ticket.key, expires_at=ticket.expires_at))

@@ -1,0 +1,106 @@
+"""Routes: tasks, their runs, manual start and stop."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from pimtasks.api.context import environment_caller
+from pimtasks.api.models import ItemList, RunOut, TaskOut
+from pimtasks.domain.identifiers import ENVIRONMENT_PATTERN, RUN_ID_PATTERN, TASK_ID_PATTERN
+from pimtasks.domain.task import Task, TaskSpec
+from pimtasks.services.tasks import TaskService
+from pimtasks.wiring import run_service, task_service
+
+router = APIGatewayRouter()
+
+EnvPath = Annotated[str, Path(pattern=ENVIRONMENT_PATTERN, description="Environment number, e.g. 000001")]
+TaskIdPath = Annotated[str, Path(pattern=TASK_ID_PATTERN)]
+RunIdPath = Annotated[str, Path(pattern=RUN_ID_PATTERN)]
+
+
+def _out(service: TaskService, task: Task) -> TaskOut:
+    return TaskOut.from_task(task, next_run_at=service.next_run_at(task))
+
+
+def _json(status: int, body: Any) -> Response[Any]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@router.post("/environments/<env>/tasks", summary="Create a task", tags=["Tasks"])
+def create_task(env: EnvPath, task: Annotated[TaskSpec, Body(embed=False)]) -> Response[TaskOut]:
+    environment_caller(router, env)
+    service = task_service()
+    created = service.create(environment=env, spec=task)
+    return _json(201, _out(service, created))
+
+
+@router.get("/environments/<env>/tasks", summary="List the environment's tasks", tags=["Tasks"])
+def list_tasks(env: EnvPath) -> ItemList[TaskOut]:
+    environment_caller(router, env)
+    service = task_service()
+    return ItemList[TaskOut](items=[_out(service, task) for task in service.list(environment=env)])
+
+
+@router.get("/environments/<env>/tasks/<task_id>", summary="Read a task", tags=["Tasks"])
+def get_task(env: EnvPath, task_id: TaskIdPath) -> TaskOut:
+    environment_caller(router, env)
+    service = task_service()
+    return _out(service, service.get(environment=env, task_id=task_id))
+
+
+@router.put("/environments/<env>/tasks/<task_id>", summary="Replace a task's definition", tags=["Tasks"])
+def replace_task(env: EnvPath, task_id: TaskIdPath, task: Annotated[TaskSpec, Body(embed=False)]) -> TaskOut:
+    environment_caller(router, env)
+    service = task_service()
+    return _out(service, service.replace(environment=env, task_id=task_id, spec=task))
+
+
+@router.patch("/environments/<env>/tasks/<task_id>", summary="Change some fields (JSON merge patch)",
+              tags=["Tasks"])
+def patch_task(env: EnvPath, task_id: TaskIdPath, patch: Annotated[dict[str, Any], Body(embed=False)]) -> TaskOut:
+    environment_caller(router, env)
+    service = task_service()
+    return _out(service, service.patch(environment=env, task_id=task_id, patch=patch))
+
+
+@router.delete("/environments/<env>/tasks/<task_id>", summary="Delete a task (its schedule goes with it)",
+               tags=["Tasks"])
+def delete_task(env: EnvPath, task_id: TaskIdPath) -> Response[None]:
+    environment_caller(router, env)
+    task_service().delete(environment=env, task_id=task_id)
+    return Response(status_code=204)
+
+
+@router.post("/environments/<env>/tasks/<task_id>/start", summary="Start a run now (409 while one is active)",
+             tags=["Runs"])
+def start_task(env: EnvPath, task_id: TaskIdPath) -> Response[RunOut]:
+    environment_caller(router, env)
+    run = run_service().start(environment=env, task_id=task_id)
+    return _json(202, RunOut.from_run(run))
+
+
+@router.post("/environments/<env>/tasks/<task_id>/stop", summary="Stop the active run (409 when none)",
+             tags=["Runs"])
+def stop_task(env: EnvPath, task_id: TaskIdPath) -> Response[RunOut]:
+    environment_caller(router, env)
+    run = run_service().stop(environment=env, task_id=task_id)
+    return _json(202, RunOut.from_run(run))
+
+
+@router.get("/environments/<env>/tasks/<task_id>/runs", summary="A task's runs, newest first", tags=["Runs"])
+def list_runs(env: EnvPath, task_id: TaskIdPath,
+              limit: Annotated[int, Query(ge=1, le=100)] = 20,
+              next_token: Annotated[str | None, Query(max_length=2000)] = None) -> ItemList[RunOut]:
+    environment_caller(router, env)
+    runs, token = run_service().list_for_task(environment=env, task_id=task_id, limit=limit, next_token=next_token)
+    return ItemList[RunOut](items=[RunOut.from_run(r) for r in runs], next_token=token)
+
+
+@router.get("/environments/<env>/runs/<run_id>", summary="Read a run", tags=["Runs"])
+def get_run(env: EnvPath, run_id: RunIdPath) -> RunOut:
+    environment_caller(router, env)
+    return RunOut.from_run(run_service().get(environment=env, run_id=run_id))

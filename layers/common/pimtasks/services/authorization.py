@@ -1,0 +1,46 @@
+"""The API Gateway authorizer's decision as an IAM policy.
+
+The policy lists every resource the key may call (not just the one being called), so API Gateway can cache
+it per key for all routes: ``*/environments/<env>`` and below for each bound environment, plus listing
+environments; an admin key gets everything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pimtasks.domain.environment import Principal
+
+
+def api_arn_prefix(method_arn: str) -> str:
+    """``arn:aws:execute-api:region:account:api-id/stage`` of a method ARN."""
+    arn, _, path = method_arn.partition("/")
+    stage = path.split("/", 1)[0]
+    return f"{arn}/{stage}"
+
+
+def allowed_resources(principal: Principal, *, method_arn: str) -> list[str]:
+    prefix = api_arn_prefix(method_arn)
+    if principal.admin:
+        return [f"{prefix}/*"]
+    resources = [f"{prefix}/GET/environments"]
+    for environment in principal.environments:
+        resources += [f"{prefix}/*/environments/{environment}", f"{prefix}/*/environments/{environment}/*"]
+    return resources
+
+
+def authorizer_response(principal: Principal, *, method_arn: str) -> dict[str, Any]:
+    """The REQUEST authorizer result: an Allow policy plus the context the API handler reads."""
+    return {
+        "principalId": principal.key_id,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow",
+                           "Resource": allowed_resources(principal, method_arn=method_arn)}],
+        },
+        "context": {
+            "key_id": principal.key_id,
+            "environments": ",".join(principal.environments),
+            "admin": "true" if principal.admin else "false",
+        },
+    }

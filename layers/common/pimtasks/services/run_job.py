@@ -1,0 +1,110 @@
+"""What a worker sees of its run: report it, keep it alive, be stopped or continued at safe points."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from pimtasks.clock import Clock
+from pimtasks.domain.run import MAX_MESSAGES_STORED, MessageLevel, Run, RunFile, RunMessage, RunStatus
+from pimtasks.domain.task import Task
+from pimtasks.services.ports import RunStore, SecretReader
+
+
+class StopRequested(Exception):
+    """Raised at a safe point when someone pressed Stop."""
+
+
+class ContinueLater(Exception):
+    """Raised at a safe point when the Lambda time budget runs low; the checkpoint is saved."""
+
+
+class LeaseLost(Exception):
+    """The run no longer owns its task (swept as stale): stop without touching anything."""
+
+
+class WorkerFailure(Exception):
+    """An expected failure with a message for the run report (bad credentials, a file that fails whole, ...)."""
+
+
+class RunJob:
+    """One invocation's handle on a run. Not thread-safe: one worker drives it."""
+
+    def __init__(self, *, task: Task, run: Run, runs: RunStore, clock: Clock, secrets: SecretReader | None,
+                 remaining_ms: Callable[[], int], heartbeat_seconds: float, lease_seconds: float,
+                 continuation_margin_seconds: float) -> None:
+        self.task = task
+        self.run = run
+        self._runs = runs
+        self._clock = clock
+        self._secrets = secrets
+        self._remaining_ms = remaining_ms
+        self._heartbeat = dt.timedelta(seconds=heartbeat_seconds)
+        self._lease = dt.timedelta(seconds=lease_seconds)
+        self._margin_ms = continuation_margin_seconds * 1000
+        self._last_beat = clock.now()
+
+    @property
+    def checkpoint(self) -> dict[str, Any] | None:
+        """Where a previous invocation of this run stopped (None on the first)."""
+        return self.run.checkpoint
+
+    # --- reporting ----------------------------------------------------------------------------
+    def count(self, **deltas: int) -> None:
+        """Add to the run's counts, e.g. ``job.count(read=500, created=12)``."""
+        self.run.counts = self.run.counts.model_copy(
+            update={name: getattr(self.run.counts, name) + delta for name, delta in deltas.items()}
+        )
+
+    def message(self, level: MessageLevel, text: str, **where: Any) -> None:
+        """Add a report line; ``where`` names file, sheet, row, column, value."""
+        if len(self.run.messages) >= MAX_MESSAGES_STORED:
+            self.run.messages_truncated += 1
+            return
+        self.run.messages.append(RunMessage(level=level, text=text, **where))
+
+    def add_file(self, *, role: str, key: str) -> None:
+        self.run.files.append(RunFile(role=role, key=key))
+
+    def progress(self, fraction: float | None, text: str | None = None) -> None:
+        self.run.progress = None if fraction is None else min(max(fraction, 0.0), 1.0)
+        if text is not None:
+            self.run.progress_text = text
+
+    def secret(self, name: str) -> str:
+        """A credential of this task's environment, by the name the task settings hold."""
+        if self._secrets is None:
+            raise WorkerFailure("secrets are not available to this function")
+        return self._secrets.get(environment=self.task.environment, name=name)
+
+    # --- safe points --------------------------------------------------------------------------
+    def keep_alive(self, checkpoint: dict[str, Any] | None = None) -> None:
+        """Call at every safe point (at least every few seconds of work).
+
+        Persists progress at most every heartbeat interval; raises ``StopRequested`` after a Stop,
+        ``LeaseLost`` when the run was swept, and ``ContinueLater`` (after saving ``checkpoint``) when the
+        time budget runs low. Pass a checkpoint only where the work can resume from it.
+        """
+        if checkpoint is not None:
+            self.run.checkpoint = checkpoint
+        now = self._clock.now()
+        if now - self._last_beat >= self._heartbeat:
+            self.heartbeat()
+        if checkpoint is not None and self._remaining_ms() < self._margin_ms:
+            self.heartbeat()
+            raise ContinueLater
+
+    def heartbeat(self) -> None:
+        now = self._clock.now()
+        self._last_beat = now
+        self.run.heartbeat_at = now
+        if not self._runs.save(self.run, expected=(RunStatus.RUNNING,), require_no_cancel=True):
+            stored = self._runs.find(environment=self.run.environment, run_id=self.run.run_id)
+            if stored is not None and stored.status is RunStatus.RUNNING and stored.cancel_requested:
+                self.run.cancel_requested = True
+                raise StopRequested
+            raise LeaseLost
+        if not self._runs.extend_lease(environment=self.run.environment, task_id=self.run.task_id,
+                                       run_id=self.run.run_id, until=now + self._lease):
+            raise LeaseLost

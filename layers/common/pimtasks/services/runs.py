@@ -1,0 +1,114 @@
+"""Runs as the API sees them: start and stop by hand, list a task's history, read one run."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from typing import Any
+
+from pimtasks.clock import Clock
+from pimtasks.domain.identifiers import new_run_id
+from pimtasks.domain.run import MessageLevel, Run, RunMessage, RunStatus, Trigger
+from pimtasks.domain.task import Task
+from pimtasks.domain.task_types import FUNCTION_FOR_TYPE
+from pimtasks.domain.trigger import TriggerKind
+from pimtasks.errors import (
+    LeaseTakenError,
+    NothingToStopError,
+    RunAlreadyActiveError,
+    ValidationFailedError,
+)
+from pimtasks.services.ports import FunctionInvoker, RunStore, TaskStore
+from pimtasks.services.run_finisher import RunFinisher
+
+MAX_PAGE_SIZE = 100
+
+
+class RunService:
+    def __init__(self, *, tasks: TaskStore, runs: RunStore, invoker: FunctionInvoker, finisher: RunFinisher,
+                 clock: Clock, queued_timeout_seconds: float) -> None:
+        self._tasks = tasks
+        self._runs = runs
+        self._invoker = invoker
+        self._finisher = finisher
+        self._clock = clock
+        self._queued_timeout = dt.timedelta(seconds=queued_timeout_seconds)
+
+    def start(self, *, environment: str, task_id: str, trigger: Trigger = Trigger.MANUAL,
+              details: dict[str, Any] | None = None) -> Run:
+        """Start a run now, whatever the schedule or Active flag; ``RunAlreadyActiveError`` while one runs."""
+        task = self._tasks.get(environment=environment, task_id=task_id)
+        run = self.queue_run(task, trigger=trigger)
+        self.dispatch(run, details=details)
+        return run
+
+    def queue_run(self, task: Task, *, trigger: Trigger, run_id: str | None = None) -> Run:
+        """Create a queued run holding the task's lease (not yet dispatched)."""
+        now = self._clock.now()
+        run = Run(run_id=run_id or new_run_id(), environment=task.environment, task_id=task.task_id,
+                  task_type=task.spec.type, trigger=trigger, status=RunStatus.QUEUED, created_at=now,
+                  sequence_no=task.spec.sequence_no)
+        try:
+            self._runs.create_with_lease(run, lease_until=now + self._queued_timeout, now=now)
+        except LeaseTakenError as taken:
+            raise RunAlreadyActiveError(task_id=task.task_id, run_id=taken.holder_run_id or "?") from taken
+        return run
+
+    def dispatch(self, run: Run, *, details: dict[str, Any] | None = None) -> None:
+        """Invoke the run's task function; a failed invoke ends the run ``failed`` instead of leaving it queued."""
+        from pimtasks.domain.task_types import TaskType
+
+        payload = {"environment": run.environment, "task_id": run.task_id, "run_id": run.run_id,
+                   "trigger": TriggerKind(run.trigger.value).value, **(details or {})}
+        try:
+            self._invoker.invoke_async(function=FUNCTION_FOR_TYPE[TaskType(run.task_type)].value, payload=payload)
+        except Exception as exc:  # any invoke failure: record it on the run, then let the caller see it
+            self._finisher.finish(run, status=RunStatus.FAILED, error=f"Could not start the task function: {exc}")
+            raise
+
+    def stop(self, *, environment: str, task_id: str) -> Run:
+        """Stop the task's active run: a queued run is cancelled at once, a running one at its next safe point."""
+        self._tasks.get(environment=environment, task_id=task_id)
+        holder = self._runs.lease_holder(environment=environment, task_id=task_id)
+        run = self._runs.find(environment=environment, run_id=holder) if holder else None
+        if run is None or not run.status.is_active:
+            raise NothingToStopError(task_id=task_id)
+        if run.status is RunStatus.QUEUED:
+            run.messages.append(RunMessage(level=MessageLevel.WARNING, text="Stopped by request before it started."))
+            if self._finisher.finish(run, status=RunStatus.CANCELLED, expected=(RunStatus.QUEUED,)):
+                return run
+            run = self._runs.get(environment=environment, run_id=run.run_id)
+        if not self._runs.request_cancel(environment=environment, run_id=run.run_id):
+            raise NothingToStopError(task_id=task_id)
+        return self._runs.get(environment=environment, run_id=run.run_id)
+
+    def get(self, *, environment: str, run_id: str) -> Run:
+        return self._runs.get(environment=environment, run_id=run_id)
+
+    def list_for_task(self, *, environment: str, task_id: str, limit: int,
+                      next_token: str | None) -> tuple[list[Run], str | None]:
+        """A page of the task's runs, newest first, and the token of the next page."""
+        self._tasks.get(environment=environment, task_id=task_id)
+        limit = max(1, min(limit, MAX_PAGE_SIZE))
+        start_key = _decode_token(next_token, environment=environment, task_id=task_id)
+        runs, last = self._runs.list_for_task(environment=environment, task_id=task_id, limit=limit,
+                                              start_key=start_key)
+        return runs, _encode_token(last) if last else None
+
+
+def _encode_token(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
+
+
+def _decode_token(token: str | None, *, environment: str, task_id: str) -> dict[str, Any] | None:
+    """The start key in a page token; it must belong to this task (a token is not a way into other data)."""
+    if not token:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except ValueError as exc:
+        raise ValidationFailedError(field="next_token", message="not a token this API issued") from exc
+    if not isinstance(key, dict) or key.get("task_pk") != f"ENV#{environment}#TASK#{task_id}":
+        raise ValidationFailedError(field="next_token", message="not a token of this task's runs")
+    return key

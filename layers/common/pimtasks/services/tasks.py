@@ -1,0 +1,130 @@
+"""Task definitions: create, read, replace, patch, delete; next run computation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from pimtasks.clock import Clock
+from pimtasks.domain.identifiers import new_task_id
+from pimtasks.domain.task import Task, TaskSpec
+from pimtasks.domain.task_types import ImportSettings, TaskType
+from pimtasks.errors import NotFoundError, ValidationFailedError
+from pimtasks.schedules import next_run_at
+from pimtasks.services.ports import EnvironmentLookup, TaskStore
+
+_SPEC: TypeAdapter[Any] = TypeAdapter(TaskSpec)
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON Merge Patch: objects merge recursively, ``null`` removes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+class TaskService:
+    def __init__(self, *, tasks: TaskStore, environments: EnvironmentLookup, clock: Clock) -> None:
+        self._tasks = tasks
+        self._environments = environments
+        self._clock = clock
+
+    def create(self, *, environment: str, spec: TaskSpec) -> Task:
+        spec = self._with_environment_timezone(environment, spec)
+        now = self._clock.now()
+        task = Task(task_id=new_task_id(), environment=environment, spec=spec, created_at=now, updated_at=now,
+                    version=1, schedule_anchor=now)
+        self._validate_dependencies(task)
+        self._tasks.create(task)
+        return task
+
+    def get(self, *, environment: str, task_id: str) -> Task:
+        return self._tasks.get(environment=environment, task_id=task_id)
+
+    def list(self, *, environment: str) -> list[Task]:
+        self._require_environment(environment)
+        return self._tasks.list(environment=environment)
+
+    def replace(self, *, environment: str, task_id: str, spec: TaskSpec) -> Task:
+        current = self._tasks.get(environment=environment, task_id=task_id)
+        if spec.type != current.spec.type:
+            raise ValidationFailedError(
+                field="type", message=f"the type is fixed after creation (this task is {current.spec.type!r})"
+            )
+        return self._store_new_version(current, self._with_environment_timezone(environment, spec))
+
+    def patch(self, *, environment: str, task_id: str, patch: dict[str, Any]) -> Task:
+        """Apply a JSON merge patch; ``frequency`` is replaced as a whole (its fields depend on ``every``)."""
+        current = self._tasks.get(environment=environment, task_id=task_id)
+        document = _SPEC.dump_python(current.spec, mode="json")
+        frequency = patch.get("frequency")
+        merged = merge_patch(document, {k: v for k, v in patch.items() if k != "frequency"})
+        if frequency is not None:
+            merged["frequency"] = frequency
+        if merged.get("type") != current.spec.type:
+            raise ValidationFailedError(
+                field="type", message=f"the type is fixed after creation (this task is {current.spec.type!r})"
+            )
+        spec = _SPEC.validate_python(merged)
+        if frequency is not None:
+            spec = self._with_environment_timezone(environment, spec)
+        return self._store_new_version(current, spec)
+
+    def delete(self, *, environment: str, task_id: str) -> None:
+        self._tasks.delete(environment=environment, task_id=task_id)
+
+    def next_run_at(self, task: Task, *, now: dt.datetime | None = None) -> dt.datetime | None:
+        """When the schedule fires next (None when inactive or never again)."""
+        if not task.spec.active:
+            return None
+        return next_run_at(task.spec.frequency, now=now or self._clock.now(), anchor=task.schedule_anchor)
+
+    def _store_new_version(self, current: Task, spec: TaskSpec) -> Task:
+        now = self._clock.now()
+        anchor = now if spec.frequency != current.spec.frequency else current.schedule_anchor
+        updated = current.model_copy(update={"spec": spec, "updated_at": now, "version": current.version + 1,
+                                             "schedule_anchor": anchor})
+        self._validate_dependencies(updated)
+        self._tasks.replace(updated, expected_version=current.version)
+        return updated
+
+    def _require_environment(self, environment: str) -> Any:
+        found = self._environments.find_environment(environment)
+        if found is None:
+            raise NotFoundError(f"environment {environment} not found")
+        return found
+
+    def _with_environment_timezone(self, environment: str, spec: TaskSpec) -> TaskSpec:
+        """A frequency without an explicit time zone takes the environment's."""
+        env = self._require_environment(environment)
+        if "timezone" in spec.frequency.model_fields_set:
+            return spec
+        frequency = spec.frequency.model_copy(update={"timezone": env.timezone})
+        return spec.model_copy(update={"frequency": frequency})
+
+    def _validate_dependencies(self, task: Task) -> None:
+        """An import's predecessor must be another import of the environment, and chains may not loop."""
+        settings = task.spec.settings
+        if not isinstance(settings, ImportSettings) or settings.predecessor_task_id is None:
+            return
+        seen = {task.task_id}
+        predecessor_id: str | None = settings.predecessor_task_id
+        while predecessor_id is not None:
+            if predecessor_id in seen:
+                raise ValidationFailedError(field="settings.predecessor_task_id",
+                                            message="these imports would wait for each other in a cycle")
+            seen.add(predecessor_id)
+            predecessor = self._tasks.find(environment=task.environment, task_id=predecessor_id)
+            if predecessor is None or predecessor.spec.type != TaskType.IMPORT:
+                raise ValidationFailedError(field="settings.predecessor_task_id",
+                                            message=f"{predecessor_id} is not an import task of this environment")
+            next_settings = predecessor.spec.settings
+            predecessor_id = next_settings.predecessor_task_id if isinstance(next_settings, ImportSettings) else None

@@ -1,0 +1,72 @@
+"""Manual uploads: a presigned PUT straight into ``environments/<env>/Uploads/<import>/<file name>``.
+
+The file goes from the user's machine to S3 without passing through Lambda; its ObjectCreated event then
+starts AutoImport exactly as an FTPS upload does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass
+from typing import Protocol
+
+from pimtasks.clock import Clock
+from pimtasks.domain.task_types import ImportSettings
+from pimtasks.errors import ValidationFailedError
+from pimtasks.services.ports import TaskStore
+
+MAX_FILE_NAME = 200
+
+
+class Presigner(Protocol):
+    def presigned_put(self, *, key: str, expires_seconds: int) -> str: ...
+
+
+@dataclass(frozen=True)
+class UploadTicket:
+    url: str
+    method: str
+    key: str
+    expires_at: dt.datetime
+
+
+def uploads_key(*, environment: str, import_name: str, file_name: str) -> str:
+    return f"environments/{environment}/Uploads/{import_name}/{file_name}"
+
+
+def validate_file_name(file_name: str) -> str:
+    """A single, printable path segment: no separators, no ``..``, no control characters."""
+    name = unicodedata.normalize("NFC", file_name.strip())
+    problems = (
+        not name,
+        len(name) > MAX_FILE_NAME,
+        "/" in name or "\\" in name,
+        name in (".", "..") or name.startswith("."),
+        any(unicodedata.category(c).startswith("C") for c in name),
+    )
+    if any(problems):
+        raise ValidationFailedError(field="file_name",
+                                    message=f"{file_name!r} is not a plain file name (no folders, no leading dot)")
+    return name
+
+
+class UploadService:
+    def __init__(self, *, tasks: TaskStore, presigner: Presigner, clock: Clock, expires_seconds: int) -> None:
+        self._tasks = tasks
+        self._presigner = presigner
+        self._clock = clock
+        self._expires = expires_seconds
+
+    def create_upload(self, *, environment: str, import_name: str, file_name: str) -> UploadTicket:
+        """A presigned PUT for a file of one of the environment's imports."""
+        imports = {task.spec.settings.import_name for task in self._tasks.list(environment=environment)
+                   if isinstance(task.spec.settings, ImportSettings)}
+        if import_name not in imports:
+            known = ", ".join(sorted(imports)) or "none yet"
+            raise ValidationFailedError(field="import_name",
+                                        message=f"no import task named {import_name!r} (imports: {known})")
+        key = uploads_key(environment=environment, import_name=import_name, file_name=validate_file_name(file_name))
+        url = self._presigner.presigned_put(key=key, expires_seconds=self._expires)
+        return UploadTicket(url=url, method="PUT", key=key,
+                            expires_at=self._clock.now() + dt.timedelta(seconds=self._expires))

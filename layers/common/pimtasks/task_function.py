@@ -1,0 +1,35 @@
+"""The one entry point every task function shares: parse the trigger, hand it to the run engine.
+
+Each ``functions/<family>_handler/app.py`` is ``handler = task_function_handler(workers)`` with the workers of
+its type family.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from pimtasks.domain.trigger import TaskTriggerEvent
+from pimtasks.observability import logger, metrics, tracer
+from pimtasks.workers import WorkerFactory, not_available_workers
+
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def task_function_handler(workers: WorkerFactory = not_available_workers) -> Handler:
+    """A Lambda handler that runs task triggers with ``workers``."""
+
+    @logger.inject_lambda_context
+    @metrics.log_metrics
+    @tracer.capture_lambda_handler
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        from pimtasks.wiring import run_engine
+
+        trigger = TaskTriggerEvent.model_validate(event)
+        logger.append_keys(environment=trigger.environment, task_id=trigger.task_id, trigger=trigger.trigger.value)
+        run = run_engine(workers).handle(trigger, remaining_ms=context.get_remaining_time_in_millis)
+        return {"run_id": run.run_id, "status": run.status.value} if run else {"run_id": None, "status": "ignored"}
+
+    return handler

@@ -1,0 +1,134 @@
+"""The composition root: builds services with their default AWS adapters from the function's settings.
+
+Handlers call these; each builder runs once per process (cached) and creates no AWS client until the
+first real call. Tests build services directly with their own adapters or fakes.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pimtasks.adapters.admin_repository import AdminRepository
+from pimtasks.adapters.dynamo import DynamoTable
+from pimtasks.adapters.file_store import FileStore
+from pimtasks.adapters.function_invoker import LambdaFunctionInvoker
+from pimtasks.adapters.mailer import SesMailer
+from pimtasks.adapters.run_repository import RunRepository
+from pimtasks.adapters.scheduler_gateway import SchedulerGateway
+from pimtasks.adapters.secret_store import SecretStore
+from pimtasks.adapters.task_repository import TaskRepository
+from pimtasks.clock import SystemClock
+from pimtasks.domain.task_types import TaskFunction
+from pimtasks.services.access import AccessService
+from pimtasks.services.run_engine import RunEngine
+from pimtasks.services.run_finisher import RunFinisher
+from pimtasks.services.run_sweeper import RunSweeper
+from pimtasks.services.runs import RunService
+from pimtasks.services.schedule_sync import ScheduleSync
+from pimtasks.services.secrets import SecretService
+from pimtasks.services.sequencer import Sequencer
+from pimtasks.services.tasks import TaskService
+from pimtasks.services.uploads import UploadService
+from pimtasks.settings import get_settings
+from pimtasks.workers import WorkerFactory, not_available_workers
+
+clock = SystemClock()
+
+
+@lru_cache(maxsize=1)
+def admin_repository() -> AdminRepository:
+    return AdminRepository(table=DynamoTable(table_name=get_settings().require("admin_table")))
+
+
+@lru_cache(maxsize=1)
+def task_repository() -> TaskRepository:
+    return TaskRepository(table=DynamoTable(table_name=get_settings().require("tasks_table")))
+
+
+@lru_cache(maxsize=1)
+def run_repository() -> RunRepository:
+    settings = get_settings()
+    return RunRepository(table=DynamoTable(table_name=settings.require("runs_table")),
+                         retention_days=settings.run_retention_days)
+
+
+@lru_cache(maxsize=1)
+def function_invoker() -> LambdaFunctionInvoker:
+    return LambdaFunctionInvoker(function_name_prefix=get_settings().function_name_prefix)
+
+
+@lru_cache(maxsize=1)
+def secret_store() -> SecretStore:
+    return SecretStore(prefix=get_settings().secrets_prefix)
+
+
+def access_service() -> AccessService:
+    return AccessService(store=admin_repository(), clock=clock)
+
+
+def task_service() -> TaskService:
+    return TaskService(tasks=task_repository(), environments=admin_repository(), clock=clock)
+
+
+@lru_cache(maxsize=1)
+def sequencer() -> Sequencer:
+    return Sequencer(runs=run_repository(), invoker=function_invoker(), clock=clock,
+                     settle_seconds=get_settings().sequence_settle_seconds)
+
+
+@lru_cache(maxsize=1)
+def run_finisher() -> RunFinisher:
+    settings = get_settings()
+    mailer = SesMailer(sender=settings.mail_sender) if settings.mail_sender else None
+    return RunFinisher(runs=run_repository(), tasks=task_repository(), mailer=mailer, clock=clock,
+                       advance_slot=lambda environment, slot: _advance(environment, slot))
+
+
+def _advance(environment: str, slot: str) -> None:
+    sequencer().advance(environment, slot)
+
+
+def run_service() -> RunService:
+    return RunService(tasks=task_repository(), runs=run_repository(), invoker=function_invoker(),
+                      finisher=run_finisher(), clock=clock,
+                      queued_timeout_seconds=get_settings().queued_timeout_seconds)
+
+
+def run_engine(workers: WorkerFactory = not_available_workers) -> RunEngine:
+    settings = get_settings()
+    return RunEngine(tasks=task_repository(), runs=run_repository(), workers=workers, finisher=run_finisher(),
+                     sequencer=sequencer(), invoker=function_invoker(), secrets=secret_store(), clock=clock,
+                     heartbeat_seconds=settings.heartbeat_seconds, stale_after_seconds=settings.stale_after_seconds,
+                     queued_timeout_seconds=settings.queued_timeout_seconds,
+                     continuation_margin_seconds=settings.continuation_margin_seconds)
+
+
+def run_sweeper() -> RunSweeper:
+    settings = get_settings()
+    return RunSweeper(runs=run_repository(), finisher=run_finisher(), clock=clock,
+                      stale_after_seconds=settings.stale_after_seconds,
+                      queued_timeout_seconds=settings.queued_timeout_seconds)
+
+
+def schedule_sync() -> ScheduleSync:
+    settings = get_settings()
+    gateway = SchedulerGateway(role_arn=settings.require("scheduler_role_arn"),
+                               dead_letter_arn=settings.require("schedules_dlq_arn"))
+    return ScheduleSync(gateway=gateway, group_prefix=settings.schedule_group_prefix,
+                        function_arn=task_function_arn, clock_now=clock.now)
+
+
+def task_function_arn(function: TaskFunction) -> str:
+    settings = get_settings()
+    return (f"arn:aws:lambda:{settings.aws_region}:{settings.require('aws_account_id')}:function:"
+            f"{settings.function_name_prefix}{function.value}")
+
+
+def secret_service() -> SecretService:
+    return SecretService(store=secret_store(), index=admin_repository(), clock=clock)
+
+
+def upload_service() -> UploadService:
+    settings = get_settings()
+    return UploadService(tasks=task_repository(), presigner=FileStore(bucket=settings.require("files_bucket")),
+                         clock=clock, expires_seconds=settings.upload_url_seconds)

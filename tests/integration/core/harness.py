@@ -1,0 +1,183 @@
+"""The core services wired to moto (in-process), with tables built from infra/template.yaml."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+from moto import mock_aws
+
+from pimtasks.adapters.admin_repository import AdminRepository
+from pimtasks.adapters.aws_clients import reset_clients
+from pimtasks.adapters.dynamo import DynamoTable
+from pimtasks.adapters.mailer import SesMailer
+from pimtasks.adapters.run_repository import RunRepository
+from pimtasks.adapters.scheduler_gateway import SchedulerGateway
+from pimtasks.adapters.task_repository import TaskRepository
+from pimtasks.domain.task_types import TaskFunction
+from pimtasks.domain.trigger import TaskTriggerEvent
+from pimtasks.services.access import AccessService
+from pimtasks.services.run_engine import RunEngine
+from pimtasks.services.run_finisher import RunFinisher
+from pimtasks.services.run_sweeper import RunSweeper
+from pimtasks.services.runs import RunService
+from pimtasks.services.schedule_sync import ScheduleSync
+from pimtasks.services.sequencer import Sequencer
+from pimtasks.services.tasks import TaskService
+from pimtasks.workers import WorkerFactory, not_available_workers
+
+TEMPLATE = Path(__file__).resolve().parents[3] / "infra" / "template.yaml"
+REGION = "eu-west-1"
+SENDER = "pimtasks@example.com"
+
+
+class _TemplateLoader(yaml.SafeLoader):
+    """Reads the template's short-form intrinsics as plain data (only table definitions are used here)."""
+
+
+_TemplateLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def template_tables() -> dict[str, dict[str, Any]]:
+    resources = yaml.load(TEMPLATE.read_text(), Loader=_TemplateLoader)["Resources"]  # noqa: S506
+    return {name: r["Properties"] for name, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"}
+
+
+def create_table(client: Any, name: str, properties: dict[str, Any]) -> None:
+    kwargs: dict[str, Any] = {k: properties[k] for k in ("AttributeDefinitions", "KeySchema", "BillingMode")}
+    if "GlobalSecondaryIndexes" in properties:
+        kwargs["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
+    if "StreamSpecification" in properties:
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, **properties["StreamSpecification"]}
+    client.create_table(TableName=name, **kwargs)
+
+
+class FakeClock:
+    """A clock tests move by hand; ``sleep`` advances it instead of waiting."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.current = start
+
+    def now(self) -> dt.datetime:
+        return self.current
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.current += dt.timedelta(seconds=seconds)
+
+    def advance(self, **delta: float) -> None:
+        self.current += dt.timedelta(**delta)
+
+
+@dataclass
+class RecordingInvoker:
+    """Records async invocations; ``pump`` delivers them to the engine like Lambda would."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def invoke_async(self, *, function: str, payload: dict[str, Any]) -> None:
+        self.calls.append((function, json.loads(json.dumps(payload))))
+
+    def take(self) -> list[tuple[str, dict[str, Any]]]:
+        taken, self.calls = self.calls, []
+        return taken
+
+
+@dataclass
+class Core:
+    """The services wired to moto, a fake clock and a recording invoker."""
+
+    clock: FakeClock
+    invoker: RecordingInvoker
+    access: AccessService
+    tasks: TaskService
+    task_store: TaskRepository
+    run_store: RunRepository
+    runs: RunService
+    finisher: RunFinisher
+    sequencer: Sequencer
+    sweeper: RunSweeper
+    sync: ScheduleSync
+    scheduler: Any
+    ses: Any
+    workers: WorkerFactory = not_available_workers
+
+    def engine(self, workers: WorkerFactory | None = None) -> RunEngine:
+        return RunEngine(tasks=self.task_store, runs=self.run_store, workers=workers or self.workers,
+                         finisher=self.finisher, sequencer=self.sequencer, invoker=self.invoker, secrets=None,
+                         clock=self.clock, heartbeat_seconds=3, stale_after_seconds=300,
+                         queued_timeout_seconds=3600, continuation_margin_seconds=60)
+
+    def pump(self, workers: WorkerFactory | None = None, remaining_ms: int = 900_000) -> list[dict[str, Any]]:
+        """Deliver every recorded invocation (and those they cause) to the engine, in order."""
+        delivered = []
+        while self.invoker.calls:
+            _, payload = self.invoker.calls.pop(0)
+            delivered.append(payload)
+            self.engine(workers).handle(TaskTriggerEvent.model_validate(payload), remaining_ms=lambda: remaining_ms)
+        return delivered
+
+    def sent_mail(self) -> list[Any]:
+        from moto.backends import get_backend
+
+        return list(get_backend("ses")["123456789012"][REGION].sent_messages)
+
+
+@contextmanager
+def core_services(monkeypatch: pytest.MonkeyPatch) -> Iterator[Core]:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        reset_clients()
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        for name, properties in template_tables().items():
+            create_table(dynamodb, name, properties)
+        ses = boto3.client("ses", region_name=REGION)
+        ses.verify_email_identity(EmailAddress=SENDER)
+        scheduler = boto3.client("scheduler", region_name=REGION)
+        sqs = boto3.client("sqs", region_name=REGION)
+        dlq = sqs.create_queue(QueueName="schedules-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+        clock = FakeClock(dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC))
+        invoker = RecordingInvoker()
+        admin = AdminRepository(table=DynamoTable(table_name="AdminTable", dynamodb_client=dynamodb))
+        task_store = TaskRepository(table=DynamoTable(table_name="TasksTable", dynamodb_client=dynamodb))
+        run_store = RunRepository(table=DynamoTable(table_name="RunsTable", dynamodb_client=dynamodb))
+        sequencer = Sequencer(runs=run_store, invoker=invoker, clock=clock, settle_seconds=10)
+        finisher = RunFinisher(runs=run_store, tasks=task_store,
+                               mailer=SesMailer(sender=SENDER, ses_client=boto3.client("sesv2", region_name=REGION)),
+                               clock=clock, advance_slot=sequencer.advance)
+        access = AccessService(store=admin, clock=clock)
+        access.create_environment(environment="000001", name="Demo", timezone="Europe/Amsterdam")
+        access.create_environment(environment="000002", name="Other", timezone="America/New_York")
+        gateway = SchedulerGateway(role_arn="arn:aws:iam::123456789012:role/scheduler",
+                                   dead_letter_arn=dlq_arn, scheduler_client=scheduler)
+
+        def function_arn(function: TaskFunction) -> str:
+            return f"arn:aws:lambda:{REGION}:123456789012:function:pimtasks-task-{function.value}"
+
+        yield Core(
+            clock=clock, invoker=invoker, access=access,
+            tasks=TaskService(tasks=task_store, environments=admin, clock=clock),
+            task_store=task_store, run_store=run_store,
+            runs=RunService(tasks=task_store, runs=run_store, invoker=invoker, finisher=finisher, clock=clock,
+                            queued_timeout_seconds=3600),
+            finisher=finisher, sequencer=sequencer,
+            sweeper=RunSweeper(runs=run_store, finisher=finisher, clock=clock, stale_after_seconds=300,
+                               queued_timeout_seconds=3600),
+            sync=ScheduleSync(gateway=gateway, group_prefix="pimtasks", function_arn=function_arn,
+                              clock_now=clock.now),
+            scheduler=scheduler, ses=ses,
+        )
+        reset_clients()
