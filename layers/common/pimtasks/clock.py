@@ -21,7 +21,9 @@ class SystemClock:
     """The real clock."""
 
     def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC)
+        # Millisecond precision, as stored: what the API returns on create equals what it reads back later.
+        current = dt.datetime.now(dt.UTC)
+        return current.replace(microsecond=current.microsecond // 1000 * 1000)
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:

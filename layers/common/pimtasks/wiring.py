@@ -132,3 +132,17 @@ def upload_service() -> UploadService:
     settings = get_settings()
     return UploadService(tasks=task_repository(), presigner=FileStore(bucket=settings.require("files_bucket")),
                          clock=clock, expires_seconds=settings.upload_url_seconds)
+
+
+def clear_caches() -> None:
+    """Forget settings, clients and adapters built so far (for tests and the local stack, whose environment
+    variables are set after import)."""
+    from pimtasks.adapters.aws_clients import reset_clients
+
+    get_settings.cache_clear()
+    reset_clients()
+    for builder in (admin_repository, task_repository, run_repository, function_invoker, secret_store, sequencer,
+                    run_finisher):
+        clear = getattr(builder, "cache_clear", None)  # a test may have replaced the builder
+        if clear is not None:
+            clear()

@@ -21,6 +21,7 @@ from pimtasks.api.models import (
     UploadIn,
     UploadOut,
 )
+from pimtasks.api.responses import responses
 from pimtasks.domain.identifiers import ENVIRONMENT_PATTERN, SECRET_NAME_PATTERN
 from pimtasks.wiring import access_service, secret_service, upload_service
 
@@ -46,7 +47,8 @@ def list_environments() -> ItemList[EnvironmentOut]:
     return ItemList[EnvironmentOut](items=[EnvironmentOut.from_environment(e) for e in environments])
 
 
-@router.post("/environments", summary="Create an environment (admin key)", tags=["Environments"])
+@router.post("/environments", summary="Create an environment (admin key)", tags=["Environments"],
+             responses=responses(201, EnvironmentOut, "The created environment", 409))
 def create_environment(environment: Annotated[EnvironmentIn, Body(embed=False)]) -> Response[EnvironmentOut]:
     admin_caller(router)
     created = access_service().create_environment(environment=environment.environment, name=environment.name,
@@ -66,7 +68,8 @@ def list_api_keys() -> ItemList[ApiKeyOut]:
     return ItemList[ApiKeyOut](items=[ApiKeyOut.from_key(k) for k in access_service().list_api_keys()])
 
 
-@router.post("/api-keys", summary="Issue an API key bound to environments (admin key)", tags=["API keys"])
+@router.post("/api-keys", summary="Issue an API key bound to environments (admin key)", tags=["API keys"],
+             responses=responses(201, IssuedApiKeyOut, "The key, shown this once"))
 def create_api_key(key: Annotated[ApiKeyIn, Body(embed=False)]) -> Response[IssuedApiKeyOut]:
     admin_caller(router)
     issued = access_service().issue_api_key(environments=list(key.environments), admin=key.admin,
@@ -75,7 +78,8 @@ def create_api_key(key: Annotated[ApiKeyIn, Body(embed=False)]) -> Response[Issu
     return _json(201, body)
 
 
-@router.delete("/api-keys/<key_id>", summary="Revoke an API key (admin key)", tags=["API keys"])
+@router.delete("/api-keys/<key_id>", summary="Revoke an API key (admin key)", tags=["API keys"],
+               responses=responses(204, None, "Revoked"))
 def delete_api_key(key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")]) -> Response[None]:
     admin_caller(router)
     access_service().revoke_api_key(key_id)
@@ -96,7 +100,8 @@ def put_secret(env: EnvPath, name: SecretNamePath, secret: Annotated[SecretIn, B
     return SecretOut(**secret_service().put(environment=env, name=name, value=secret.value))
 
 
-@router.delete("/environments/<env>/secrets/<name>", summary="Delete a secret", tags=["Secrets"])
+@router.delete("/environments/<env>/secrets/<name>", summary="Delete a secret", tags=["Secrets"],
+               responses=responses(204, None, "Deleted"))
 def delete_secret(env: EnvPath, name: SecretNamePath) -> Response[None]:
     environment_caller(router, env)
     secret_service().delete(environment=env, name=name)
@@ -104,7 +109,7 @@ def delete_secret(env: EnvPath, name: SecretNamePath) -> Response[None]:
 
 
 @router.post("/environments/<env>/uploads", summary="A presigned PUT for Uploads/<import>/<file name>",
-             tags=["Uploads"])
+             tags=["Uploads"], responses=responses(201, UploadOut, "Where to PUT the file"))
 def create_upload(env: EnvPath, upload: Annotated[UploadIn, Body(embed=False)]) -> Response[UploadOut]:
     environment_caller(router, env)
     ticket = upload_service().create_upload(environment=env, import_name=upload.import_name,

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from pimtasks.api.context import environment_caller
 from pimtasks.api.models import ItemList, RunOut, TaskOut
+from pimtasks.api.responses import responses
 from pimtasks.domain.identifiers import ENVIRONMENT_PATTERN, RUN_ID_PATTERN, TASK_ID_PATTERN
 from pimtasks.domain.task import Task, TaskSpec
 from pimtasks.services.tasks import TaskService
@@ -30,7 +31,8 @@ def _json(status: int, body: Any) -> Response[Any]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
-@router.post("/environments/<env>/tasks", summary="Create a task", tags=["Tasks"])
+@router.post("/environments/<env>/tasks", summary="Create a task", tags=["Tasks"],
+             responses=responses(201, TaskOut, "The created task"))
 def create_task(env: EnvPath, task: Annotated[TaskSpec, Body(embed=False)]) -> Response[TaskOut]:
     environment_caller(router, env)
     service = task_service()
@@ -68,7 +70,7 @@ def patch_task(env: EnvPath, task_id: TaskIdPath, patch: Annotated[dict[str, Any
 
 
 @router.delete("/environments/<env>/tasks/<task_id>", summary="Delete a task (its schedule goes with it)",
-               tags=["Tasks"])
+               tags=["Tasks"], responses=responses(204, None, "Deleted"))
 def delete_task(env: EnvPath, task_id: TaskIdPath) -> Response[None]:
     environment_caller(router, env)
     task_service().delete(environment=env, task_id=task_id)
@@ -76,7 +78,7 @@ def delete_task(env: EnvPath, task_id: TaskIdPath) -> Response[None]:
 
 
 @router.post("/environments/<env>/tasks/<task_id>/start", summary="Start a run now (409 while one is active)",
-             tags=["Runs"])
+             tags=["Runs"], responses=responses(202, RunOut, "The queued run", 409))
 def start_task(env: EnvPath, task_id: TaskIdPath) -> Response[RunOut]:
     environment_caller(router, env)
     run = run_service().start(environment=env, task_id=task_id)
@@ -84,7 +86,7 @@ def start_task(env: EnvPath, task_id: TaskIdPath) -> Response[RunOut]:
 
 
 @router.post("/environments/<env>/tasks/<task_id>/stop", summary="Stop the active run (409 when none)",
-             tags=["Runs"])
+             tags=["Runs"], responses=responses(202, RunOut, "The run, cancelled or asked to stop", 409))
 def stop_task(env: EnvPath, task_id: TaskIdPath) -> Response[RunOut]:
     environment_caller(router, env)
     run = run_service().stop(environment=env, task_id=task_id)
