@@ -30,6 +30,7 @@ class Settings(BaseModel):
     admin_table: str | None = None
     catalog_table: str | None = None
     files_bucket: str | None = None
+    transfer_user_role_arn: str | None = None
     schedule_group_prefix: str = "pimtasks"
     scheduler_role_arn: str | None = None
     schedules_dlq_arn: str | None = None

@@ -110,11 +110,16 @@ def run_sweeper() -> RunSweeper:
                       queued_timeout_seconds=settings.queued_timeout_seconds)
 
 
+@lru_cache(maxsize=1)
+def scheduler_gateway() -> SchedulerGateway:
+    settings = get_settings()
+    return SchedulerGateway(role_arn=settings.require("scheduler_role_arn"),
+                            dead_letter_arn=settings.require("schedules_dlq_arn"))
+
+
 def schedule_sync() -> ScheduleSync:
     settings = get_settings()
-    gateway = SchedulerGateway(role_arn=settings.require("scheduler_role_arn"),
-                               dead_letter_arn=settings.require("schedules_dlq_arn"))
-    return ScheduleSync(gateway=gateway, group_prefix=settings.schedule_group_prefix,
+    return ScheduleSync(gateway=scheduler_gateway(), group_prefix=settings.schedule_group_prefix,
                         function_arn=task_function_arn, clock_now=clock.now)
 
 
@@ -142,7 +147,7 @@ def clear_caches() -> None:
     get_settings.cache_clear()
     reset_clients()
     for builder in (admin_repository, task_repository, run_repository, function_invoker, secret_store, sequencer,
-                    run_finisher):
+                    run_finisher, scheduler_gateway):
         clear = getattr(builder, "cache_clear", None)  # a test may have replaced the builder
         if clear is not None:
             clear()

@@ -125,10 +125,22 @@ class Core:
             self.engine(workers).handle(TaskTriggerEvent.model_validate(payload), remaining_ms=lambda: remaining_ms)
         return delivered
 
+    def cold_sync(self) -> ScheduleSync:
+        """A schedule sync as a freshly started function has it (no groups known yet)."""
+        gateway = SchedulerGateway(role_arn="arn:aws:iam::123456789012:role/scheduler",
+                                   dead_letter_arn="arn:aws:sqs:eu-west-1:123456789012:schedules-dlq",
+                                   scheduler_client=self.scheduler)
+        return ScheduleSync(gateway=gateway, group_prefix="pimtasks", function_arn=_function_arn,
+                            clock_now=self.clock.now)
+
     def sent_mail(self) -> list[Any]:
         from moto.backends import get_backend
 
         return list(get_backend("ses")["123456789012"][REGION].sent_messages)
+
+
+def _function_arn(function: TaskFunction) -> str:
+    return f"arn:aws:lambda:{REGION}:123456789012:function:pimtasks-task-{function.value}"
 
 
 @contextmanager
@@ -164,9 +176,6 @@ def core_services(monkeypatch: pytest.MonkeyPatch) -> Iterator[Core]:
         gateway = SchedulerGateway(role_arn="arn:aws:iam::123456789012:role/scheduler",
                                    dead_letter_arn=dlq_arn, scheduler_client=scheduler)
 
-        def function_arn(function: TaskFunction) -> str:
-            return f"arn:aws:lambda:{REGION}:123456789012:function:pimtasks-task-{function.value}"
-
         yield Core(
             clock=clock, invoker=invoker, access=access,
             tasks=TaskService(tasks=task_store, environments=admin, clock=clock),
@@ -176,7 +185,7 @@ def core_services(monkeypatch: pytest.MonkeyPatch) -> Iterator[Core]:
             finisher=finisher, sequencer=sequencer,
             sweeper=RunSweeper(runs=run_store, finisher=finisher, clock=clock, stale_after_seconds=300,
                                queued_timeout_seconds=3600),
-            sync=ScheduleSync(gateway=gateway, group_prefix="pimtasks", function_arn=function_arn,
+            sync=ScheduleSync(gateway=gateway, group_prefix="pimtasks", function_arn=_function_arn,
                               clock_now=clock.now),
             scheduler=scheduler, ses=ses,
         )

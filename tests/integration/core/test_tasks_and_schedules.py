@@ -124,3 +124,14 @@ def test_bookkeeping_changes_do_not_touch_the_schedule(core: Core) -> None:
     task = core.tasks.create(environment="000001", spec=weekly_import())
     with_last_run = task.model_copy(update={"last_run": None})
     assert core.sync.apply(TaskChange(old=task, new=with_last_run)) == "unchanged"
+
+
+def test_every_task_of_an_environment_keeps_its_own_schedule(core: Core) -> None:
+    # given two tasks of one environment, each synced by a fresh (cold) sync service
+    first = core.tasks.create(environment="000001", spec=weekly_import())
+    second = core.tasks.create(environment="000001", spec=etim_daily())
+    for task in (first, second):
+        core.cold_sync().apply(TaskChange(old=None, new=task))
+    # then both schedules exist side by side in the environment's group
+    names = {s["Name"] for s in core.scheduler.list_schedules(GroupName="pimtasks-000001")["Schedules"]}
+    assert names == {f"task-{first.task_id}", f"task-{second.task_id}"}

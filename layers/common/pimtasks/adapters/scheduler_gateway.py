@@ -45,6 +45,17 @@ class SchedulerGateway:
         match = _VERSION_RE.search(found.get("Description", ""))
         return int(match.group(1)) if match else 0
 
+    def create(self, desired: DesiredSchedule) -> bool:
+        """Create the schedule; False when it exists already (the caller then compares versions)."""
+        self._ensure_group(desired.group)
+        try:
+            self._scheduler.create_schedule(**self._arguments(desired))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConflictException":
+                return False
+            raise
+        return True
+
     def upsert(self, desired: DesiredSchedule) -> None:
         """Create or update the schedule (creating the environment's group on first use)."""
         arguments = self._arguments(desired)
@@ -64,13 +75,20 @@ class SchedulerGateway:
                 raise
 
     def _ensure_group(self, group: str) -> None:
+        """Create the environment's group once. Look before creating: re-creating an existing group must never
+        happen (the emulator replaces the group, and with it every schedule of the environment)."""
         if group in self._known_groups:
             return
         try:
-            self._scheduler.create_schedule_group(Name=group)
+            self._scheduler.get_schedule_group(Name=group)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] not in ("ConflictException", "ResourceAlreadyExistsException"):
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
                 raise
+            try:
+                self._scheduler.create_schedule_group(Name=group)
+            except ClientError as create_exc:
+                if create_exc.response["Error"]["Code"] != "ConflictException":
+                    raise
         self._known_groups.add(group)
 
     def _arguments(self, desired: DesiredSchedule) -> dict[str, Any]:

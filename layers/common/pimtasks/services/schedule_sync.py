@@ -24,6 +24,7 @@ SCHEDULED_TIME_PLACEHOLDER = "<aws.scheduler.scheduled-time>"
 
 
 class ScheduleGateway(Protocol):
+    def create(self, desired: DesiredSchedule) -> bool: ...
     def stored_version(self, *, group: str, name: str) -> int | None: ...
     def upsert(self, desired: DesiredSchedule) -> None: ...
     def delete(self, *, group: str, name: str) -> None: ...
@@ -82,6 +83,8 @@ class ScheduleSync:
             return "unchanged"  # only bookkeeping (e.g. last_run) changed
         if change.old is not None and self.desired(change.old).same_schedule_as(desired):
             return "unchanged"
+        if change.old is None and self._gateway.create(desired):
+            return "upserted"  # the common insert: one call
         stored = self._gateway.stored_version(group=desired.group, name=desired.name)
         if stored is not None and stored >= desired.version:
             return "stale"
