@@ -28,10 +28,9 @@ class _Context:
 
 
 def _task_items(count: int) -> list[dict[str, Any]]:
-    from pydantic import TypeAdapter
-
     from pimtasks.adapters.task_repository import TaskItem
     from pimtasks.domain.task import Task, TaskSpec
+    from pydantic import TypeAdapter
 
     spec = TypeAdapter(TaskSpec).validate_python({
         "type": "import", "description": "Weekly import", "settings": {"import_name": "Bench"},
@@ -61,7 +60,8 @@ def _raw_baseline(client: Any, count: int) -> float:
     client.create_schedule_group(Name="raw-baseline")
     started = time.perf_counter()
     for index in range(count):
-        client.create_schedule(GroupName="raw-baseline", Name=f"raw-{index}", ScheduleExpression="cron(53 12 ? * MON *)",
+        client.create_schedule(GroupName="raw-baseline", Name=f"raw-{index}",
+                               ScheduleExpression="cron(53 12 ? * MON *)",
                                ScheduleExpressionTimezone="Europe/Amsterdam", FlexibleTimeWindow={"Mode": "OFF"},
                                Target={"Arn": "arn:aws:lambda:eu-west-1:123456789012:function:x",
                                        "RoleArn": "arn:aws:iam::123456789012:role/r", "Input": "{}"})
@@ -76,7 +76,6 @@ def run() -> dict[str, Any]:
                            "SCHEDULE_GROUP_PREFIX": "bench", "POWERTOOLS_TRACE_DISABLED": "true",
                            "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING"})
         import boto3
-
         from pimtasks.wiring import clear_caches
 
         clear_caches()

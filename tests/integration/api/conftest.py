@@ -10,9 +10,8 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-
-from pimtasks.services.authorization import allowed_resources
 from pimtasks.wiring import access_service, clear_caches
+
 from tests.integration.core.harness import REGION, SENDER, create_table, template_tables
 
 API_ARN = "arn:aws:execute-api:eu-west-1:123456789012:api1234/v1"
@@ -52,7 +51,7 @@ class Api:
             try:
                 decision = authorizer({"type": "REQUEST", "methodArn": method_arn, "headers": headers},
                                       FakeContext())
-            except Exception as exc:  # API Gateway turns "Unauthorized" into a 401
+            except Exception as exc:  # noqa: BLE001 (API Gateway turns exactly "Unauthorized" into a 401)
                 assert str(exc) == "Unauthorized"
                 return Reply(401, {"message": "Unauthorized"})
             resources = decision["policyDocument"]["Statement"][0]["Resource"]

@@ -14,7 +14,6 @@ import boto3
 import pytest
 import yaml
 from moto import mock_aws
-
 from pimtasks.adapters.admin_repository import AdminRepository
 from pimtasks.adapters.aws_clients import reset_clients
 from pimtasks.adapters.dynamo import DynamoTable
@@ -47,7 +46,7 @@ _TemplateLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
 
 
 def template_tables() -> dict[str, dict[str, Any]]:
-    resources = yaml.load(TEMPLATE.read_text(), Loader=_TemplateLoader)["Resources"]  # noqa: S506
+    resources = yaml.load(TEMPLATE.read_text(), Loader=_TemplateLoader)["Resources"]
     return {name: r["Properties"] for name, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"}
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import TypeAdapter
-
 from pimtasks.domain.task import TaskSpec
+from pydantic import TypeAdapter
 
 _SPEC: TypeAdapter[Any] = TypeAdapter(TaskSpec)
 

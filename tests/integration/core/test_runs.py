@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 
 import pytest
-
 from pimtasks.domain.run import RunStatus
 from pimtasks.domain.task import Task
 from pimtasks.domain.task_types import TaskType

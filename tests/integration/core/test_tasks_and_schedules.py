@@ -6,7 +6,6 @@ import datetime as dt
 import json
 
 import pytest
-
 from pimtasks.errors import ConflictError, NotFoundError, ValidationFailedError
 from pimtasks.services.schedule_sync import TaskChange
 
