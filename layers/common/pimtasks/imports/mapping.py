@@ -1,0 +1,615 @@
+"""From source rows to catalog records: the standard layout or a custom layout, conversions, validation.
+
+A ``RecordMapper`` is built once per import from the task's settings; ``bind(table)`` checks the table's
+header against the layout (a missing column fails the file *before* any row is read) and returns a
+``TableMapper`` that turns each ``SourceRow`` into a ``MappedRecord`` or a ``RejectedRow``.
+
+Per cell, in this order: trim -> value replacement -> upper/lower case -> empty? (default, else the
+empty-cell rule) -> conversion to the field's type. Then the row is validated as a whole by the catalog
+model. Empty cells follow the layout's ``empty_cell``: ``keep`` leaves the stored value alone (the field
+is simply not in ``MappedRecord.fields``), ``clear`` lists it in ``MappedRecord.cleared``. Without a
+custom layout empty cells keep the stored value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from pydantic import ValidationError
+
+from pimtasks.catalog.models import CatalogRecord, ProductStatus, TermsType
+from pimtasks.domain.run import MessageLevel, RunMessage
+from pimtasks.domain.task_types import ColumnMapping, EmptyCell, ImportLayout, ImportMode, ImportTarget
+from pimtasks.imports.conversion import (
+    ConversionError,
+    choice_converter,
+    to_date,
+    to_decimal,
+    to_digits,
+    to_integer,
+    to_text,
+)
+from pimtasks.imports.errors import LayoutMismatchError
+from pimtasks.imports.fields import TARGETS, FieldKind, FieldRef, TargetSpec, resolve_field
+from pimtasks.imports.reading.tables import Table, column_index, column_letter
+from pimtasks.imports.rows import CellValue, MappedRecord, RejectedRow, RowError, SourceRow, describe_value
+from pimtasks.imports.validation import describe_errors
+
+Converter = Callable[[CellValue], Any]
+Preparer = Callable[[CellValue], CellValue]
+
+_CHOICES: dict[str, Converter] = {
+    "status": choice_converter(ProductStatus),
+    "terms_type": choice_converter(TermsType),
+}
+_FEATURE_ENTRY = re.compile(r"^(EF[0-9]{6})\s*=\s*(.*?)\s*(?:\[\s*(EU[0-9]{6})\s*\])?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    """One bound column: where its value is, where it goes, how it is converted."""
+
+    position: int | None
+    label: str
+    ref: FieldRef
+    prepare: Preparer
+    convert: Converter
+    default: Any = None
+
+
+def _strip(value: CellValue) -> CellValue:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _preparer(mapping: ColumnMapping) -> Preparer:
+    trim, replace, case = mapping.trim, mapping.replace, mapping.case
+
+    def prepare(value: CellValue) -> CellValue:
+        if isinstance(value, str):
+            if trim:
+                value = value.strip()
+            if replace:
+                value = replace.get(value, value)
+            if case == "upper":
+                value = value.upper()
+            elif case == "lower":
+                value = value.lower()
+        elif replace and value is not None:
+            text = to_text(value)
+            if text in replace:
+                value = replace[text]
+        return value
+
+    return prepare
+
+
+def converter_for(ref: FieldRef, mapping: ColumnMapping | None = None) -> Converter:
+    """The conversion of a cell for ``ref``, with the mapping's decimal comma and date format."""
+    kind = ref.kind
+    if kind in (FieldKind.DECIMAL, FieldKind.PERCENT):
+        return partial(to_decimal, decimal_comma=bool(mapping and mapping.decimal_comma))
+    if kind is FieldKind.DATE:
+        return partial(to_date, date_format=mapping.date_format if mapping else None)
+    if kind is FieldKind.DIGITS:
+        return to_digits
+    if kind is FieldKind.INTEGER:
+        return to_integer
+    if kind is FieldKind.UPPER:
+        return _upper_text
+    if kind is FieldKind.CHOICE:
+        return _CHOICES[ref.field]
+    if kind is FieldKind.FEATURES:
+        return parse_features
+    return to_text
+
+
+def _upper_text(value: CellValue) -> str:
+    return to_text(value).upper()
+
+
+def parse_features(value: CellValue) -> list[dict[str, str | None]]:
+    """``EF000008=12.5[EU570448]; EF000007=EV000123`` as feature dicts (code, value, unit)."""
+    features: list[dict[str, str | None]] = []
+    for entry in to_text(value).split(";"):
+        if not entry.strip():
+            continue
+        match = _FEATURE_ENTRY.match(entry.strip())
+        if not match or not match.group(2):
+            raise ConversionError(
+                f"{entry.strip()!r} is not a feature "
+                "(expected CODE=VALUE or CODE=VALUE[UNIT], e.g. EF000008=12.5[EU570448])"
+            )
+        features.append(
+            {"code": match.group(1).upper(), "value": match.group(2), "unit": _upper_or_none(match.group(3))}
+        )
+    return features
+
+
+def _upper_or_none(text: str | None) -> str | None:
+    return text.upper() if text else None
+
+
+class RecordMapper:
+    """Maps tables of one import (the task's target, layout and mode) to catalog records."""
+
+    def __init__(
+        self,
+        *,
+        target: ImportTarget,
+        layout: ImportLayout | None = None,
+        mode: ImportMode | None = None,
+    ) -> None:
+        self.target = target
+        self.spec: TargetSpec = TARGETS[target]
+        self.layout = layout
+        self.mode = mode or (layout.mode if layout else ImportMode.UPSERT)
+        self.clear_empty = bool(layout and layout.empty_cell is EmptyCell.CLEAR)
+
+    def bind(self, table: Table) -> TableMapper:
+        """Check ``table``'s header against the layout; fails with ``LayoutMismatchError``."""
+        if self.layout is not None:
+            rules, warnings = self._custom_rules(table, self.layout)
+            key_fields = self._layout_keys(self.layout, rules)
+        else:
+            rules, warnings = self._standard_rules(table)
+            key_fields = tuple(self.spec.model.KEY_FIELDS)
+        return TableMapper(
+            table=table,
+            rules=rules,
+            model=self.spec.model,
+            key_fields=key_fields,
+            required_keys=self.layout is not None,
+            clear_empty=self.clear_empty,
+            partial=self.mode is ImportMode.UPDATE_ONLY,
+            warnings=warnings,
+        )
+
+    # --- standard layout ---------------------------------------------------------------------------
+
+    def _standard_rules(self, table: Table) -> tuple[list[ColumnRule], list[RunMessage]]:
+        rules: list[ColumnRule] = []
+        unknown: list[str] = []
+        by_path: dict[str, int] = {}
+        for position, name in enumerate(table.header):
+            if not name:
+                continue
+            ref = resolve_field(name, self.target)
+            if ref is None:
+                unknown.append(name)
+                continue
+            if ref.path in by_path:
+                raise _duplicate_header(table, ref.path, [by_path[ref.path], position])
+            by_path[ref.path] = position
+            rules.append(ColumnRule(position, name, ref, _strip, converter_for(ref)))
+        fields = {rule.ref.field for rule in rules}
+        for group in self.spec.required_any:
+            if not fields.intersection(group):
+                missing = " or ".join(repr(name) for name in group)
+                raise LayoutMismatchError(
+                    f"column {missing} is missing: the header row (row {table.header_row}) of {table.location()} "
+                    f"has {_header_list(table)}",
+                    file=table.file,
+                    sheet=table.sheet,
+                    row=table.header_row,
+                    column=group[0],
+                )
+        warnings = []
+        if unknown:
+            warnings.append(
+                RunMessage(
+                    level=MessageLevel.WARNING,
+                    text=f"columns ignored, they are not catalog fields: {', '.join(repr(name) for name in unknown)}",
+                    file=table.file,
+                    sheet=table.sheet,
+                    row=table.header_row,
+                )
+            )
+        return rules, warnings
+
+    # --- custom layout -----------------------------------------------------------------------------
+
+    def _custom_rules(self, table: Table, layout: ImportLayout) -> tuple[list[ColumnRule], list[RunMessage]]:
+        rules: list[ColumnRule] = []
+        warnings: list[RunMessage] = []
+        seen_paths: set[str] = set()
+        for mapping in layout.columns:
+            ref = resolve_field(mapping.field, self.target)
+            if ref is None:
+                raise LayoutMismatchError(
+                    f"the layout maps column {mapping.column!r} to {mapping.field!r}, which is not a field of "
+                    f"{self.target.value.replace('_', ' ')}",
+                    column=mapping.column,
+                )
+            if ref.path in seen_paths:
+                raise LayoutMismatchError(f"the layout maps two columns to {ref.path}", column=mapping.column)
+            seen_paths.add(ref.path)
+            position = _find_column(table, mapping.column)
+            default = self._default(mapping, ref)
+            if position is None:
+                if default is None:
+                    raise LayoutMismatchError(
+                        f"column {mapping.column!r} (mapped to {ref.path}) is not in the header row "
+                        f"(row {table.header_row}) of {table.location()}; the header has {_header_list(table)}",
+                        file=table.file,
+                        sheet=table.sheet,
+                        row=table.header_row,
+                        column=mapping.column,
+                    )
+                warnings.append(
+                    RunMessage(
+                        level=MessageLevel.WARNING,
+                        text=f"column {mapping.column!r} is not in the file; "
+                        f"{ref.path} gets its default {mapping.default!r}",
+                        file=table.file,
+                        sheet=table.sheet,
+                        column=mapping.column,
+                    )
+                )
+            label = table.column_label(position) if position is not None else mapping.column
+            rules.append(ColumnRule(position, label, ref, _preparer(mapping), converter_for(ref, mapping), default))
+        return rules, warnings
+
+    def _default(self, mapping: ColumnMapping, ref: FieldRef) -> Any:
+        if mapping.default is None or mapping.default == "":
+            return None
+        try:
+            return converter_for(ref, mapping)(_preparer(mapping)(mapping.default))
+        except ConversionError as error:
+            raise LayoutMismatchError(
+                f"the layout's default for column {mapping.column!r} is wrong: {ref.path}: {error}",
+                column=mapping.column,
+            ) from error
+
+    def _layout_keys(self, layout: ImportLayout, rules: list[ColumnRule]) -> tuple[str, ...]:
+        mapped = {rule.ref.path: rule for rule in rules}
+        keys: list[str] = []
+        for key in layout.key_columns:
+            ref = resolve_field(key, self.target)
+            path = ref.path if ref else key
+            if path not in mapped:
+                raise LayoutMismatchError(
+                    f"key column {key!r} is not mapped by the layout; map a file column to it", column=key
+                )
+            keys.append(path)
+        return tuple(keys)
+
+
+def _find_column(table: Table, wanted: str) -> int | None:
+    """The position of the header ``wanted`` (case/space-insensitive), else of the column letter."""
+    target = " ".join(wanted.split()).casefold()
+    matches = [position for position, name in enumerate(table.header) if name.casefold() == target]
+    if len(matches) > 1:
+        raise _duplicate_header(table, wanted, matches)
+    if matches:
+        return matches[0]
+    index = column_index(wanted)
+    if index is not None and index - table.first_column >= 0:
+        return index - table.first_column
+    return None
+
+
+def _duplicate_header(table: Table, name: str, positions: Sequence[int]) -> LayoutMismatchError:
+    letters = ", ".join(column_letter(table.first_column + position) for position in positions)
+    merges = sorted({table.merged_headers[position] for position in positions if position in table.merged_headers})
+    cause = f" (merged cell {', '.join(merges)})" if merges else ""
+    return LayoutMismatchError(
+        f"header {name!r} appears in columns {letters}{cause} of {table.location()}, row {table.header_row}; "
+        "give each column its own header, or map the columns by letter in a custom layout",
+        file=table.file,
+        sheet=table.sheet,
+        row=table.header_row,
+        column=name,
+    )
+
+
+def _header_list(table: Table) -> str:
+    names = [repr(name) for name in table.header if name]
+    shown = ", ".join(names[:30]) + (", ..." if len(names) > 30 else "")
+    return shown or "no column names"
+
+
+_PLAIN, _FEATURE, _DICT = 0, 1, 2
+_MEMO_SIZE = 4096
+_MISSING = object()
+_CHEAP = (FieldKind.TEXT, FieldKind.UPPER, FieldKind.FEATURES)
+
+
+_PlanStep = tuple[int, "Preparer | None", Converter, "dict[Any, Any] | None", Any, int, str, "str | None", str]
+"""A step as a tuple: position, prepare, convert, memo, default, target, field, key, path."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """A ``ColumnRule`` compiled for the per-row loop."""
+
+    position: int
+    prepare: Preparer | None
+    convert: Converter
+    memo: bool
+    default: Any
+    target: int
+    field: str
+    key: str | None
+    path: str
+    label: str
+
+
+def _compile(rule: ColumnRule) -> _Step:
+    target = _PLAIN if rule.ref.key is None and rule.ref.kind is not FieldKind.FEATURES else _DICT
+    if rule.ref.field == "features":
+        target = _FEATURE
+    return _Step(
+        position=-1 if rule.position is None else rule.position,
+        prepare=None if rule.prepare is _strip else rule.prepare,
+        convert=rule.convert,
+        # Features convert to lists (mutable): never share them. Text is cheaper than a lookup.
+        memo=rule.ref.kind not in _CHEAP,
+        default=rule.default,
+        target=target,
+        field=rule.ref.field,
+        key=rule.ref.key,
+        path="features" if target == _FEATURE else rule.ref.path,
+        label=rule.label,
+    )
+
+
+class TableMapper:
+    """Maps the rows of one table; built by ``RecordMapper.bind``."""
+
+    def __init__(
+        self,
+        *,
+        table: Table,
+        rules: list[ColumnRule],
+        model: type[CatalogRecord],
+        key_fields: tuple[str, ...],
+        required_keys: bool,
+        clear_empty: bool,
+        partial: bool,
+        warnings: list[RunMessage],
+    ) -> None:
+        self.table = table
+        self.rules = rules
+        self.model = model
+        self.key_fields = key_fields
+        self.warnings = warnings
+        self._required_keys = required_keys
+        self._clear_empty = clear_empty
+        self._context = {"partial": partial}
+        self._labels = {rule.ref.path: rule.label for rule in rules}
+        self._field_labels = {rule.ref.field: rule.label for rule in reversed(rules)}
+        self._steps = [_compile(rule) for rule in rules]
+        self._plan: list[_PlanStep] = [
+            (
+                step.position,
+                step.prepare,
+                step.convert,
+                {} if step.memo else None,
+                step.default,
+                step.target,
+                step.field,
+                step.key,
+                step.path,
+            )
+            for step in self._steps
+        ]
+        self._key_steps = [step for step in self._steps if step.path in key_fields]
+        self._has_parts = any(step.target == _FEATURE for step in self._steps)
+        self._validate = model.model_validate
+        # Without a layout the duplicate key is the record's natural key; absent key fields then count
+        # with the model's default, exactly as natural_key() sees them.
+        self._natural_key = tuple(key_fields) == tuple(model.KEY_FIELDS) and not required_keys
+        self._key_defaults: dict[str, Any] = {}
+        if self._natural_key:
+            for name in key_fields:
+                field_info = model.model_fields[name]
+                if not field_info.is_required() and field_info.default is not None:
+                    self._key_defaults[name] = field_info.default
+
+    def map_row(self, row: SourceRow) -> MappedRecord | RejectedRow:
+        """The record of ``row``, or the reasons it is rejected."""
+        return self.map_row_keyed(row)[0]
+
+    def map_row_keyed(self, row: SourceRow) -> tuple[MappedRecord | RejectedRow, tuple[str, ...] | None]:
+        """``map_row`` plus the row's duplicate key (None when the row has no key values)."""
+        data, fields, cleared, errors = self._convert(row)
+        if errors:
+            return RejectedRow(row, tuple(errors)), self.duplicate_key(row)
+        if self._has_parts:
+            self._collect_dict_parts(data, row=row, errors=errors)
+        if self._required_keys:
+            self._check_keys(data, row=row, errors=errors)
+        if errors:
+            return RejectedRow(row, tuple(errors)), self.duplicate_key(row)
+        try:
+            record = self._validate(data, context=self._context)
+        except ValidationError as error:
+            rejected = RejectedRow(row, tuple(self._validation_errors(error, row=row, data=data)))
+            return rejected, self.duplicate_key(row)
+        if cleared:
+            cleared -= fields
+        natural_key = record.natural_key()
+        key = natural_key if self._natural_key else self._key_from(data)
+        if key is not None and not any(key):
+            key = None
+        mapped = MappedRecord(row.file, row.sheet, row.row, record, natural_key, frozenset(fields), frozenset(cleared))
+        return mapped, key
+
+    def duplicate_key(self, row: SourceRow) -> tuple[str, ...] | None:
+        """The key used to find duplicate rows: only the key cells are converted (cheap for a resume)."""
+        values = row.values
+        count = len(values)
+        data: dict[str, Any] = {}
+        for step in self._key_steps:
+            raw = values[step.position] if 0 <= step.position < count else None
+            if step.prepare is not None:
+                raw = step.prepare(raw)
+            elif raw.__class__ is str:
+                raw = raw.strip()  # type: ignore[union-attr]
+            if raw is None or raw == "":
+                value = step.default
+            else:
+                try:
+                    value = step.convert(raw)
+                except ConversionError:
+                    return None
+            if value is not None:
+                data[step.path] = value
+        for name, default in self._key_defaults.items():
+            data.setdefault(name, default)
+        return self._key_from(data, flat=True)
+
+    def _key_from(self, data: dict[str, Any], *, flat: bool = False) -> tuple[str, ...] | None:
+        """The duplicate key from converted values (``flat``: keyed by path rather than nested)."""
+        parts = tuple(
+            [
+                _key_part(data.get(path) if flat or "." not in path else _value_at(data, path))
+                for path in self.key_fields
+            ]
+        )
+        return parts if any(parts) else None
+
+    def label_for(self, path: str) -> str | None:
+        """The file column that fills the field ``path``, if any."""
+        return self._labels.get(path) or self._field_labels.get(path.split(".")[0])
+
+    def key_text(self, key: tuple[str, ...]) -> str:
+        """``article_number='A1'`` for messages."""
+        return ", ".join(f"{name}={value!r}" for name, value in zip(self.key_fields, key, strict=False) if value)
+
+    def _convert(self, row: SourceRow) -> tuple[dict[str, Any], set[str], set[str], list[RowError]]:
+        # The hot loop of an import (once per cell): steps are plain tuples and conversions of values
+        # seen before come from a per-column memo, which is what makes repetitive supplier files fast.
+        values = row.values
+        count = len(values)
+        data: dict[str, Any] = {}
+        fields: set[str] = set()
+        cleared: set[str] = set()
+        errors: list[RowError] = []
+        missing = _MISSING
+        for position, prepare, convert, memo, default, target, field, key, path in self._plan:
+            raw = values[position] if 0 <= position < count else None
+            if prepare is not None:
+                raw = prepare(raw)
+            elif raw.__class__ is str:
+                raw = raw.strip()  # type: ignore[union-attr]
+            if raw is None or raw == "":
+                if default is None:
+                    if self._clear_empty:
+                        cleared.add(path)
+                    continue
+                value = default
+            elif memo is not None and raw.__class__ is not bool:
+                value = memo.get(raw, missing)
+                if value is missing:
+                    try:
+                        value = convert(raw)
+                    except ConversionError as error:
+                        errors.append(self._conversion_error(row, path, key, target, raw, error))
+                        continue
+                    if len(memo) < _MEMO_SIZE:
+                        memo[raw] = value
+            else:
+                try:
+                    value = convert(raw)
+                except ConversionError as error:
+                    errors.append(self._conversion_error(row, path, key, target, raw, error))
+                    continue
+            if target == _PLAIN:
+                data[field] = value
+            else:
+                # Features are replaced as a whole; their parts are assembled in _collect_dict_parts.
+                part = data.get(field)
+                if part is None:
+                    part = data[field] = {}
+                part[key] = value
+            fields.add(path)
+        return data, fields, cleared, errors
+
+    def _conversion_error(
+        self, row: SourceRow, path: str, key: str | None, target: int, raw: CellValue, error: ConversionError
+    ) -> RowError:
+        shown = (f"features.{key}" if key else "features") if target == _FEATURE else path
+        label = self._labels.get(f"features.{key}" if target == _FEATURE and key else path)
+        return self._error(row, label, raw, f"{shown}: {error}")
+
+    def _collect_dict_parts(self, data: dict[str, Any], *, row: SourceRow, errors: list[RowError]) -> None:
+        """Turn ``feature_<n>_<part>`` cells into feature entries (after a ``features`` column's own)."""
+        features = data.get("features")
+        if not isinstance(features, dict):
+            return
+        listed: list[dict[str, Any]] = list(features.pop(None, None) or [])
+        numbered: dict[int, dict[str, Any]] = {}
+        for key, value in features.items():
+            number_text, part = str(key).split(".")
+            numbered.setdefault(int(number_text), {})[part] = value
+        for number in sorted(numbered):
+            parts = numbered[number]
+            if not parts.get("code"):
+                label = self._labels.get(f"features.{number}.value") or self._labels.get(f"features.{number}.unit")
+                errors.append(
+                    self._error(
+                        row, label, parts.get("value"), f"feature {number}: a value without feature_{number}_code"
+                    )
+                )
+                continue
+            if not parts.get("value") or parts.get("value") == "-":
+                continue  # ETIM: a feature without a value (or "-") is "not applicable"
+            listed.append({"code": parts["code"], "value": str(parts["value"]), "unit": parts.get("unit")})
+        data["features"] = listed
+
+    def _check_keys(self, data: dict[str, Any], *, row: SourceRow, errors: list[RowError]) -> None:
+        for path in self.key_fields:
+            field, _, key = path.partition(".")
+            value = data.get(field)
+            if isinstance(value, dict):
+                value = value.get(key)
+            if value is None or value == "":
+                errors.append(self._error(row, self._labels.get(path), None, f"{path} is empty; it is a key column"))
+
+    def _validation_errors(self, error: ValidationError, *, row: SourceRow, data: dict[str, Any]) -> list[RowError]:
+        result: list[RowError] = []
+        for path, reason in describe_errors(error):
+            label = None
+            value: str | None = None
+            if path:
+                label = self._labels.get(path) or self._field_labels.get(path.split(".")[0])
+                raw = _value_at(data, path)
+                value = describe_value(raw) if isinstance(raw, str | int | float) else None
+            result.append(RowError(row.file, row.sheet, row.row, label, value, reason))
+        return result
+
+    @staticmethod
+    def _error(row: SourceRow, column: str | None, raw: Any, reason: str) -> RowError:
+        value = describe_value(raw) if raw is not None and not isinstance(raw, list | dict) else None
+        return RowError(row.file, row.sheet, row.row, column, value, reason)
+
+
+def _key_part(value: Any) -> str:
+    """A key value as text, the way ``CatalogRecord.natural_key`` writes it."""
+    if value is None:
+        return ""
+    if value.__class__ is str:
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    if hasattr(value, "normalize"):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def _value_at(data: dict[str, Any], path: str) -> Any:
+    """The converted value at ``descriptions.nl`` / ``features.0.code`` / ``gross_price``."""
+    value: Any = data
+    for part in path.split("."):
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value

@@ -1,0 +1,206 @@
+"""XLSX, XLS and ODS through python-calamine (Rust): fast, and no Python object per empty cell.
+
+Rules worth knowing (they are what a user sees in the report):
+- Sheet: the layout's ``sheet`` (matched case-insensitively), else the first *visible* worksheet.
+  Hidden and very hidden sheets are never picked by default.
+- Formulas: the value the spreadsheet program stored when it last calculated the file (Excel and
+  LibreOffice always store it). A formula without a stored value (files written by some libraries and
+  never opened in a spreadsheet program) reads as empty.
+- Empty rows are skipped wherever they are; they are neither read nor counted. Formatting alone
+  (1,048,576 formatted rows) creates no cells: calamine keeps only cells with values, so such a sheet
+  costs no memory and no time per empty row.
+- Merged header cells: every column of a merged header cell gets the merged cell's text. If a layout
+  then needs that text for one column, the header is ambiguous and the file fails naming the merge.
+- Memory: calamine holds the chosen sheet's used range in compact Rust memory (not Python objects);
+  rows become Python lists one at a time. Packages whose parts declare more than
+  ``ReadLimits.max_workbook_xml_bytes`` decompressed are refused before parsing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import zipfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import python_calamine as calamine
+
+from pimtasks.domain.task_types import ImportLayout
+from pimtasks.imports.errors import (
+    CorruptFileError,
+    EmptyFileError,
+    LayoutMismatchError,
+    PasswordProtectedError,
+    TooLargeError,
+)
+from pimtasks.imports.reading.limits import MIB, ReadLimits
+from pimtasks.imports.reading.sniffing import FileKind
+from pimtasks.imports.reading.tables import Table, column_letter, header_text, trim_header
+from pimtasks.imports.rows import CellValue, SourceRow
+
+_VISIBLE = calamine.SheetVisibleEnum.Visible
+_WORKSHEET = calamine.SheetTypeEnum.WorkSheet
+
+
+def open_workbook_table(
+    path: Path, *, file: str, kind: FileKind, layout: ImportLayout | None, limits: ReadLimits
+) -> Table:
+    """The table of the chosen sheet of the workbook at ``path`` (header already read)."""
+    if kind in (FileKind.XLSX, FileKind.ODS):
+        _check_package_size(path, limits=limits)
+    workbook = _load(path, kind=kind)
+    try:
+        sheet_name = choose_sheet(workbook, wanted=layout.sheet if layout else None)
+        sheet = workbook.get_sheet_by_name(sheet_name)
+    except calamine.CalamineError as error:
+        workbook.close()
+        raise CorruptFileError(f"the sheet cannot be read; the file is damaged ({error})") from error
+    header_row = layout.header_row if layout else 1
+    first_data_row = layout.first_data_row if layout else header_row + 1
+    try:
+        return CalamineTable(
+            workbook=workbook,
+            sheet=sheet,
+            file=file,
+            sheet_name=sheet_name,
+            header_row=header_row,
+            first_data_row=first_data_row,
+            limits=limits,
+        )
+    except Exception:
+        workbook.close()
+        raise
+
+
+def _check_package_size(path: Path, *, limits: ReadLimits) -> None:
+    try:
+        with zipfile.ZipFile(path) as package:
+            declared = sum(info.file_size for info in package.infolist())
+    except (zipfile.BadZipFile, OSError) as error:
+        raise CorruptFileError(f"the workbook is damaged and cannot be opened ({error})") from error
+    if declared > limits.max_workbook_xml_bytes:
+        raise TooLargeError(
+            f"the workbook unpacks to {declared // MIB} MiB, more than the {limits.max_workbook_xml_bytes // MIB} MiB "
+            "this import accepts; split the file"
+        )
+
+
+def _load(path: Path, *, kind: FileKind) -> calamine.CalamineWorkbook:
+    label = {FileKind.XLSX: "XLSX", FileKind.XLS: "XLS", FileKind.ODS: "ODS"}.get(kind, str(kind))
+    try:
+        return calamine.CalamineWorkbook.from_path(str(path))
+    except calamine.PasswordError as error:
+        raise PasswordProtectedError(
+            "the file is password-protected (encrypted); save it without a password and upload it again"
+        ) from error
+    except (calamine.CalamineError, ValueError, OSError) as error:
+        raise CorruptFileError(f"the file is damaged or not a valid {label} workbook ({error})") from error
+
+
+def choose_sheet(workbook: calamine.CalamineWorkbook, *, wanted: str | None) -> str:
+    """The layout's sheet (case-insensitive) or the first visible worksheet; fails with the choices."""
+    metadata = workbook.sheets_metadata
+    if wanted:
+        for sheet in metadata:
+            if sheet.name.strip().casefold() == wanted.strip().casefold():
+                return sheet.name
+        names = ", ".join(repr(sheet.name) for sheet in metadata)
+        raise LayoutMismatchError(f"the layout names sheet {wanted!r}, but the file has only {names}", sheet=wanted)
+    for sheet in metadata:
+        if sheet.visible == _VISIBLE and sheet.typ == _WORKSHEET:
+            return sheet.name
+    raise LayoutMismatchError(
+        "the workbook has no visible worksheet; unhide the sheet to import or name it in the layout"
+    )
+
+
+class CalamineTable(Table):
+    """A sheet loaded by calamine."""
+
+    def __init__(
+        self,
+        *,
+        workbook: calamine.CalamineWorkbook,
+        sheet: calamine.CalamineSheet,
+        file: str,
+        sheet_name: str,
+        header_row: int,
+        first_data_row: int,
+        limits: ReadLimits,
+    ) -> None:
+        self._workbook = workbook
+        self._sheet = sheet
+        # Data never starts at or above the header, whatever the layout's first_data_row says.
+        self._first_data_row = max(first_data_row, header_row + 1)
+        start = sheet.start
+        if start is None or sheet.height == 0:
+            raise EmptyFileError(f"sheet {sheet_name!r} is empty: no header row", file=file, sheet=sheet_name)
+        self._start_row = start[0] + 1  # 1-based spreadsheet row of the first row calamine returns
+        first_column = start[1]
+        if sheet.width > limits.max_columns:
+            raise TooLargeError(f"sheet {sheet_name!r} has {sheet.width} columns, more than {limits.max_columns}")
+        header, merged = self._read_header(sheet_name=sheet_name, header_row=header_row, file=file)
+        super().__init__(
+            file=file,
+            sheet=sheet_name,
+            header_row=header_row,
+            header=header,
+            first_column=first_column,
+            merged_headers=merged,
+        )
+
+    def _read_header(self, *, sheet_name: str, header_row: int, file: str) -> tuple[list[str], dict[int, str]]:
+        above: list[Sequence[CellValue]] = []
+        header_values: Sequence[CellValue] | None = None
+        for number, values in enumerate(self._sheet.iter_rows(), start=self._start_row):
+            if number == header_row:
+                header_values = values
+                break
+            above.append(values)
+        if header_values is None or not any(value not in ("", None) for value in header_values):
+            raise EmptyFileError(
+                f"sheet {sheet_name!r} has no header in row {header_row}", file=file, sheet=sheet_name, row=header_row
+            )
+        header = [header_text(value) for value in header_values]
+        merged = self._apply_merges(header, above=above, header_row=header_row)
+        return trim_header(header), merged
+
+    def _apply_merges(self, header: list[str], *, above: list[Sequence[CellValue]], header_row: int) -> dict[int, str]:
+        """Give each column of a merged header cell the merge's text; return position -> range label."""
+        merged: dict[int, str] = {}
+        first_column = (self._sheet.start or (0, 0))[1]
+        for (top, left), (bottom, right) in self._sheet.merged_cell_ranges or []:
+            if not top + 1 <= header_row <= bottom + 1:
+                continue
+            source_row = top + 1
+            if source_row == header_row:
+                text = header[left - first_column] if 0 <= left - first_column < len(header) else ""
+            else:
+                index = source_row - self._start_row
+                row = above[index] if 0 <= index < len(above) else []
+                position = left - first_column
+                text = header_text(row[position]) if 0 <= position < len(row) else ""
+            label = f"{column_letter(left)}{top + 1}:{column_letter(right)}{bottom + 1}"
+            for column in range(left, right + 1):
+                position = column - first_column
+                if 0 <= position < len(header):
+                    header[position] = text
+                    merged[position] = label
+        return merged
+
+    def rows(self, *, after_row: int = 0) -> Iterator[SourceRow]:
+        """Rows after the header (and after ``after_row``); all-empty rows are skipped."""
+        skip_through = max(after_row, self._first_data_row - 1)
+        file, sheet, header = self.file, self.sheet, self.header
+        for number, values in enumerate(self._sheet.iter_rows(), start=self._start_row):
+            if number <= skip_through:
+                continue
+            # calamine returns "" for every empty cell; counting is the cheapest all-empty test.
+            if values.count("") == len(values):
+                continue
+            yield SourceRow(file, sheet, number, header, values)
+
+    def close(self) -> None:
+        """Drop the Rust workbook (and its file handle)."""
+        with contextlib.suppress(calamine.WorkbookClosed):
+            self._workbook.close()
