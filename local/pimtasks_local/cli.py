@@ -1,0 +1,247 @@
+"""``pimtasks``: the command line client of the pimtasks API (and of the local stack).
+
+    pimtasks tasks list | show ID | create FILE | start ID | stop ID | delete ID
+    pimtasks runs list TASK_ID | show RUN_ID
+    pimtasks local fire TASK_ID [--scheduled-time ISO] | local mail
+
+The API URL and key come from ``--api-url``/``--api-key``, else ``PIMTASKS_API_URL``/``PIMTASKS_API_KEY``,
+else the ``stack.json`` of a running local stack, else ``http://127.0.0.1:8080``. ``--json`` prints the
+API's JSON; otherwise tables. A non-2xx answer prints the API's message and exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from pimtasks_local.http_client import ApiClient, ApiResponse
+from pimtasks_local.stack_state import find_state
+
+DEFAULT_API_URL = "http://127.0.0.1:8080"
+DEFAULT_ENVIRONMENT = "000001"
+
+
+class CliError(Exception):
+    """A usage or input problem, printed without a traceback."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pimtasks", description="Manage pimtasks periodic tasks and runs.")
+    parser.add_argument("--api-url", help="API base URL (env PIMTASKS_API_URL, else the running local stack)")
+    parser.add_argument("--api-key", help="API key (env PIMTASKS_API_KEY, else the local stack's admin key)")
+    parser.add_argument("--env", help=f"environment (env PIMTASKS_ENVIRONMENT, else {DEFAULT_ENVIRONMENT})")
+    parser.add_argument("--json", action="store_true", help="print the API's JSON")
+    groups = parser.add_subparsers(dest="group", required=True)
+
+    tasks = groups.add_parser("tasks", help="periodic task definitions").add_subparsers(dest="command", required=True)
+    tasks.add_parser("list", help="the environment's tasks")
+    for name, text in (("show", "one task"), ("start", "start a run now"), ("stop", "stop the active run"),
+                       ("delete", "delete a task and its schedule")):
+        tasks.add_parser(name, help=text).add_argument("task_id")
+    tasks.add_parser("create", help="create a task from a .json or .yaml file").add_argument("file", type=Path)
+
+    runs = groups.add_parser("runs", help="runs of tasks").add_subparsers(dest="command", required=True)
+    runs_list = runs.add_parser("list", help="a task's runs, newest first")
+    runs_list.add_argument("task_id")
+    runs_list.add_argument("--limit", type=int, default=20)
+    runs.add_parser("show", help="one run").add_argument("run_id")
+
+    local = groups.add_parser("local", help="the local stack only").add_subparsers(dest="command", required=True)
+    fire = local.add_parser("fire", help="fire a task's schedule now, as EventBridge Scheduler would")
+    fire.add_argument("task_id")
+    fire.add_argument("--scheduled-time", help="the <aws.scheduler.scheduled-time> to send (default: this minute)")
+    local.add_parser("mail", help="the e-mails the emulator's SES accepted")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+    """Run one command; returns the exit status."""
+    out = out or sys.stdout
+    arguments = _parser().parse_args(argv)
+    state = None if (arguments.api_url and arguments.api_key) else find_state()
+    api_url = arguments.api_url or os.environ.get("PIMTASKS_API_URL") or (state or {}).get("api_url") or DEFAULT_API_URL
+    api_key = arguments.api_key or os.environ.get("PIMTASKS_API_KEY") or (state or {}).get("admin_api_key")
+    environment = arguments.env or os.environ.get("PIMTASKS_ENVIRONMENT") or DEFAULT_ENVIRONMENT
+    client = ApiClient(api_url, api_key=api_key)
+    command = COMMANDS[(arguments.group, arguments.command)]
+    try:
+        response = command(client, environment, arguments)
+    except CliError as error:
+        print(f"pimtasks: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"pimtasks: cannot reach {api_url}: {error}", file=sys.stderr)
+        return 1
+    if not response.ok:
+        print(f"pimtasks: {response.status}: {response.error_message}", file=sys.stderr)
+        return 1
+    text = (json.dumps(response.body, indent=2) if response.body is not None else "") if arguments.json else (
+        RENDERERS[(arguments.group, arguments.command)](response.body))
+    try:
+        print(text, file=out)
+    except BrokenPipeError:  # `pimtasks ... | head` closed the pipe: not an error
+        sys.stderr.close()
+    return 0
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+def _tasks_path(environment: str, *parts: str) -> str:
+    return "/".join([f"/environments/{environment}/tasks", *parts])
+
+
+def _read_definition(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise CliError(f"cannot read {path}: {error}") from error
+    if path.suffix.lower() in (".yaml", ".yml"):
+        import yaml  # type: ignore[import-untyped, unused-ignore]
+
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise CliError(f"{path} is not valid YAML: {error}") from error
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise CliError(f"{path} is not valid JSON: {error}") from error
+
+
+Command = Callable[[ApiClient, str, argparse.Namespace], ApiResponse]
+
+COMMANDS: dict[tuple[str, str], Command] = {
+    ("tasks", "list"): lambda c, env, a: c.get(_tasks_path(env)),
+    ("tasks", "show"): lambda c, env, a: c.get(_tasks_path(env, a.task_id)),
+    ("tasks", "create"): lambda c, env, a: c.post(_tasks_path(env), _read_definition(a.file)),
+    ("tasks", "start"): lambda c, env, a: c.post(_tasks_path(env, a.task_id, "start")),
+    ("tasks", "stop"): lambda c, env, a: c.post(_tasks_path(env, a.task_id, "stop")),
+    ("tasks", "delete"): lambda c, env, a: c.request("DELETE", _tasks_path(env, a.task_id)),
+    ("runs", "list"): lambda c, env, a: c.get(f"{_tasks_path(env, a.task_id, 'runs')}?limit={a.limit}"),
+    ("runs", "show"): lambda c, env, a: c.get(f"/environments/{env}/runs/{a.run_id}"),
+    ("local", "fire"): lambda c, env, a: c.post(
+        f"/_local/fire/{env}/{a.task_id}", {"scheduled_time": a.scheduled_time} if a.scheduled_time else None),
+    ("local", "mail"): lambda c, env, a: c.get("/_local/mail"),
+}
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+def table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
+    """Rows as an aligned text table with the given (key, heading) columns."""
+    if not rows:
+        return "(none)"
+    cells = [[heading for _, heading in columns]] + [[_cell(row.get(key)) for key, _ in columns] for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
+    return "\n".join("  ".join(value.ljust(width) for value, width in zip(line, widths, strict=True)).rstrip()
+                     for line in cells)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def describe_frequency(frequency: dict[str, Any] | None) -> str:
+    """``week MON,THU 12:53 Europe/Amsterdam``-style summary of a frequency."""
+    if not frequency:
+        return "-"
+    every = frequency.get("every")
+    parts = [str(every)]
+    if every == "minutes":
+        parts = [f"every {frequency.get('interval')} min"]
+    elif every == "hour":
+        parts = [f"hourly at :{int(frequency.get('minute', 0)):02d}"]
+    elif every == "week":
+        parts.append(",".join(frequency.get("days") or []))
+    elif every == "month":
+        parts.append(f"day {frequency.get('day_of_month')}")
+    elif every == "once":
+        parts.append(str(frequency.get("date")))
+    if frequency.get("time"):
+        parts.append(str(frequency["time"]))
+    parts.append(str(frequency.get("timezone", "")))
+    return " ".join(p for p in parts if p)
+
+
+def _details(item: dict[str, Any], keys: list[str]) -> str:
+    width = max(len(key) for key in keys)
+    lines = []
+    for key in keys:
+        if key not in item:
+            continue
+        value = item[key]
+        text = describe_frequency(value) if key == "frequency" else (
+            json.dumps(value, indent=2) if isinstance(value, (dict, list)) else _cell(value))
+        text = text.replace("\n", "\n" + " " * (width + 2))
+        lines.append(f"{key.ljust(width)}  {text}")
+    return "\n".join(lines)
+
+
+def _render_tasks(body: Any) -> str:
+    rows = [{**task, "frequency": describe_frequency(task.get("frequency")),
+             "last": (task.get("last_run") or {}).get("status")} for task in body.get("items", [])]
+    return table(rows, [("task_id", "TASK ID"), ("type", "TYPE"), ("active", "ACTIVE"), ("sequence_no", "SEQ"),
+                        ("frequency", "FREQUENCY"), ("next_run_at", "NEXT RUN"), ("last", "LAST RUN"),
+                        ("description", "DESCRIPTION")])
+
+
+def _render_task(body: Any) -> str:
+    return _details(body, ["task_id", "environment", "type", "description", "active", "frequency", "sequence_no",
+                           "next_run_at", "notification", "settings", "last_run", "created_at", "updated_at"])
+
+
+def _render_run(body: Any) -> str:
+    return _details(body, ["run_id", "task_id", "task_type", "trigger", "status", "scheduled_time", "created_at",
+                           "started_at", "ended_at", "progress_text", "counts", "error", "messages", "files"])
+
+
+def _render_runs(body: Any) -> str:
+    rows = [{**run, "read": (run.get("counts") or {}).get("read")} for run in body.get("items", [])]
+    return table(rows, [("run_id", "RUN ID"), ("status", "STATUS"), ("trigger", "TRIGGER"),
+                        ("scheduled_time", "SCHEDULED"), ("started_at", "STARTED"), ("ended_at", "ENDED"),
+                        ("read", "READ"), ("error", "ERROR")])
+
+
+def _render_deleted(_: Any) -> str:
+    return "deleted"
+
+
+def _render_fired(body: Any) -> str:
+    return (f"fired {body.get('schedule')} for {body.get('scheduled_time')}\n"
+            f"-> {body.get('function')}\n{json.dumps(body.get('payload'), indent=2)}")
+
+
+def _render_mail(body: Any) -> str:
+    if not body:
+        return "(no e-mails)"
+    blocks = []
+    for mail in body:
+        blocks.append(f"From:    {mail.get('from')}\nTo:      {', '.join(mail.get('to') or [])}\n"
+                      f"Date:    {mail.get('timestamp')}\nSubject: {mail.get('subject')}\n\n{mail.get('body')}")
+    return ("\n" + "-" * 72 + "\n").join(blocks)
+
+
+RENDERERS: dict[tuple[str, str], Callable[[Any], str]] = {
+    ("tasks", "list"): _render_tasks,
+    ("tasks", "show"): _render_task,
+    ("tasks", "create"): _render_task,
+    ("tasks", "start"): _render_run,
+    ("tasks", "stop"): _render_run,
+    ("tasks", "delete"): _render_deleted,
+    ("runs", "list"): _render_runs,
+    ("runs", "show"): _render_run,
+    ("local", "fire"): _render_fired,
+    ("local", "mail"): _render_mail,
+}

@@ -1,0 +1,101 @@
+"""Provisioning infra/template.yaml into moto (in-process) with the local stack's deployer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote_plus
+
+import pytest
+from pimtasks_local.deployer import deploy_template
+from pimtasks_local.deployment import Deployment
+
+TEMPLATE = Path(__file__).resolve().parents[3] / "infra" / "template.yaml"
+
+
+@pytest.fixture
+def deployment(aws: Callable[[str], Any]) -> Deployment:
+    return deploy_template(TEMPLATE, stack_name="pimtasks-test", parameters={}, clients=aws)
+
+
+def test_tables_exist_with_their_indexes_and_stream(aws: Callable[[str], Any], deployment: Deployment) -> None:
+    dynamodb = aws("dynamodb")
+    tasks = dynamodb.describe_table(TableName=deployment.physical_name("TasksTable"))["Table"]
+    runs = dynamodb.describe_table(TableName=deployment.physical_name("RunsTable"))["Table"]
+
+    assert tasks["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert deployment.attribute("TasksTable", "StreamArn") == tasks["LatestStreamArn"]
+    assert {index["IndexName"] for index in runs["GlobalSecondaryIndexes"]} == {"runs_by_task", "active_runs"}
+    ttl = dynamodb.describe_time_to_live(TableName=deployment.physical_name("RunsTable"))
+    assert ttl["TimeToLiveDescription"]["AttributeName"] == "expires_at"
+
+
+def test_an_upload_reaches_the_uploads_queue(aws: Callable[[str], Any], deployment: Deployment) -> None:
+    s3, sqs = aws("s3"), aws("sqs")
+    bucket = deployment.physical_name("FilesBucket")
+    queue_url = deployment.physical_name("UploadsQueue")
+
+    s3.put_object(Bucket=bucket, Key="environments/000001/Uploads/Sales APAC/prices 1.csv", Body=b"a;b\n")
+    s3.put_object(Bucket=bucket, Key="elsewhere/not-an-upload.csv", Body=b"x")
+
+    bodies = [json.loads(m["Body"]) for m in
+              sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])]
+    records = [r for body in bodies for r in body.get("Records", [])]  # skips S3's s3:TestEvent
+    assert [unquote_plus(r["s3"]["object"]["key"]) for r in records] == [
+        "environments/000001/Uploads/Sales APAC/prices 1.csv"]
+    assert records[0]["eventName"].startswith("ObjectCreated:")
+
+
+def test_bucket_is_private_and_encrypted(aws: Callable[[str], Any], deployment: Deployment) -> None:
+    s3 = aws("s3")
+    bucket = deployment.physical_name("FilesBucket")
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values())
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+
+
+def test_functions_events_and_roles_are_described(aws: Callable[[str], Any], deployment: Deployment) -> None:
+    api = deployment.functions["ApiFunction"]
+    assert api.function_name == "pimtasks-test-api"
+    assert api.handler_file == TEMPLATE.parent.parent / "functions" / "api_handler" / "app.py"
+    assert api.environment["TASKS_TABLE"] == deployment.physical_name("TasksTable")
+    assert api.environment["POWERTOOLS_SERVICE_NAME"] == "api"
+
+    sync = deployment.functions["SchedulerSyncFunction"]
+    role = aws("iam").get_role(RoleName=deployment.physical_name("SchedulerExecutionRole"))["Role"]
+    assert sync.environment["SCHEDULER_ROLE_ARN"] == role["Arn"]
+
+    [stream] = deployment.stream_sources
+    assert stream.function == "SchedulerSyncFunction" and stream.report_batch_item_failures
+    assert stream.on_failure_arn == deployment.attribute("SchedulerSyncDeadLetterQueue", "Arn")
+    [queue] = deployment.queue_sources
+    assert queue.queue_url == deployment.physical_name("UploadsQueue")
+
+    routes = {(r.method, r.path): r for r in deployment.routes}
+    assert routes[("GET", "/health")].authorizer is None
+    assert routes[("POST", "/environments/{env}/tasks")].authorizer == "ApiKeyAuthorizer"
+    authorizer = deployment.apis["PimtasksApi"].authorizers["ApiKeyAuthorizer"]
+    assert authorizer.function == "AuthorizerFunction" and authorizer.identity_headers == ("x-api-key",)
+
+
+def test_schedule_events_become_real_schedules(aws: Callable[[str], Any], deployment: Deployment) -> None:
+    [sweeper] = deployment.schedules
+    schedule = aws("scheduler").get_schedule(GroupName=sweeper.group, Name=sweeper.name)
+    assert schedule["ScheduleExpression"] == "rate(1 minute)"
+    assert schedule["Target"]["Arn"] == deployment.functions["RunSweeperFunction"].arn
+
+
+def test_the_mail_sender_is_verified_and_alarms_exist(aws: Callable[[str], Any], deployment: Deployment) -> None:
+    assert "pimtasks@example.com" in aws("ses").list_verified_email_addresses()["VerifiedEmailAddresses"]
+    assert "MailSenderIdentity" in deployment.skipped  # its condition is false by default
+    alarms = aws("cloudwatch").describe_alarms()["MetricAlarms"]
+    assert {a["AlarmName"] for a in alarms} >= {deployment.physical_name("FailedRunsAlarm")}
+
+
+def test_deploying_again_is_harmless(aws: Callable[[str], Any], deployment: Deployment) -> None:
+    again = deploy_template(TEMPLATE, stack_name="pimtasks-test", parameters={}, clients=aws)
+    assert again.physical_name("TasksTable") == deployment.physical_name("TasksTable")
+    assert again.attribute("UploadsQueue", "Arn") == deployment.attribute("UploadsQueue", "Arn")
