@@ -191,3 +191,10 @@ def test_runs_page_newest_first_and_tokens_are_bound_to_their_task(core: Core) -
 
     with pytest.raises(ValidationFailedError):
         core.runs.list_for_task(environment="000001", task_id=other.task_id, limit=2, next_token=token)
+
+
+def test_a_trigger_stamped_in_the_future_waits_no_longer_than_the_settle_period(core: Core) -> None:
+    task = core.tasks.create(environment="000001", spec=weekly_import())
+    before = core.clock.now()
+    core.engine().handle(schedule_event(task, "2026-11-30T11:53:00Z"), remaining_ms=lambda: 900_000)
+    assert (core.clock.now() - before).total_seconds() <= 10

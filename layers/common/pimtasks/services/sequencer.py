@@ -31,10 +31,11 @@ class Sequencer:
         self._settle = dt.timedelta(seconds=settle_seconds)
 
     def settle(self, *, scheduled_time: dt.datetime, remaining_ms: Callable[[], int]) -> None:
-        """Wait until the minute's triggers have all arrived (bounded by the invocation's time budget)."""
+        """Wait until the minute's triggers have all arrived: at most the settle period (a trigger stamped with
+        a future time, e.g. fired by hand, must not wait for it), within the invocation's time budget."""
         wait = (scheduled_time + self._settle - self._clock.now()).total_seconds()
         budget = remaining_ms() / 1000 - 5
-        self._clock.sleep(min(wait, budget))
+        self._clock.sleep(min(wait, self._settle.total_seconds(), budget))
 
     def advance(self, environment: str, slot: str) -> str | None:
         """Hand the slot to its next queued run and invoke it; the run id, or None when it is not our move."""
