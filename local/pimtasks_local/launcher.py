@@ -60,7 +60,8 @@ def _wait_for_state(process: subprocess.Popen[bytes], state_file: Path, log_path
                               f"{_log_tail(log_path)}")
         if state_file.exists():
             try:
-                return json.loads(state_file.read_text())  # type: ignore[no-any-return]
+                state: dict[str, Any] = json.loads(state_file.read_text())
+                return state
             except ValueError:
                 pass  # written atomically, but be safe
         time.sleep(0.2)
