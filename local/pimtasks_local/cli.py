@@ -30,32 +30,47 @@ class CliError(Exception):
     """A usage or input problem, printed without a traceback."""
 
 
+def _global_options(*, with_defaults: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after the command words (``pimtasks tasks list --json``)."""
+    options = argparse.ArgumentParser(add_help=False)
+    # On the commands themselves the options default to "not given", so they never undo the top-level ones.
+    unset: dict[str, Any] = {} if with_defaults else {"default": argparse.SUPPRESS}
+    options.add_argument("--api-url", help="API base URL (env PIMTASKS_API_URL, else the running local stack)",
+                         **unset)
+    options.add_argument("--api-key", help="API key (env PIMTASKS_API_KEY, else the local stack's admin key)",
+                         **unset)
+    options.add_argument("--env", help=f"environment (env PIMTASKS_ENVIRONMENT, else {DEFAULT_ENVIRONMENT})",
+                         **unset)
+    options.add_argument("--json", action="store_true", help="print the API's JSON", **unset)
+    return options
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pimtasks", description="Manage pimtasks periodic tasks and runs.")
-    parser.add_argument("--api-url", help="API base URL (env PIMTASKS_API_URL, else the running local stack)")
-    parser.add_argument("--api-key", help="API key (env PIMTASKS_API_KEY, else the local stack's admin key)")
-    parser.add_argument("--env", help=f"environment (env PIMTASKS_ENVIRONMENT, else {DEFAULT_ENVIRONMENT})")
-    parser.add_argument("--json", action="store_true", help="print the API's JSON")
+    parser = argparse.ArgumentParser(prog="pimtasks", description="Manage pimtasks periodic tasks and runs.",
+                                     parents=[_global_options(with_defaults=True)])
+    common = [_global_options(with_defaults=False)]
     groups = parser.add_subparsers(dest="group", required=True)
 
     tasks = groups.add_parser("tasks", help="periodic task definitions").add_subparsers(dest="command", required=True)
-    tasks.add_parser("list", help="the environment's tasks")
+    tasks.add_parser("list", help="the environment's tasks", parents=common)
     for name, text in (("show", "one task"), ("start", "start a run now"), ("stop", "stop the active run"),
                        ("delete", "delete a task and its schedule")):
-        tasks.add_parser(name, help=text).add_argument("task_id")
-    tasks.add_parser("create", help="create a task from a .json or .yaml file").add_argument("file", type=Path)
+        tasks.add_parser(name, help=text, parents=common).add_argument("task_id")
+    tasks.add_parser("create", help="create a task from a .json or .yaml file",
+                     parents=common).add_argument("file", type=Path)
 
     runs = groups.add_parser("runs", help="runs of tasks").add_subparsers(dest="command", required=True)
-    runs_list = runs.add_parser("list", help="a task's runs, newest first")
+    runs_list = runs.add_parser("list", help="a task's runs, newest first", parents=common)
     runs_list.add_argument("task_id")
     runs_list.add_argument("--limit", type=int, default=20)
-    runs.add_parser("show", help="one run").add_argument("run_id")
+    runs.add_parser("show", help="one run", parents=common).add_argument("run_id")
 
     local = groups.add_parser("local", help="the local stack only").add_subparsers(dest="command", required=True)
-    fire = local.add_parser("fire", help="fire a task's schedule now, as EventBridge Scheduler would")
+    fire = local.add_parser("fire", help="fire a task's schedule now, as EventBridge Scheduler would",
+                            parents=common)
     fire.add_argument("task_id")
     fire.add_argument("--scheduled-time", help="the <aws.scheduler.scheduled-time> to send (default: this minute)")
-    local.add_parser("mail", help="the e-mails the emulator's SES accepted")
+    local.add_parser("mail", help="the e-mails the emulator's SES accepted", parents=common)
     return parser
 
 
