@@ -1,5 +1,6 @@
-"""Task function for Import tasks. Their work is not built yet: runs end `failed` with "not available yet"."""
+"""Task function for Import tasks, and AutoImport: upload events from the uploads queue start import runs."""
 
-from pimtasks.task_function import task_function_handler
+from pimtasks.import_function import import_function_handler
+from pimtasks.wiring import import_workers
 
-handler = task_function_handler()
+handler = import_function_handler(import_workers)

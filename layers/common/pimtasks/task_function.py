@@ -18,6 +18,16 @@ from pimtasks.workers import WorkerFactory, not_available_workers
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
+def run_trigger(event: dict[str, Any], context: LambdaContext, *, workers: WorkerFactory) -> dict[str, Any]:
+    """Handle one task trigger event with ``workers`` (the body of every task function)."""
+    from pimtasks.wiring import run_engine
+
+    trigger = TaskTriggerEvent.model_validate(event)
+    logger.append_keys(environment=trigger.environment, task_id=trigger.task_id, trigger=trigger.trigger.value)
+    run = run_engine(workers).handle(trigger, remaining_ms=context.get_remaining_time_in_millis)
+    return {"run_id": run.run_id, "status": run.status.value} if run else {"run_id": None, "status": "ignored"}
+
+
 def task_function_handler(workers: WorkerFactory = not_available_workers) -> Handler:
     """A Lambda handler that runs task triggers with ``workers``."""
 
@@ -25,11 +35,6 @@ def task_function_handler(workers: WorkerFactory = not_available_workers) -> Han
     @metrics.log_metrics
     @tracer.capture_lambda_handler
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        from pimtasks.wiring import run_engine
-
-        trigger = TaskTriggerEvent.model_validate(event)
-        logger.append_keys(environment=trigger.environment, task_id=trigger.task_id, trigger=trigger.trigger.value)
-        run = run_engine(workers).handle(trigger, remaining_ms=context.get_remaining_time_in_millis)
-        return {"run_id": run.run_id, "status": run.status.value} if run else {"run_id": None, "status": "ignored"}
+        return run_trigger(event, context, workers=workers)
 
     return handler

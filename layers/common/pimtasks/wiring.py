@@ -7,8 +7,10 @@ first real call. Tests build services directly with their own adapters or fakes.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from pimtasks.adapters.admin_repository import AdminRepository
+from pimtasks.adapters.catalog_repository import CatalogRepository
 from pimtasks.adapters.dynamo import DynamoTable
 from pimtasks.adapters.file_store import FileStore
 from pimtasks.adapters.function_invoker import LambdaFunctionInvoker
@@ -18,8 +20,12 @@ from pimtasks.adapters.scheduler_gateway import SchedulerGateway
 from pimtasks.adapters.secret_store import SecretStore
 from pimtasks.adapters.task_repository import TaskRepository
 from pimtasks.clock import SystemClock
-from pimtasks.domain.task_types import TaskFunction
+from pimtasks.domain.run import Run
+from pimtasks.domain.task import Task
+from pimtasks.domain.task_types import TaskFunction, TaskType
 from pimtasks.services.access import AccessService
+from pimtasks.services.auto_import import AutoImport
+from pimtasks.services.import_chain import ImportChain
 from pimtasks.services.run_engine import RunEngine
 from pimtasks.services.run_finisher import RunFinisher
 from pimtasks.services.run_sweeper import RunSweeper
@@ -30,7 +36,10 @@ from pimtasks.services.sequencer import Sequencer
 from pimtasks.services.tasks import TaskService
 from pimtasks.services.uploads import UploadService
 from pimtasks.settings import get_settings
-from pimtasks.workers import WorkerFactory, not_available_workers
+from pimtasks.workers import NotAvailableWorker, TaskWorker, WorkerFactory, not_available_workers
+
+if TYPE_CHECKING:
+    from pimtasks.workers.import_worker import ImportWorker
 
 clock = SystemClock()
 
@@ -80,8 +89,14 @@ def sequencer() -> Sequencer:
 def run_finisher() -> RunFinisher:
     settings = get_settings()
     mailer = SesMailer(sender=settings.mail_sender) if settings.mail_sender else None
-    return RunFinisher(runs=run_repository(), tasks=task_repository(), mailer=mailer, clock=clock,
-                       advance_slot=lambda environment, slot: _advance(environment, slot))
+    finisher = RunFinisher(runs=run_repository(), tasks=task_repository(), mailer=mailer, clock=clock,
+                           advance_slot=lambda environment, slot: _advance(environment, slot))
+    finisher.add_listener(_start_or_skip_successors)
+    return finisher
+
+
+def _start_or_skip_successors(task: Task, run: Run) -> None:
+    import_chain().on_run_ended(task, run)
 
 
 def _advance(environment: str, slot: str) -> None:
@@ -139,6 +154,43 @@ def upload_service() -> UploadService:
                          clock=clock, expires_seconds=settings.upload_url_seconds)
 
 
+@lru_cache(maxsize=1)
+def file_store() -> FileStore:
+    return FileStore(bucket=get_settings().require("files_bucket"))
+
+
+@lru_cache(maxsize=1)
+def catalog_repository() -> CatalogRepository:
+    return CatalogRepository(table=DynamoTable(table_name=get_settings().require("catalog_table")))
+
+
+def import_workers(task_type: TaskType) -> TaskWorker:
+    """The import function's workers: ``import`` does the work; nothing else runs there."""
+    if task_type is TaskType.IMPORT:
+        return import_worker()
+    return NotAvailableWorker(task_type)
+
+
+def import_worker() -> ImportWorker:
+    # Imported here: the reading library (calamine, XML, ...) is the import function's business alone, so the
+    # other functions that use this module do not pay for it at cold start.
+    from pimtasks.services.catalog_writer import CatalogWriter
+    from pimtasks.workers.import_worker import ImportWorker
+
+    return ImportWorker(files=file_store(), catalog=CatalogWriter(store=catalog_repository(), clock=clock),
+                        clock=clock)
+
+
+def import_chain() -> ImportChain:
+    return ImportChain(tasks=task_repository(), runs=run_service(), run_store=run_repository(),
+                       finisher=run_finisher())
+
+
+def auto_import() -> AutoImport:
+    return AutoImport(tasks=task_repository(), runs=run_repository(), starter=run_service(), files=file_store(),
+                      bucket=get_settings().require("files_bucket"))
+
+
 def clear_caches() -> None:
     """Forget settings, clients and adapters built so far (for tests and the local stack, whose environment
     variables are set after import)."""
@@ -147,7 +199,7 @@ def clear_caches() -> None:
     get_settings.cache_clear()
     reset_clients()
     for builder in (admin_repository, task_repository, run_repository, function_invoker, secret_store, sequencer,
-                    run_finisher, scheduler_gateway):
+                    run_finisher, scheduler_gateway, file_store, catalog_repository):
         clear = getattr(builder, "cache_clear", None)  # a test may have replaced the builder
         if clear is not None:
             clear()

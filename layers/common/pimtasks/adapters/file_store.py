@@ -1,14 +1,36 @@
-"""The files bucket: ``environments/<env>/<Folder>/...``. Here: presigned manual uploads."""
+"""The files bucket: ``environments/<env>/<Folder>/...``. Presigned manual uploads, and the file moves of imports.
+
+The bucket is versioned. An import works on one *version* of a file (the one it listed or was told about),
+so a file replaced while it is being imported is never mixed up with its replacement. Everything streams:
+downloads go to disk in 1 MiB chunks, uploads read from disk, copies happen inside S3.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from pimtasks.adapters.aws_clients import client
+from pimtasks.domain.stored_file import StoredFile
+
+CHUNK_BYTES = 1 << 20
+_MISSING = ("404", "NoSuchKey", "NotFound", "NoSuchVersion")
 
 
 def environment_prefix(environment: str) -> str:
     return f"environments/{environment}/"
+
+
+def _version(value: Any) -> str | None:
+    """S3 reports ``"null"`` for objects written while versioning was off."""
+    return None if value in (None, "", "null") else str(value)
+
+
+def _version_args(version_id: str | None) -> dict[str, str]:
+    return {"VersionId": version_id} if version_id else {}
 
 
 class FileStore:
@@ -26,3 +48,69 @@ class FileStore:
         return str(self.s3.generate_presigned_url(
             "put_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_seconds, HttpMethod="PUT"
         ))
+
+    # --- imports --------------------------------------------------------------------------------
+    def list_folder(self, *, prefix: str) -> list[StoredFile]:
+        """The current version of every object directly in ``prefix`` (not in its subfolders)."""
+        found: list[StoredFile] = []
+        paginator = self.s3.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
+            for version in page.get("Versions", []):
+                if version.get("IsLatest") and not version["Key"].endswith("/"):
+                    found.append(StoredFile(key=version["Key"], version_id=_version(version.get("VersionId")),
+                                            size=int(version.get("Size", 0)),
+                                            last_modified=_aware(version["LastModified"])))
+        return found
+
+    def current_version(self, *, key: str) -> StoredFile | None:
+        """The object's current version, or None when the key is absent (or hidden by a delete marker)."""
+        try:
+            head = self.s3.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _MISSING:
+                return None
+            raise
+        return StoredFile(key=key, version_id=_version(head.get("VersionId")), size=int(head.get("ContentLength", 0)),
+                          last_modified=_aware(head["LastModified"]))
+
+    def download(self, *, key: str, version_id: str | None, target: Path) -> None:
+        """Stream one version of an object to ``target``."""
+        body = self.s3.get_object(Bucket=self.bucket, Key=key, **_version_args(version_id))["Body"]
+        try:
+            with target.open("wb") as sink:
+                for chunk in body.iter_chunks(CHUNK_BYTES):
+                    sink.write(chunk)
+        finally:
+            body.close()
+
+    def upload(self, *, key: str, source: Path, content_type: str) -> None:
+        """Store a local file (read from disk as it is sent)."""
+        with source.open("rb") as stream:
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=stream, ContentType=content_type)
+
+    def put_text(self, *, key: str, text: str, content_type: str = "text/plain; charset=utf-8") -> None:
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=text.encode("utf-8"), ContentType=content_type)
+
+    def copy(self, *, source_key: str, version_id: str | None, target_key: str) -> None:
+        """Copy one version inside the bucket (managed copy: multipart beyond 5 GB)."""
+        source = {"Bucket": self.bucket, "Key": source_key, **_version_args(version_id)}
+        self.s3.copy(source, self.bucket, target_key)
+
+    def remove(self, *, key: str, version_id: str | None) -> None:
+        """Take this version of a file out of its folder.
+
+        When it is the current version, a delete marker hides the key (with every older version, so none of
+        them resurfaces; they stay recoverable until the bucket's lifecycle expires them). When a newer upload
+        has replaced it meanwhile, only this version is deleted and the newer one stays waiting.
+        """
+        current = self.current_version(key=key)
+        if current is None:
+            return
+        if version_id is None or current.version_id == version_id:
+            self.s3.delete_object(Bucket=self.bucket, Key=key)
+        else:
+            self.s3.delete_object(Bucket=self.bucket, Key=key, VersionId=version_id)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -62,3 +62,16 @@ _SCHEDULED_RUN_NAMESPACE = uuid.UUID("6f1d3c1e-2a8b-4f57-9a52-3f0c4e8d1b20")
 def scheduled_run_id(*, environment: str, task_id: str, scheduled_time: str) -> str:
     """The run id of a scheduled trigger: deterministic, so a redelivered trigger maps to the same run."""
     return uuid.uuid5(_SCHEDULED_RUN_NAMESPACE, f"{environment}/{task_id}/{scheduled_time}").hex
+
+
+_TRIGGERED_RUN_NAMESPACE = uuid.UUID("0b7e5d0c-9a41-4c8e-b1a6-5d2f7e3c9a84")
+
+
+def upload_run_id(*, environment: str, task_id: str, bucket: str, key: str, upload_identity: str) -> str:
+    """The run id of an AutoImport trigger: one run per (task, object version), whatever the redeliveries."""
+    return uuid.uuid5(_TRIGGERED_RUN_NAMESPACE, f"upload/{environment}/{task_id}/{bucket}/{key}#{upload_identity}").hex
+
+
+def successor_run_id(*, environment: str, task_id: str, predecessor_run_id: str) -> str:
+    """The run id of an interdependent import started (or skipped) by its predecessor's run."""
+    return uuid.uuid5(_TRIGGERED_RUN_NAMESPACE, f"predecessor/{environment}/{task_id}/{predecessor_run_id}").hex

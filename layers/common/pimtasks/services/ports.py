@@ -7,11 +7,16 @@ plugs the concrete adapters in, and tests can plug in fakes.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
+from pimtasks.domain.catalog_storage import RecordKey, RecordWrite, StoredDigest, StoredRecord
 from pimtasks.domain.environment import Environment
 from pimtasks.domain.run import Run, RunStatus, RunSummary
+from pimtasks.domain.stored_file import StoredFile
 from pimtasks.domain.task import Task
+from pimtasks.domain.task_types import ImportTarget
 
 
 class TaskStore(Protocol):
@@ -59,3 +64,29 @@ class Mailer(Protocol):
 
 class SecretReader(Protocol):
     def get(self, *, environment: str, name: str) -> str: ...
+
+
+class CatalogStore(Protocol):
+    """Catalog records of one environment, addressed by (target, natural key)."""
+
+    def get_digests(self, *, environment: str, target: ImportTarget,
+                    keys: Sequence[RecordKey]) -> dict[RecordKey, StoredDigest]: ...
+    def get_many(self, *, environment: str, target: ImportTarget,
+                 keys: Sequence[RecordKey]) -> dict[RecordKey, StoredRecord]: ...
+    def put_many(self, *, environment: str, target: ImportTarget, records: Sequence[RecordWrite],
+                 changed_at: dt.datetime, run_id: str | None) -> None: ...
+    def get(self, *, environment: str, target: ImportTarget, key: RecordKey) -> StoredRecord | None: ...
+    def list_records(self, *, environment: str, target: ImportTarget,
+                     changed_since: dt.datetime | None = None) -> Iterator[StoredRecord]: ...
+
+
+class FileStorage(Protocol):
+    """The files bucket as imports use it (keys are full object keys, ``environments/<env>/...``)."""
+
+    def list_folder(self, *, prefix: str) -> list[StoredFile]: ...
+    def current_version(self, *, key: str) -> StoredFile | None: ...
+    def download(self, *, key: str, version_id: str | None, target: Path) -> None: ...
+    def upload(self, *, key: str, source: Path, content_type: str) -> None: ...
+    def put_text(self, *, key: str, text: str, content_type: str = "text/plain; charset=utf-8") -> None: ...
+    def copy(self, *, source_key: str, version_id: str | None, target_key: str) -> None: ...
+    def remove(self, *, key: str, version_id: str | None) -> None: ...

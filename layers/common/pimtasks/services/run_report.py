@@ -36,11 +36,12 @@ def report_text(task: Task, run: Run) -> str:
     ]
     if run.error:
         lines += ["", f"Error: {run.error}"]
-    if run.messages:
+    messages = [m for m in run.messages if m.text != run.error]  # the error is shown above already
+    if messages:
         lines += ["", "Messages:"]
-        for message in run.messages[:MAX_MESSAGES_IN_MAIL]:
-            lines.append(f"  [{message.level.value}] {_location(message)}{message.text}")
-        hidden = len(run.messages) - MAX_MESSAGES_IN_MAIL + run.messages_truncated
+        for message in messages[:MAX_MESSAGES_IN_MAIL]:
+            lines.append(f"  [{message.level.value}] {location_text(message)}{message.text}")
+        hidden = len(messages) - MAX_MESSAGES_IN_MAIL + run.messages_truncated
         if hidden > 0:
             lines.append(f"  ... and {hidden} more (see the run's report file)")
     if run.files:
@@ -49,7 +50,8 @@ def report_text(task: Task, run: Run) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _location(message: object) -> str:
+def location_text(message: object) -> str:
+    """``file F, sheet S, row R, column C, value 'V': `` for a message that names where it applies."""
     parts = []
     for name in ("file", "sheet", "row", "column"):
         value = getattr(message, name, None)

@@ -43,12 +43,17 @@ class RunService:
         self.dispatch(run, details=details)
         return run
 
-    def queue_run(self, task: Task, *, trigger: Trigger, run_id: str | None = None) -> Run:
-        """Create a queued run holding the task's lease (not yet dispatched)."""
+    def queue_run(self, task: Task, *, trigger: Trigger, run_id: str | None = None,
+                  checkpoint: dict[str, Any] | None = None) -> Run:
+        """Create a queued run holding the task's lease (not yet dispatched).
+
+        ``checkpoint`` is what the worker finds on its first invocation (e.g. the upload an AutoImport run is
+        for); a deterministic ``run_id`` makes a redelivered trigger raise ``RunExistsError``.
+        """
         now = self._clock.now()
         run = Run(run_id=run_id or new_run_id(), environment=task.environment, task_id=task.task_id,
                   task_type=task.spec.type, trigger=trigger, status=RunStatus.QUEUED, created_at=now,
-                  sequence_no=task.spec.sequence_no)
+                  sequence_no=task.spec.sequence_no, checkpoint=checkpoint)
         try:
             self._runs.create_with_lease(run, lease_until=now + self._queued_timeout, now=now)
         except LeaseTakenError as taken:

@@ -1,0 +1,203 @@
+"""The catalog table: products, sales conditions and attachments per environment.
+
+Item layout (one item per record; built for a million articles per environment):
+- ``pk = ENV#<env>#<KIND>#<record id>``, ``sk = RECORD``. The record id is the article number for
+  single-field keys and a SHA-256 digest (40 hex) of the natural key otherwise, so every record is its own
+  partition key: writes of one import spread over the whole key space, and there is no hot partition.
+- ``data``: the normalized record as JSON text (exact round trip of Decimals and dates); ``content_hash``:
+  SHA-256 of its canonical form, compared by imports to report ``unchanged`` without a write; ``row_hash``:
+  the hash of the import row that produced it (read alone, it answers "already applied?" with a small
+  read); ``record_key``: the natural key's parts; ``changed_at`` / ``run_id``: when and by which run.
+- Listing index ``records_by_shard`` (for exports): ``shard_pk = ENV#<env>#<KIND>#S<nn>`` with ``SHARDS``
+  shards chosen by the record id's hash, ``changed_sk = <changed_at>#<record id>``. An export reads the
+  shards (in parallel if it likes) and can ask for "changed since" with a range condition.
+
+Writes are BatchWriteItem (25 puts per request) and reads BatchGetItem (100 keys, consistent), both retrying
+unprocessed items with exponential backoff. A batch is not atomic; the caller checkpoints after each one
+and writes whole records, so applying a batch again converges to the same items.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from pimtasks.adapters.dynamo import DynamoTable
+from pimtasks.clock import iso
+from pimtasks.domain.catalog_storage import RecordKey, RecordWrite, StoredDigest, StoredRecord
+from pimtasks.domain.task_types import ImportTarget
+
+RECORD_SK = "RECORD"
+LISTING_INDEX = "records_by_shard"
+SHARDS = 16
+WRITE_BATCH = 25
+READ_BATCH = 100
+KIND_CODES: dict[ImportTarget, str] = {
+    ImportTarget.PRODUCTS: "PRODUCT",
+    ImportTarget.SALES_CONDITIONS: "CONDITION",
+    ImportTarget.ATTACHMENTS: "ATTACHMENT",
+}
+_RECORD_PROJECTION = ("#k, #d, #h, #c, #r", {"#k": "record_key", "#d": "data", "#h": "content_hash",
+                                              "#c": "changed_at", "#r": "row_hash"})
+_DIGEST_PROJECTION = ("#k, #h, #r", {"#k": "record_key", "#h": "content_hash", "#r": "row_hash"})
+
+
+class CatalogWriteError(RuntimeError):
+    """DynamoDB kept refusing part of a batch after every retry (sustained throttling)."""
+
+
+def record_id(key: RecordKey) -> str:
+    """The readable article number for one-part keys, else a digest of the whole key."""
+    if len(key) == 1 and key[0]:
+        return key[0]
+    return hashlib.sha256("\x1f".join(key).encode("utf-8")).hexdigest()[:40]
+
+
+def record_pk(environment: str, target: ImportTarget, key: RecordKey) -> str:
+    return f"ENV#{environment}#{KIND_CODES[target]}#{record_id(key)}"
+
+
+def shard_pk(environment: str, target: ImportTarget, shard: int) -> str:
+    return f"ENV#{environment}#{KIND_CODES[target]}#S{shard:02d}"
+
+
+def shard_of(identifier: str) -> int:
+    return int.from_bytes(hashlib.blake2b(identifier.encode("utf-8"), digest_size=4).digest(), "big") % SHARDS
+
+
+def _key_attribute(pk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": RECORD_SK}}
+
+
+def _put_request(*, environment: str, target: ImportTarget, record: RecordWrite, changed: str,
+                 run_id: str | None) -> dict[str, Any]:
+    """The typed item, built directly (cheaper than the generic serializer for thousands of items)."""
+    identifier = record_id(record.key)
+    item: dict[str, Any] = {
+        "pk": {"S": f"ENV#{environment}#{KIND_CODES[target]}#{identifier}"},
+        "sk": {"S": RECORD_SK},
+        "kind": {"S": target.value},
+        "environment": {"S": environment},
+        "record_key": {"L": [{"S": part} for part in record.key]},
+        "data": {"S": record.data_json},
+        "content_hash": {"S": record.content_hash},
+        "changed_at": {"S": changed},
+        "shard_pk": {"S": shard_pk(environment, target, shard_of(identifier))},
+        "changed_sk": {"S": f"{changed}#{identifier}"},
+    }
+    if run_id:
+        item["run_id"] = {"S": run_id}
+    if record.row_hash:
+        item["row_hash"] = {"S": record.row_hash}
+    return {"PutRequest": {"Item": item}}
+
+
+def _key_of(item: dict[str, Any]) -> RecordKey:
+    return tuple(part["S"] for part in item["record_key"]["L"])
+
+
+def _stored(item: dict[str, Any]) -> StoredRecord:
+    return StoredRecord(
+        key=_key_of(item),
+        data=json.loads(item["data"]["S"]),
+        content_hash=item["content_hash"]["S"],
+        changed_at=item.get("changed_at", {}).get("S"),
+        row_hash=item.get("row_hash", {}).get("S"),
+    )
+
+
+def _digest(item: dict[str, Any]) -> StoredDigest:
+    return StoredDigest(key=_key_of(item), content_hash=item["content_hash"]["S"],
+                        row_hash=item.get("row_hash", {}).get("S"))
+
+
+class CatalogRepository:
+    """Batched, retried reads and writes of catalog records."""
+
+    def __init__(self, *, table: DynamoTable, sleep: Callable[[float], None] = time.sleep,
+                 max_attempts: int = 10, base_delay_seconds: float = 0.05) -> None:
+        self._table = table
+        self._sleep = sleep
+        self._max_attempts = max_attempts
+        self._base_delay = base_delay_seconds
+
+    def get_digests(self, *, environment: str, target: ImportTarget,
+                    keys: Sequence[RecordKey]) -> dict[RecordKey, StoredDigest]:
+        """The hashes of the stored records among ``keys`` (distinct keys; absent ones are missing)."""
+        items = self._read(environment=environment, target=target, keys=keys, projection=_DIGEST_PROJECTION)
+        return {digest.key: digest for digest in map(_digest, items)}
+
+    def get_many(self, *, environment: str, target: ImportTarget,
+                 keys: Sequence[RecordKey]) -> dict[RecordKey, StoredRecord]:
+        """The stored records among ``keys`` (distinct keys; absent ones are simply missing)."""
+        items = self._read(environment=environment, target=target, keys=keys, projection=_RECORD_PROJECTION)
+        return {record.key: record for record in map(_stored, items)}
+
+    def _read(self, *, environment: str, target: ImportTarget, keys: Sequence[RecordKey],
+              projection: tuple[str, dict[str, str]]) -> list[dict[str, Any]]:
+        expression, names = projection
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(keys), READ_BATCH):
+            request = {self._table.name: {
+                "Keys": [_key_attribute(record_pk(environment, target, key)) for key in keys[start:start + READ_BATCH]],
+                "ConsistentRead": True,
+                "ProjectionExpression": expression,
+                "ExpressionAttributeNames": names,
+            }}
+            items.extend(self._batch_get(request))
+        return items
+
+    def put_many(self, *, environment: str, target: ImportTarget, records: Sequence[RecordWrite],
+                 changed_at: dt.datetime, run_id: str | None) -> None:
+        """Store ``records`` whole (created or replaced), 25 per request."""
+        changed = iso(changed_at)
+        requests = [_put_request(environment=environment, target=target, record=record, changed=changed,
+                                 run_id=run_id) for record in records]
+        for start in range(0, len(requests), WRITE_BATCH):
+            self._batch_write({self._table.name: requests[start:start + WRITE_BATCH]})
+
+    def get(self, *, environment: str, target: ImportTarget, key: RecordKey) -> StoredRecord | None:
+        return self.get_many(environment=environment, target=target, keys=[key]).get(key)
+
+    def list_records(self, *, environment: str, target: ImportTarget,
+                     changed_since: dt.datetime | None = None) -> Iterator[StoredRecord]:
+        """Every record of ``target`` (or those changed since a time), shard by shard; order is not defined."""
+        for shard in range(SHARDS):
+            condition = "shard_pk = :shard"
+            values: dict[str, Any] = {":shard": shard_pk(environment, target, shard)}
+            if changed_since is not None:
+                condition += " AND changed_sk >= :since"
+                values[":since"] = iso(changed_since)
+            for items, _ in self._table.query_pages(key_condition=condition, values=values, index=LISTING_INDEX):
+                for item in items:
+                    yield StoredRecord(key=tuple(item["record_key"]), data=json.loads(item["data"]),
+                                       content_hash=item["content_hash"], changed_at=item.get("changed_at"),
+                                       row_hash=item.get("row_hash"))
+
+    # --- retries --------------------------------------------------------------------------------
+    def _batch_get(self, request: dict[str, Any]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for attempt in range(self._max_attempts):
+            response = self._table.client.batch_get_item(RequestItems=request)
+            items.extend(response.get("Responses", {}).get(self._table.name, []))
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return items
+            self._back_off(attempt)
+        raise CatalogWriteError(f"catalog reads still unprocessed after {self._max_attempts} attempts")
+
+    def _batch_write(self, request: dict[str, Any]) -> None:
+        for attempt in range(self._max_attempts):
+            response = self._table.client.batch_write_item(RequestItems=request)
+            request = response.get("UnprocessedItems") or {}
+            if not request:
+                return
+            self._back_off(attempt)
+        raise CatalogWriteError(f"catalog writes still unprocessed after {self._max_attempts} attempts")
+
+    def _back_off(self, attempt: int) -> None:
+        self._sleep(min(self._base_delay * (2 ** attempt), 5.0))

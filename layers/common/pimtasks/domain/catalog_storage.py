@@ -1,0 +1,44 @@
+"""Catalog records as the store sees them: a key, the normalized record and its hashes.
+
+``data`` is the record in JSON form (``model_dump(mode="json", exclude_none=True)``); ``content_hash``
+is the SHA-256 of its canonical form, so an import can tell "unchanged" without comparing field by field;
+``row_hash`` is the hash of the import row whose write produced the item (the fields it set and cleared),
+which lets an import recognise a row it already applied from a small read, without fetching ``data``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+RecordKey = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StoredDigest:
+    """The hashes of a stored record (a cheap read)."""
+
+    key: RecordKey
+    content_hash: str
+    row_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """A catalog record read from the store."""
+
+    key: RecordKey
+    data: dict[str, Any]
+    content_hash: str
+    changed_at: str | None = None
+    row_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordWrite:
+    """A record to store (created or replaced as a whole); ``data_json`` is ``data`` serialized."""
+
+    key: RecordKey
+    data_json: str
+    content_hash: str
+    row_hash: str | None = None

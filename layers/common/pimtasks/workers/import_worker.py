@@ -1,0 +1,391 @@
+"""The Import task worker: files waiting in ``Uploads/<Import>/`` into the catalog, batch by batch.
+
+Which files: a run started by an upload (AutoImport) imports that one object version, if it is still the
+waiting version of its name; any other run imports every file waiting in the folder, oldest first (on
+schedule only with AutoCheck Uploads on). See ``services.import_files`` for when a file counts as waiting.
+
+Per file, in this order:
+1. download the pinned version to ``/tmp`` (streamed);
+2. open it and read every row once without writing (``scan``): whatever makes a file fail *as a whole*
+   (unreadable, unsafe, password-protected, a missing key column, a corrupt row deep down) fails it here,
+   so such a file leaves the catalog untouched and goes to ``Failed/<Import>/<run_id>/`` with its report;
+3. map, validate and write batch by batch; after each committed batch ``job.keep_alive(checkpoint)`` with
+   the file, its version and the resume row: Stop ends the run there, a low time budget continues it in a
+   fresh invocation from the next row (the rejected rows so far travel with it);
+4. write the rejected-rows file and the report under ``Reports/<Import>/<run_id>/``; then, with Archived =
+   yes, copy the file to ``Archived/<Import>/<yyyy>/<mm>/<run_id>/``; then delete it from Uploads.
+Stopped part-way, the file stays in Uploads; what was committed stays, and the report and run say up to
+which row. Imported again later, the committed rows count as ``unchanged`` (writes are idempotent).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pimtasks.clock import Clock
+from pimtasks.domain.run import MessageLevel, RunCounts, RunMessage, RunStatus, Trigger
+from pimtasks.domain.stored_file import StoredFile
+from pimtasks.domain.task_types import ImportMode, ImportSettings
+from pimtasks.imports import (
+    DEFAULT_BATCH_SIZE,
+    ImportBatch,
+    ImportFileError,
+    ImportReader,
+    MappedRecord,
+    ReadLimits,
+    RejectedRow,
+    RowError,
+    SourceRow,
+    TooLargeError,
+    read_import,
+)
+from pimtasks.imports.reading.limits import MIB
+from pimtasks.observability import logger
+from pimtasks.services.catalog_writer import CatalogWriter
+from pimtasks.services.import_files import (
+    SETTLE_SECONDS,
+    archived_file,
+    environment_key,
+    failed_file,
+    is_ready,
+    rejected_rows_file,
+    report_file,
+    uploads_folder,
+)
+from pimtasks.services.import_report import FileReport, file_report_text
+from pimtasks.services.ports import FileStorage
+from pimtasks.services.run_job import ContinueLater, RunJob, StopRequested, WorkerFailure
+from pimtasks.workers.import_checkpoint import FileState, ImportCheckpoint, UploadRef, file_identity
+from pimtasks.workers.rejected_rows_file import CONTENT_TYPE as REJECTS_CONTENT_TYPE
+from pimtasks.workers.rejected_rows_file import RejectsFile
+
+SCAN_KEEP_ALIVE_ROWS = 5000
+
+
+class ImportWorker:
+    """The ``TaskWorker`` of type ``import``."""
+
+    def __init__(self, *, files: FileStorage, catalog: CatalogWriter, clock: Clock,
+                 batch_size: int = DEFAULT_BATCH_SIZE, limits: ReadLimits | None = None,
+                 workdir: Path | None = None, settle_seconds: float = SETTLE_SECONDS) -> None:
+        self.files = files
+        self.catalog = catalog
+        self.clock = clock
+        self.batch_size = batch_size
+        self.limits = limits or ReadLimits()
+        self.workdir = workdir
+        self.settle_seconds = settle_seconds
+
+    def run(self, job: RunJob) -> RunStatus | None:
+        settings = job.task.spec.settings
+        if not isinstance(settings, ImportSettings):
+            raise WorkerFailure(f"task {job.task.task_id} is not an import task")
+        return ImportRun(worker=self, job=job, settings=settings).execute()
+
+
+class ImportRun:
+    """One invocation's work on one import run."""
+
+    def __init__(self, *, worker: ImportWorker, job: RunJob, settings: ImportSettings) -> None:
+        self.worker = worker
+        self.files = worker.files
+        self.job = job
+        self.settings = settings
+        self.environment = job.task.environment
+        self.run_id = job.run.run_id
+        self.state = ImportCheckpoint.model_validate(job.checkpoint or {})
+        layout = settings.layout if settings.custom_layout else None
+        self.mode = layout.mode if layout else ImportMode.UPSERT
+
+    def execute(self) -> RunStatus:
+        """Import every file of this run; the run's status follows from what happened to them."""
+        pending = self._pending_files()
+        already = len(self.state.done)
+        for position, stored in enumerate(pending):
+            total = already + len(pending)
+            self.job.progress((already + position) / total, f"file {already + position + 1} of {total}: "
+                                                             f"{stored.name}")
+            self._process(stored)
+        self.job.progress(1.0, f"{len(self.state.done)} file(s) done")
+        return self._status()
+
+    # --- which files ------------------------------------------------------------------------------
+    def _key(self, relative: str) -> str:
+        return environment_key(self.environment, relative)
+
+    def _pending_files(self) -> list[StoredFile]:
+        if self.state.current is not None:
+            resumed = self.state.current.stored()
+            rest = [] if self.state.upload is not None else self._waiting_files(exclude=resumed)
+            return [resumed, *rest]
+        if self.state.upload is not None:
+            return self._uploaded_file(self.state.upload)
+        if self.job.run.trigger is Trigger.SCHEDULE and not self.settings.auto_check_uploads:
+            self._note("AutoCheck Uploads is off: a scheduled run does not look into Uploads "
+                       f"({uploads_folder(self.settings.import_name)}).")
+            return []
+        waiting = self._waiting_files(exclude=None)
+        if not waiting and not self.state.done:
+            self._note(f"No files waiting in {uploads_folder(self.settings.import_name)}.")
+        return waiting
+
+    def _waiting_files(self, *, exclude: StoredFile | None) -> list[StoredFile]:
+        listed = self.files.list_folder(prefix=self._key(uploads_folder(self.settings.import_name)))
+        now = self.worker.clock.now()
+        skipped = {file_identity(f.key, f.version_id) for f in ([exclude] if exclude else [])}
+        skipped.update(self.state.done)
+        ready = [f for f in listed if file_identity(f.key, f.version_id) not in skipped
+                 and is_ready(f, now=now, settle_seconds=self.worker.settle_seconds)]
+        arriving = [f.name for f in listed if not is_ready(f, now=now, settle_seconds=self.worker.settle_seconds)]
+        if arriving and self.job.run.invocations <= 1:
+            self._note(f"Left for later (still being uploaded or temporary names): {', '.join(sorted(arriving))}.")
+        return sorted(ready, key=lambda f: (f.last_modified, f.key))
+
+    def _uploaded_file(self, upload: UploadRef) -> list[StoredFile]:
+        if file_identity(upload.key, upload.version_id) in self.state.done:
+            return []
+        if not upload.key.startswith(self._key(uploads_folder(self.settings.import_name))):
+            raise WorkerFailure(f"the upload {upload.key} is not in this import's folder "
+                                f"{uploads_folder(self.settings.import_name)}")
+        current = self.files.current_version(key=upload.key)
+        if current is None or (upload.version_id is not None and current.version_id != upload.version_id):
+            self._note(f"{upload.key.rsplit('/', 1)[-1]} is no longer waiting in "
+                       f"{uploads_folder(self.settings.import_name)} (already imported, removed, or replaced by a "
+                       "newer upload, which has its own run): nothing to import.")
+            return []
+        return [current]
+
+    # --- one file ---------------------------------------------------------------------------------
+    def _process(self, stored: StoredFile) -> None:
+        current = self.state.current
+        if current is None or file_identity(current.key, current.version_id) != file_identity(
+                stored.key, stored.version_id):
+            current = self.state.current = FileState.of(stored)
+            self.job.add_file(role="input", key=self._relative(stored.key))
+        with tempfile.TemporaryDirectory(prefix="pimtasks-import-", dir=self.worker.workdir) as scratch_dir:
+            scratch = Path(scratch_dir)
+            rejects = RejectsFile(scratch / "rejected.csv")
+            try:
+                self._import_file(current, scratch=scratch, rejects=rejects)
+            except StopRequested:
+                self._end_stopped(current, rejects)
+                raise
+            except ContinueLater:
+                self._hand_over(current, rejects)
+                raise
+            except ImportFileError as error:
+                self._end_failed(current, error, rejects)
+            except Exception:  # re-raised at once: only notes in the run how far the file got
+                self._note_interrupted(current)
+                raise
+            else:
+                self._end_imported(current, rejects)
+        self.job.keep_alive(self._checkpoint())
+
+    def _import_file(self, current: FileState, *, scratch: Path, rejects: RejectsFile) -> None:
+        if current.size > self.worker.limits.max_file_bytes:
+            raise TooLargeError(f"the file is larger than {self.worker.limits.max_file_bytes // MIB} MiB",
+                                file=current.name)
+        local = scratch / "input"
+        self.files.download(key=current.key, version_id=current.version_id, target=local)
+        with read_import(local, file_name=current.name, settings=self.settings, limits=self.worker.limits,
+                         workdir=scratch) as reader:
+            if not current.scanned:
+                for warning in reader.warnings:
+                    self._post(warning)
+                self._scan(reader)
+                current.scanned = True
+            rejects.open(header=reader.header, resumed_rows=current.counts.rejected,
+                         fetch_partial=lambda path: self.files.download(
+                             key=self._key(self._rejects_key(current)), version_id=None, target=path))
+            try:
+                for batch in reader.batches(resume=current.resume, batch_size=self.worker.batch_size):
+                    self._apply(current, batch, rejects)
+                    current.resume = batch.resume
+                    self.job.keep_alive(self._checkpoint())
+            finally:
+                rejects.close()
+
+    def _scan(self, reader: ImportReader) -> None:
+        """Read every row once, writing nothing: a file that fails as a whole fails here."""
+        rows = 0
+        for table in reader.source.tables:
+            for _ in table.rows():
+                rows += 1
+                if rows % SCAN_KEEP_ALIVE_ROWS == 0:
+                    self.job.keep_alive()
+
+    def _apply(self, current: FileState, batch: ImportBatch, rejects: RejectsFile) -> None:
+        """Write one batch to the catalog and report it."""
+        outcome = self.worker.catalog.write(environment=self.environment, target=self.settings.target,
+                                            mode=self.mode, records=batch.records, run_id=self.run_id)
+        rejected = [*batch.rejected, *(refused_row(record, reason) for record, reason in outcome.refused)]
+        rejects.write(rejected)
+        for row in rejected:
+            for error in row.errors:
+                self._post(error.to_message())
+        delta = RunCounts(read=batch.rows_read, created=outcome.created, updated=outcome.updated,
+                          unchanged=outcome.unchanged, rejected=len(rejected))
+        self.job.count(**delta.model_dump())
+        current.counts = current.counts.add(delta)
+        current.kept_existing += outcome.kept_existing
+        self.job.progress(self.job.run.progress, f"{current.name}: row {batch.resume.row}")
+
+    # --- endings ----------------------------------------------------------------------------------
+    def _end_imported(self, current: FileState, rejects: RejectsFile) -> None:
+        rejected_key = self._publish_rejects(current, rejects)
+        destination = "deleted from Uploads (Archived = no)"
+        if self.settings.archived:
+            archived = archived_file(import_name=self.settings.import_name, run_id=self.run_id,
+                                     file_name=current.name, when=self.worker.clock.now())
+            self.files.copy(source_key=current.key, version_id=current.version_id, target_key=self._key(archived))
+            self.job.add_file(role="archived", key=archived)
+            destination = archived
+        if current.kept_existing:
+            self._note(f"{current.kept_existing} row(s) left alone: their records are already in the catalog "
+                       "(mode insert_only).", file=current.name)
+        outcome = "imported" + (f"; {current.counts.rejected} row(s) rejected" if current.counts.rejected else "")
+        self._write_report(current, outcome=outcome, destination=destination, rejected_key=rejected_key)
+        self.files.remove(key=current.key, version_id=current.version_id)
+        counts = current.counts
+        self._note(f"Imported {current.name}: read {counts.read}, created {counts.created}, updated {counts.updated}, "
+                   f"unchanged {counts.unchanged}, rejected {counts.rejected}.", file=current.name)
+        self._file_done(current, imported=True)
+
+    def _end_failed(self, current: FileState, error: ImportFileError, rejects: RejectsFile) -> None:
+        error.with_file(current.name)
+        self._post(error.to_message())
+        failed = failed_file(import_name=self.settings.import_name, run_id=self.run_id, file_name=current.name)
+        self.files.copy(source_key=current.key, version_id=current.version_id, target_key=self._key(failed))
+        self.job.add_file(role="failed", key=failed)
+        if current.resume is None:
+            outcome = f"failed as a whole, the catalog is unchanged by this file: {error.message}"
+        else:
+            # Not expected after the scan (the version is pinned); said plainly if it ever happens.
+            outcome = (f"failed after row {current.resume.row}: {error.message}; the rows up to there were "
+                       "imported and stay in the catalog")
+        rejected_key = self._publish_rejects(current, rejects)
+        text = self._write_report(current, outcome=outcome, destination=failed, rejected_key=rejected_key)
+        self.files.put_text(key=self._key(f"{failed}.report.txt"), text=text)
+        self.files.remove(key=current.key, version_id=current.version_id)
+        self._file_done(current, imported=False)
+
+    def _end_stopped(self, current: FileState, rejects: RejectsFile) -> None:
+        rejected_key = self._publish_rejects(current, rejects)
+        folder = uploads_folder(self.settings.import_name)
+        if current.resume is None:
+            outcome = f"stopped by request before any row was imported; the file stays in {folder}"
+        else:
+            outcome = (f"stopped by request after row {current.resume.row}: the rows up to there are committed; "
+                       f"the file stays in {folder} and is imported again (from its first row) next time")
+        self._write_report(current, outcome=outcome, destination=self._relative(current.key),
+                           rejected_key=rejected_key)
+        self.job.message(MessageLevel.WARNING, f"{current.name}: {outcome}.", file=current.name,
+                         row=current.resume.row if current.resume else None)
+
+    def _hand_over(self, current: FileState, rejects: RejectsFile) -> None:
+        """Before a continuation: keep the rejected rows so far where the next invocation finds them."""
+        rejects.close()
+        if rejects.has_rows:
+            self.files.upload(key=self._key(self._rejects_key(current)), source=rejects.path,
+                              content_type=REJECTS_CONTENT_TYPE)
+
+    def _note_interrupted(self, current: FileState) -> None:
+        last = current.resume.row if current.resume else None
+        where = f"after row {last} (rows up to there are committed)" if last else "before any row was imported"
+        self.job.message(MessageLevel.ERROR, f"{current.name}: the import broke off {where}; the file stays in "
+                         f"{uploads_folder(self.settings.import_name)}.", file=current.name, row=last)
+        logger.warning("import of a file broke off", extra={"run_id": self.run_id, "last_row": last})
+
+    def _file_done(self, current: FileState, *, imported: bool) -> None:
+        self.state.done.append(file_identity(current.key, current.version_id))
+        self.state.current = None
+        if imported:
+            self.state.files_imported += 1
+        else:
+            self.state.files_failed += 1
+
+    def _status(self) -> RunStatus:
+        if self.state.files_failed and not self.state.files_imported:
+            raise WorkerFailure(f"{self.state.files_failed} file(s) failed as a whole; they are in "
+                                f"Failed/{self.settings.import_name}/{self.run_id}/ with their reports.")
+        if self.state.files_failed or self.job.run.counts.rejected:
+            return RunStatus.PARTIALLY_SUCCEEDED
+        return RunStatus.SUCCEEDED
+
+    # --- reports and files ------------------------------------------------------------------------
+    def _rejects_key(self, current: FileState) -> str:
+        return rejected_rows_file(import_name=self.settings.import_name, run_id=self.run_id, file_name=current.name)
+
+    def _publish_rejects(self, current: FileState, rejects: RejectsFile) -> str | None:
+        rejects.close()
+        if not rejects.has_rows:
+            return None
+        key = self._rejects_key(current)
+        self.files.upload(key=self._key(key), source=rejects.path, content_type=REJECTS_CONTENT_TYPE)
+        self.job.add_file(role="rejected_rows", key=key)
+        return key
+
+    def _write_report(self, current: FileState, *, outcome: str, destination: str,
+                      rejected_key: str | None) -> str:
+        messages = [m for m in self.job.run.messages if m.file and (m.file == current.name
+                                                                     or m.file.startswith(current.name + "/"))]
+        text = self._report_text(current, outcome=outcome, destination=destination, rejected_key=rejected_key,
+                                 messages=messages)
+        key = report_file(import_name=self.settings.import_name, run_id=self.run_id, file_name=current.name)
+        self.files.put_text(key=self._key(key), text=text)
+        self.job.add_file(role="report", key=key)
+        return text
+
+    def _report_text(self, current: FileState, *, outcome: str, destination: str, rejected_key: str | None,
+                     messages: list[RunMessage]) -> str:
+        return file_report_text(FileReport(
+            task_description=self.job.task.spec.description, environment=self.environment, run_id=self.run_id,
+            trigger=self.job.run.trigger.value, file_name=current.name, file_key=self._relative(current.key),
+            version_id=current.version_id, size=current.size, uploaded_at=current.stored().last_modified,
+            outcome=outcome, counts=current.counts, last_row=current.resume.row if current.resume else None,
+            destination=destination, rejected_rows_key=rejected_key, messages=messages,
+            messages_not_shown=self.job.run.messages_truncated,
+        ))
+
+    def _relative(self, key: str) -> str:
+        return key.removeprefix(environment_key(self.environment, ""))
+
+    def _checkpoint(self) -> dict[str, Any]:
+        return self.state.model_dump(mode="json")
+
+    def _post(self, message: RunMessage) -> None:
+        self.job.message(message.level, message.text, file=message.file, sheet=message.sheet, row=message.row,
+                         column=message.column, value=message.value)
+
+    def _note(self, text: str, *, file: str | None = None) -> None:
+        self.job.message(MessageLevel.INFO, text, file=file)
+
+
+def refused_row(record: MappedRecord, reason: str) -> RejectedRow:
+    """A mapped row the catalog refused (mode, or an invalid merge), as a rejected row.
+
+    The mapped record does not carry the input cells, so the row shows the catalog fields the file set
+    (named by field; the rejected-rows file puts them under ``other_columns`` when the header differs).
+    """
+    data = record.record.model_dump(mode="json")
+    names = tuple(sorted(record.fields))
+    values = tuple(_field_text(data, name) for name in names)
+    source = SourceRow(record.file, record.sheet, record.row, names, values)
+    key_text = ", ".join(part for part in record.key if part) or None
+    return RejectedRow(source, (RowError(record.file, record.sheet, record.row, None, key_text, reason),))
+
+
+def _field_text(data: dict[str, Any], path: str) -> str | None:
+    name, _, part = path.partition(".")
+    value = data.get(name)
+    if part and isinstance(value, dict):
+        value = value.get(part)
+    if value is None:
+        return None
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
