@@ -145,3 +145,11 @@ def test_upload_gives_a_presigned_put_into_the_import_folder(api: Api) -> None:
     unknown = api.call("POST", "/environments/000001/uploads", key=api.admin_key,
                        body={"import_name": "Nope", "file_name": "x.csv"})
     assert unknown.status == 422 and "Sales conditions APAC" in unknown.body["message"]
+
+
+def test_upload_urls_are_signed_with_sigv4(api: Api) -> None:
+    # buckets created since 2020 refuse SigV2 signatures
+    create(api)
+    reply = api.call("POST", "/environments/000001/uploads", key=api.admin_key,
+                     body={"import_name": "Sales conditions APAC", "file_name": "apac.xlsx"})
+    assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in reply.body["url"]

@@ -15,6 +15,8 @@ from botocore.config import Config
 _lock = threading.Lock()
 _clients: dict[str, Any] = {}
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
+# S3 signs with SigV4 everywhere, presigned URLs included: buckets created since 2020 refuse SigV2.
+_SERVICE_CONFIG = {"s3": _CONFIG.merge(Config(signature_version="s3v4"))}
 
 
 def client(service: str) -> Any:
@@ -24,7 +26,8 @@ def client(service: str) -> Any:
         return cached
     with _lock:
         if service not in _clients:
-            _clients[service] = boto3.session.Session().client(service, config=_CONFIG)
+            config = _SERVICE_CONFIG.get(service, _CONFIG)
+            _clients[service] = boto3.session.Session().client(service, config=config)
         return _clients[service]
 
 

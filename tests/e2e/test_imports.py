@@ -1,0 +1,89 @@
+"""Imports end to end on the local stack: a manual upload (presigned PUT) starts AutoImport and lands in the
+catalog and the archive; a long import can be started, refused a second start, and stopped."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.local_stack import LocalStack
+from tests.e2e.test_platform import eventually
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"
+
+
+def task_by_description(stack: LocalStack, text: str) -> dict[str, Any]:
+    return next(t for t in stack.get("/environments/000001/tasks").body["items"] if text in t["description"])
+
+
+def upload(stack: LocalStack, *, import_name: str, file_name: str, content: bytes) -> str:
+    ticket = stack.post("/environments/000001/uploads", {"import_name": import_name, "file_name": file_name})
+    assert ticket.status == 201, ticket.body
+    # a binary content type, as browsers and curl -T send (urllib's default is a form encoding)
+    request = urllib.request.Request(ticket.body["url"], data=content, method="PUT",
+                                     headers={"Content-Type": "application/octet-stream"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 200
+    return str(ticket.body["key"])
+
+
+def keys_under(stack: LocalStack, prefix: str) -> list[str]:
+    s3 = stack.aws("s3")
+    listed = s3.list_objects_v2(Bucket=stack.state["bucket"], Prefix=prefix)
+    return [item["Key"] for item in listed.get("Contents", [])]
+
+
+def products_csv(rows: int) -> bytes:
+    text = io.StringIO()
+    writer = csv.writer(text, delimiter=";")
+    writer.writerow(["article_number", "brand", "gross_price", "currency", "order_unit"])
+    for number in range(rows):
+        writer.writerow([f"ART-{number:07d}", "Acme", f"{number % 1000},{number % 100:02d}", "EUR", "C62"])
+    return text.getvalue().encode("utf-8")
+
+
+def test_a_manual_upload_auto_imports_into_the_catalog_and_the_archive(local_stack: LocalStack) -> None:
+    task = task_by_description(local_stack, "Weekly import of sales conditions for APAC")
+    content = (FIXTURES / "conditions.xls").read_bytes()
+    key = upload(local_stack, import_name="Sales conditions APAC", file_name="apac-week-48.xls", content=content)
+
+    def ended_run() -> Any:
+        runs = local_stack.get(f"/environments/000001/tasks/{task['task_id']}/runs").body["items"]
+        return runs and runs[0]["status"] not in ("queued", "running") and runs[0]
+
+    run = eventually(ended_run, seconds=60, what="the AutoImport run to end")
+    assert run["trigger"] == "upload"
+    assert run["status"] in ("succeeded", "partially_succeeded"), run
+    assert run["counts"]["read"] > 0 and run["counts"]["created"] > 0
+    assert key not in keys_under(local_stack, "environments/000001/Uploads/")
+    archived = keys_under(local_stack, "environments/000001/Archived/Sales conditions APAC/")
+    assert any(k.endswith("/apac-week-48.xls") for k in archived)
+    mails = eventually(lambda: [m for m in local_stack.get("/_local/mail").body
+                                if "Weekly import of sales conditions for APAC" in m["subject"]],
+                       what="the run report")
+    assert "read" in mails[-1]["body"]
+
+
+def test_a_long_import_can_be_started_once_and_stopped(local_stack: LocalStack) -> None:
+    task = task_by_description(local_stack, "Daily product import")
+    key = upload(local_stack, import_name="Products", file_name="products-full.csv", content=products_csv(200_000))
+    base = f"/environments/000001/tasks/{task['task_id']}"
+    started = local_stack.post(f"{base}/start")
+    assert started.status == 202, started.body
+    again = local_stack.post(f"{base}/start")
+    assert again.status == 409, again.body
+    run_path = f"/environments/000001/runs/{started.body['run_id']}"
+    eventually(lambda: local_stack.get(run_path).body["status"] == "running", what="the run to start")
+    stopped = local_stack.post(f"{base}/stop")
+    assert stopped.status == 202, stopped.body
+    ended = eventually(lambda: (r := local_stack.get(run_path).body)["status"] not in ("queued", "running") and r,
+                       seconds=60, what="the run to stop")
+    assert ended["status"] == "cancelled", ended
+    assert ended["counts"]["read"] < 200_000
+    assert key in keys_under(local_stack, "environments/000001/Uploads/Products/")  # nothing lost
+    time.sleep(0.5)
+    assert local_stack.post(f"{base}/stop").status == 409
