@@ -12,9 +12,11 @@ API's JSON; otherwise tables. A non-2xx answer prints the API's message and exit
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -65,6 +67,14 @@ def _parser() -> argparse.ArgumentParser:
     runs_list.add_argument("--limit", type=int, default=20)
     runs.add_parser("show", help="one run", parents=common).add_argument("run_id")
 
+    upload = groups.add_parser("upload", help="upload a file into an import's Uploads folder (presigned PUT)",
+                               parents=common)
+    upload.add_argument("import_name", help="the import (its folder under Uploads/), e.g. 'Sales conditions APAC'")
+    upload.add_argument("file", type=Path)
+    upload.add_argument("--wait", action="store_true",
+                        help="wait for the AutoImport run the upload starts and show it")
+    upload.add_argument("--timeout", type=float, default=120, help="seconds to wait (with --wait)")
+
     local = groups.add_parser("local", help="the local stack only").add_subparsers(dest="command", required=True)
     fire = local.add_parser("fire", help="fire a task's schedule now, as EventBridge Scheduler would",
                             parents=common)
@@ -83,7 +93,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     api_key = arguments.api_key or os.environ.get("PIMTASKS_API_KEY") or (state or {}).get("admin_api_key")
     environment = arguments.env or os.environ.get("PIMTASKS_ENVIRONMENT") or DEFAULT_ENVIRONMENT
     client = ApiClient(api_url, api_key=api_key)
-    command = COMMANDS[(arguments.group, arguments.command)]
+    command = COMMANDS[(arguments.group, getattr(arguments, "command", None))]
     try:
         response = command(client, environment, arguments)
     except CliError as error:
@@ -96,7 +106,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         print(f"pimtasks: {response.status}: {response.error_message}", file=sys.stderr)
         return 1
     text = (json.dumps(response.body, indent=2) if response.body is not None else "") if arguments.json else (
-        RENDERERS[(arguments.group, arguments.command)](response.body))
+        RENDERERS[(arguments.group, getattr(arguments, "command", None))](response.body))
     try:
         print(text, file=out)
     except BrokenPipeError:  # `pimtasks ... | head` closed the pipe: not an error
@@ -129,9 +139,65 @@ def _read_definition(path: Path) -> Any:
         raise CliError(f"{path} is not valid JSON: {error}") from error
 
 
+def _put_file(url: str, path: Path) -> None:
+    """PUT the file's bytes to a presigned URL, streamed (a binary content type, as browsers and curl send)."""
+    import urllib.error
+    import urllib.request
+
+    with path.open("rb") as body:
+        request = urllib.request.Request(url, data=body, method="PUT", headers={  # noqa: S310 (the API's own URL)
+            "Content-Type": "application/octet-stream", "Content-Length": str(path.stat().st_size)})
+        try:
+            with urllib.request.urlopen(request, timeout=300) as response:  # noqa: S310
+                response.read()
+        except urllib.error.HTTPError as error:
+            raise CliError(f"the upload was refused: {error.code} {error.read()[:300]!r}") from error
+
+
+def _upload(client: ApiClient, environment: str, arguments: argparse.Namespace) -> ApiResponse:
+    path: Path = arguments.file
+    if not path.is_file():
+        raise CliError(f"no such file: {path}")
+    started = time.time()
+    ticket = client.post(f"/environments/{environment}/uploads",
+                         {"import_name": arguments.import_name, "file_name": path.name})
+    if not ticket.ok:
+        return ticket
+    _put_file(ticket.body["url"], path)
+    print(f"uploaded {path} to {ticket.body['key']}", file=sys.stderr)
+    if not arguments.wait:
+        return ticket
+    return _wait_for_upload_run(client, environment, import_name=arguments.import_name, since=started,
+                                timeout=arguments.timeout)
+
+
+def _wait_for_upload_run(client: ApiClient, environment: str, *, import_name: str, since: float,
+                         timeout: float) -> ApiResponse:
+    """The run the upload started (AutoImport), once it has ended."""
+    tasks = client.get(_tasks_path(environment))
+    if not tasks.ok:
+        return tasks
+    watched = [t["task_id"] for t in tasks.body["items"]
+               if t["type"] == "import" and t["settings"].get("import_name") == import_name
+               and t["settings"].get("auto_import")]
+    if not watched:
+        raise CliError(f"no import task named {import_name!r} has AutoImport on: start it with "
+                       "`pimtasks tasks start TASK_ID` to import the file")
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for task_id in watched:
+            runs = client.get(f"{_tasks_path(environment, task_id, 'runs')}?limit=5")
+            for run in runs.body.get("items", []) if runs.ok else []:
+                created = dt.datetime.fromisoformat(run["created_at"].replace("Z", "+00:00")).timestamp()
+                if run["trigger"] == "upload" and created >= since - 1 and run["status"] not in ("queued", "running"):
+                    return client.get(f"/environments/{environment}/runs/{run['run_id']}")
+        time.sleep(0.5)
+    raise CliError(f"no finished upload run within {timeout:.0f} s (see `pimtasks runs list TASK_ID`)")
+
+
 Command = Callable[[ApiClient, str, argparse.Namespace], ApiResponse]
 
-COMMANDS: dict[tuple[str, str], Command] = {
+COMMANDS: dict[tuple[str, str | None], Command] = {
     ("tasks", "list"): lambda c, env, a: c.get(_tasks_path(env)),
     ("tasks", "show"): lambda c, env, a: c.get(_tasks_path(env, a.task_id)),
     ("tasks", "create"): lambda c, env, a: c.post(_tasks_path(env), _read_definition(a.file)),
@@ -143,6 +209,7 @@ COMMANDS: dict[tuple[str, str], Command] = {
     ("local", "fire"): lambda c, env, a: c.post(
         f"/_local/fire/{env}/{a.task_id}", {"scheduled_time": a.scheduled_time} if a.scheduled_time else None),
     ("local", "mail"): lambda c, env, a: c.get("/_local/mail"),
+    ("upload", None): _upload,
 }
 
 
@@ -218,8 +285,21 @@ def _render_task(body: Any) -> str:
 
 
 def _render_run(body: Any) -> str:
-    return _details(body, ["run_id", "task_id", "task_type", "trigger", "status", "scheduled_time", "created_at",
-                           "started_at", "ended_at", "progress_text", "counts", "error", "messages", "files"])
+    """A run as its report reads: the facts, counts on one line, then one line per message and file."""
+    from pimtasks.domain.run import RunMessage
+    from pimtasks.services.run_report import location_text
+
+    counts = body.get("counts") or {}
+    facts = {**body, "counts": ", ".join(f"{name} {counts.get(name, 0)}"
+                                         for name in ("read", "created", "updated", "unchanged", "rejected"))}
+    text = _details(facts, ["run_id", "task_id", "task_type", "trigger", "status", "scheduled_time", "created_at",
+                            "started_at", "ended_at", "progress_text", "counts", "error"])
+    messages = [RunMessage.model_validate(m) for m in body.get("messages") or []]
+    if messages:
+        text += "\n\nmessages:\n" + "\n".join(f"  [{m.level.value}] {location_text(m)}{m.text}" for m in messages)
+    if body.get("files"):
+        text += "\n\nfiles:\n" + "\n".join(f"  {f['role']}: {f['key']}" for f in body["files"])
+    return text
 
 
 def _render_runs(body: Any) -> str:
@@ -248,7 +328,7 @@ def _render_mail(body: Any) -> str:
     return ("\n" + "-" * 72 + "\n").join(blocks)
 
 
-RENDERERS: dict[tuple[str, str], Callable[[Any], str]] = {
+RENDERERS: dict[tuple[str, str | None], Callable[[Any], str]] = {
     ("tasks", "list"): _render_tasks,
     ("tasks", "show"): _render_task,
     ("tasks", "create"): _render_task,
@@ -259,4 +339,5 @@ RENDERERS: dict[tuple[str, str], Callable[[Any], str]] = {
     ("runs", "show"): _render_run,
     ("local", "fire"): _render_fired,
     ("local", "mail"): _render_mail,
+    ("upload", None): lambda body: _render_run(body) if "run_id" in (body or {}) else f"uploaded to {body['key']}",
 }
