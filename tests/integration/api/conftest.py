@@ -7,12 +7,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 from pimtasks.wiring import access_service, clear_caches
 
-from tests.integration.core.harness import REGION, SENDER, create_table, template_tables
+from tests.integration.core.harness import FILES_BUCKET, REGION, SENDER, TABLES, deploy_stack
 
 API_ARN = "arn:aws:execute-api:eu-west-1:123456789012:api1234/v1"
 
@@ -83,20 +82,16 @@ def _matches(pattern: str, arn: str) -> bool:
 @pytest.fixture
 def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     variables = {"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                 "TASKS_TABLE": "TasksTable", "RUNS_TABLE": "RunsTable", "ADMIN_TABLE": "AdminTable",
-                 "FILES_BUCKET": "files", "MAIL_SENDER": SENDER, "FUNCTION_NAME_PREFIX": "pimtasks-task-",
+                 "TASKS_TABLE": TABLES["TasksTable"], "RUNS_TABLE": TABLES["RunsTable"],
+                 "ADMIN_TABLE": TABLES["AdminTable"], "FILES_BUCKET": FILES_BUCKET, "MAIL_SENDER": SENDER,
+                 "FUNCTION_NAME_PREFIX": "pimtasks-task-",
                  "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "Pimtasks"}
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         clear_caches()
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        for name, properties in template_tables().items():
-            create_table(dynamodb, name, properties)
-        boto3.client("s3", region_name=REGION).create_bucket(
-            Bucket="files", CreateBucketConfiguration={"LocationConstraint": REGION})
-        boto3.client("lambda", region_name=REGION)
+        deploy_stack()
         access = access_service()
         access.create_environment(environment="000001", name="Demo")
         access.create_environment(environment="000002", name="Other")

@@ -1,4 +1,5 @@
-"""The core services wired to moto (in-process), with tables built from infra/template.yaml."""
+"""The core services wired to moto (in-process), on resources provisioned from infra/template.yaml by the
+local stack's deployer (so tests cannot drift from the infrastructure)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,19 @@ from pimtasks.workers import WorkerFactory, not_available_workers
 TEMPLATE = Path(__file__).resolve().parents[3] / "infra" / "template.yaml"
 REGION = "eu-west-1"
 SENDER = "pimtasks@example.com"
+STACK = "test"
+TABLES = {name: f"{STACK}-{name}" for name in ("TasksTable", "RunsTable", "AdminTable", "CatalogTable")}
+FILES_BUCKET = f"{STACK}-files-123456789012-{REGION}"
+
+
+def deploy_stack() -> Any:
+    """Provision the template into the active moto mock; returns the deployment (physical names, ARNs)."""
+    from pimtasks_local.deployer import deploy_template
+
+    deployment = deploy_template(TEMPLATE, stack_name=STACK, parameters={"MailSender": SENDER},
+                                 clients=lambda service: boto3.client(service, region_name=REGION), region=REGION)
+    assert deployment.names_of_type("AWS::DynamoDB::Table") == TABLES
+    return deployment
 
 
 class _TemplateLoader(yaml.SafeLoader):
@@ -107,6 +121,7 @@ class Core:
     sync: ScheduleSync
     scheduler: Any
     ses: Any
+    deployment: Any
     workers: WorkerFactory = not_available_workers
 
     def engine(self, workers: WorkerFactory | None = None) -> RunEngine:
@@ -127,7 +142,7 @@ class Core:
     def cold_sync(self) -> ScheduleSync:
         """A schedule sync as a freshly started function has it (no groups known yet)."""
         gateway = SchedulerGateway(role_arn="arn:aws:iam::123456789012:role/scheduler",
-                                   dead_letter_arn="arn:aws:sqs:eu-west-1:123456789012:schedules-dlq",
+                                   dead_letter_arn=self.deployment.attribute("SchedulesDeadLetterQueue", "Arn"),
                                    scheduler_client=self.scheduler)
         return ScheduleSync(gateway=gateway, group_prefix="pimtasks", function_arn=_function_arn,
                             clock_now=self.clock.now)
@@ -150,21 +165,17 @@ def core_services(monkeypatch: pytest.MonkeyPatch) -> Iterator[Core]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         reset_clients()
+        deployment = deploy_stack()
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        for name, properties in template_tables().items():
-            create_table(dynamodb, name, properties)
         ses = boto3.client("ses", region_name=REGION)
-        ses.verify_email_identity(EmailAddress=SENDER)
         scheduler = boto3.client("scheduler", region_name=REGION)
-        sqs = boto3.client("sqs", region_name=REGION)
-        dlq = sqs.create_queue(QueueName="schedules-dlq")["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        dlq_arn = deployment.attribute("SchedulesDeadLetterQueue", "Arn")
 
         clock = FakeClock(dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC))
         invoker = RecordingInvoker()
-        admin = AdminRepository(table=DynamoTable(table_name="AdminTable", dynamodb_client=dynamodb))
-        task_store = TaskRepository(table=DynamoTable(table_name="TasksTable", dynamodb_client=dynamodb))
-        run_store = RunRepository(table=DynamoTable(table_name="RunsTable", dynamodb_client=dynamodb))
+        admin = AdminRepository(table=DynamoTable(table_name=TABLES["AdminTable"], dynamodb_client=dynamodb))
+        task_store = TaskRepository(table=DynamoTable(table_name=TABLES["TasksTable"], dynamodb_client=dynamodb))
+        run_store = RunRepository(table=DynamoTable(table_name=TABLES["RunsTable"], dynamodb_client=dynamodb))
         sequencer = Sequencer(runs=run_store, invoker=invoker, clock=clock, settle_seconds=10)
         finisher = RunFinisher(runs=run_store, tasks=task_store,
                                mailer=SesMailer(sender=SENDER, ses_client=boto3.client("sesv2", region_name=REGION)),
@@ -186,6 +197,6 @@ def core_services(monkeypatch: pytest.MonkeyPatch) -> Iterator[Core]:
                                queued_timeout_seconds=3600),
             sync=ScheduleSync(gateway=gateway, group_prefix="pimtasks", function_arn=_function_arn,
                               clock_now=clock.now),
-            scheduler=scheduler, ses=ses,
+            scheduler=scheduler, ses=ses, deployment=deployment,
         )
         reset_clients()

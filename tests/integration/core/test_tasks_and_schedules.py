@@ -89,7 +89,7 @@ def test_sync_creates_one_schedule_per_task_in_the_environment_group(core: Core)
     target = schedule["Target"]
     assert target["Arn"].endswith(":function:pimtasks-task-import")
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == 3
-    assert target["DeadLetterConfig"]["Arn"].endswith(":schedules-dlq")
+    assert target["DeadLetterConfig"]["Arn"] == core.deployment.attribute("SchedulesDeadLetterQueue", "Arn")
     assert json.loads(target["Input"]) == {"environment": "000001", "task_id": task.task_id, "trigger": "schedule",
                                            "scheduled_time": "<aws.scheduler.scheduled-time>"}
 

@@ -30,11 +30,11 @@ from pimtasks.services.ports import CatalogStore
 from pimtasks.workers import NotAvailableWorker, TaskWorker, WorkerFactory
 from pimtasks.workers.import_worker import ImportWorker
 
-from tests.integration.core.harness import REGION, Core, core_services
+from tests.integration.core.harness import FILES_BUCKET, REGION, TABLES, Core, core_services
 from tests.integration.core.specs import weekly_import
 
 ENV = "000001"
-BUCKET = "pimtasks-files-test"
+BUCKET = FILES_BUCKET
 CONDITIONS_IMPORT = "Sales conditions APAC"
 
 
@@ -213,18 +213,12 @@ def backdate(key: str, when: dt.datetime) -> None:
     bucket.keys.getlist(key)[-1].last_modified = when.astimezone(dt.UTC).replace(tzinfo=None)
 
 
-def create_files_bucket(s3: Any) -> None:
-    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-
-
 @contextmanager
 def import_services(monkeypatch: pytest.MonkeyPatch) -> Iterator[Imports]:
     with core_services(monkeypatch) as core:
-        s3 = boto3.client("s3", region_name=REGION)
-        create_files_bucket(s3)
+        s3 = boto3.client("s3", region_name=REGION)  # the bucket (versioned) comes from the template
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        catalog = CatalogRepository(table=DynamoTable(table_name="CatalogTable", dynamodb_client=dynamodb),
+        catalog = CatalogRepository(table=DynamoTable(table_name=TABLES["CatalogTable"], dynamodb_client=dynamodb),
                                     sleep=lambda seconds: None)
         chain = ImportChain(tasks=core.task_store, runs=core.runs, run_store=core.run_store, finisher=core.finisher)
         core.finisher.add_listener(chain.on_run_ended)
