@@ -88,9 +88,8 @@ class FtpsUserService:
         """
         self._check_environment(environment)
         if not is_ftps_username(username):
-            raise ValidationFailedError(
-                field="username", message="3 to 100 characters: letters, digits and _ . @ -, starting with a letter or digit"
-            )
+            raise ValidationFailedError(field="username", message="3 to 100 characters: letters, digits and _ . @ -, "
+                                                                  "starting with a letter or digit")
         chosen, generated = self._password_or_generated(password)
         now = self._clock.now()
         self._store.create(FtpsUser(username=username, environment=environment, password_hash=self._hasher.hash(chosen),
@@ -179,10 +178,8 @@ class FtpsUserService:
             generated = secrets.token_urlsafe(_GENERATED_PASSWORD_BYTES)
             return generated, generated
         if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
-            raise ValidationFailedError(
-                field="password",
-                message=f"must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters (or omitted to generate one)",
-            )
+            raise ValidationFailedError(field="password", message=f"must be {MIN_PASSWORD_LENGTH} to "
+                                        f"{MAX_PASSWORD_LENGTH} characters (or omitted to generate one)")
         if any(ord(c) < 32 or ord(c) == 127 for c in password):
             raise ValidationFailedError(field="password", message="must not contain control characters")
         return password, None

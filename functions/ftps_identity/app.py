@@ -1,0 +1,59 @@
+"""AWS Transfer Family identity provider: an FTPS login in, a role + logical home + session policy out.
+
+Uses the same ``FtpsUserService.authenticate`` as the local FTPS gateway. Transfer Family reads an empty
+answer as "access denied", so every refusal (unknown user, wrong password, locked account, unsupported
+protocol, malformed event) answers ``{}``.
+"""
+
+import time
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pimtasks.adapters.dynamo import DynamoTable
+from pimtasks.adapters.ftps_user_repository import FtpsUserRepository
+from pimtasks.clock import SystemClock
+from pimtasks.observability import logger, metrics, tracer
+from pimtasks.services.ftps_users import FtpsLoginFailedError, FtpsUserService
+from pimtasks.services.transfer_identity import (
+    DENIED,
+    SUPPORTED_PROTOCOLS,
+    TransferIdentityRequest,
+    transfer_identity_response,
+)
+from pimtasks.settings import get_settings
+from pydantic import ValidationError
+
+# The refusal delay slows guessing down; Transfer Family waits for the answer, but keep it well inside
+# the function's timeout.
+MAX_REFUSAL_DELAY_SECONDS = 3.0
+
+
+def ftps_user_service() -> FtpsUserService:
+    """The login service (cheap to build: the DynamoDB client underneath is created once and shared)."""
+    table = DynamoTable(table_name=get_settings().require("admin_table"))
+    return FtpsUserService(store=FtpsUserRepository(table=table), clock=SystemClock())
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        request = TransferIdentityRequest.model_validate(event)
+    except ValidationError:
+        logger.warning("malformed identity request", extra={"fields": sorted(event)})
+        return DENIED
+    if request.protocol not in SUPPORTED_PROTOCOLS:
+        logger.warning("protocol refused", extra={"protocol": request.protocol, "source_ip": request.source_ip})
+        return DENIED
+    try:
+        login = ftps_user_service().authenticate(username=request.username, password=request.password,
+                                                 source_ip=request.source_ip)
+    except FtpsLoginFailedError as refused:
+        metrics.add_metric(name="FtpsLoginsRefused", unit=MetricUnit.Count, value=1)
+        time.sleep(min(refused.delay_seconds, MAX_REFUSAL_DELAY_SECONDS))
+        return DENIED
+    settings = get_settings()
+    return transfer_identity_response(login, bucket=settings.require("files_bucket"),
+                                      role_arn=settings.require("transfer_user_role_arn"))

@@ -1,0 +1,141 @@
+"""The FTPS user repository on DynamoDB and the Transfer Family identity provider Lambda (moto server mode)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pimtasks.adapters.aws_clients import reset_clients
+from pimtasks.adapters.dynamo import DynamoTable
+from pimtasks.adapters.ftps_user_repository import FtpsUserRepository
+from pimtasks.clock import SystemClock
+from pimtasks.domain.ftps_user import FtpsUser
+from pimtasks.errors import ConflictError, NotFoundError
+from pimtasks.services.ftps_users import FtpsUserService
+from pimtasks.settings import get_settings
+
+from tests.integration.core.harness import REGION, create_table, template_tables
+from tests.integration.ftps.harness import Emulator
+
+ROLE = "arn:aws:iam::123456789012:role/pimtasks-ftps-user"
+BUCKET = "pimtasks-files"
+NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+
+
+class FakeContext:
+    function_name = "pimtasks-ftps-identity"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:pimtasks-ftps-identity"
+    aws_request_id = "test-request"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+@pytest.fixture
+def admin_table(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoTable]:
+    """A fresh admin table (from the template) in the session's emulator, and the function's variables."""
+    name = f"AdminTable-{uuid.uuid4().hex[:8]}"
+    create_table(emulator.dynamodb, name, template_tables()["AdminTable"])
+    variables = {"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                 "AWS_ENDPOINT_URL": emulator.endpoint, "ADMIN_TABLE": name, "FILES_BUCKET": BUCKET,
+                 "TRANSFER_USER_ROLE_ARN": ROLE, "POWERTOOLS_TRACE_DISABLED": "true",
+                 "POWERTOOLS_METRICS_NAMESPACE": "Pimtasks"}
+    for variable, value in variables.items():
+        monkeypatch.setenv(variable, value)
+    get_settings.cache_clear()
+    reset_clients()
+    yield DynamoTable(table_name=name, dynamodb_client=emulator.dynamodb)
+    get_settings.cache_clear()
+    reset_clients()
+    emulator.dynamodb.delete_table(TableName=name)
+
+
+def _user(username: str, environment: str) -> FtpsUser:
+    return FtpsUser(username=username, environment=environment, password_hash="scrypt$n=2,r=1,p=1$AA$AA",
+                    created_at=NOW, password_changed_at=NOW)
+
+
+def test_the_repository_keeps_users_per_environment_and_usernames_global(admin_table: DynamoTable) -> None:
+    repository = FtpsUserRepository(table=admin_table)
+    repository.create(_user("acme", "000001"))
+    repository.create(_user("acme-2", "000001"))
+    repository.create(_user("bolt", "000002"))
+    with pytest.raises(ConflictError):
+        repository.create(_user("acme", "000002"))
+
+    assert [u.username for u in repository.list_for_environment("000001")] == ["acme", "acme-2"]
+    assert repository.find("bolt") == _user("bolt", "000002")
+    with pytest.raises(NotFoundError):
+        repository.delete(environment="000001", username="bolt")
+    with pytest.raises(NotFoundError):
+        repository.set_password(environment="000001", username="bolt", password_hash="x", changed_at=NOW)
+    repository.delete(environment="000002", username="bolt")
+    assert repository.find("bolt") is None
+    assert repository.list_for_environment("000002") == []
+
+
+def test_failure_counts_are_written_only_over_the_count_that_was_read(admin_table: DynamoTable) -> None:
+    repository = FtpsUserRepository(table=admin_table)
+    repository.create(_user("acme", "000001"))
+    assert repository.record_failure(username="acme", failed_attempts=1, failed_at=NOW, locked_until=None,
+                                     expected_attempts=0)
+    # A concurrent writer that read the old count loses and must re-read
+    assert not repository.record_failure(username="acme", failed_attempts=1, failed_at=NOW, locked_until=None,
+                                         expected_attempts=0)
+    lock = NOW + dt.timedelta(minutes=15)
+    assert repository.record_failure(username="acme", failed_attempts=2, failed_at=NOW, locked_until=lock,
+                                     expected_attempts=1)
+    assert repository.find("acme").locked_until == lock  # type: ignore[union-attr]
+    repository.record_success(username="acme", at=NOW, source_ip="192.0.2.1")
+    found = repository.find("acme")
+    assert found is not None and found.failed_attempts == 0 and found.locked_until is None
+    assert found.last_login_at == NOW
+    item = admin_table.get({"pk": "FTPSUSER#acme", "sk": "FTPSUSER"})
+    assert item is not None and item["last_login_ip"] == "192.0.2.1"
+
+
+def _invoke(event: dict[str, Any]) -> dict[str, Any]:
+    from functions.ftps_identity.app import handler
+
+    return handler(event, FakeContext())
+
+
+def test_the_identity_provider_answers_a_good_login_with_a_scoped_home(admin_table: DynamoTable,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    service = FtpsUserService(store=FtpsUserRepository(table=admin_table), clock=SystemClock())
+    issued = service.create_user(environment="000001", username="acme")
+    assert issued.password
+
+    answer = _invoke({"username": "acme", "password": issued.password, "protocol": "FTPS", "serverId": "s-1",
+                      "sourceIp": "192.0.2.7"})
+
+    assert answer["Role"] == ROLE
+    assert answer["HomeDirectoryType"] == "LOGICAL"
+    targets = [entry["Target"] for entry in json.loads(answer["HomeDirectoryDetails"])]
+    assert targets == [f"/{BUCKET}/environments/000001/{folder}" for folder in ("Uploads", "Archived", "Downloads")]
+    assert "environments/000001/Uploads/*" in answer["Policy"]
+    assert "000002" not in answer["Policy"]
+
+
+def test_the_identity_provider_answers_every_refusal_with_an_empty_object(admin_table: DynamoTable,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import functions.ftps_identity.app as app
+
+    monkeypatch.setattr(app, "MAX_REFUSAL_DELAY_SECONDS", 0.0)
+    service = FtpsUserService(store=FtpsUserRepository(table=admin_table), clock=SystemClock())
+    issued = service.create_user(environment="000001", username="acme")
+    good = {"username": "acme", "password": issued.password, "protocol": "FTPS", "serverId": "s-1",
+            "sourceIp": "192.0.2.7"}
+
+    assert _invoke({**good, "password": "wrong password"}) == {}
+    assert _invoke({**good, "username": "nobody"}) == {}
+    assert _invoke({**good, "protocol": "SFTP"}) == {}
+    assert _invoke({"protocol": "FTPS"}) == {}
+    for _ in range(4):
+        _invoke({**good, "password": "wrong password"})
+    assert _invoke(good) == {}  # locked after five failures
