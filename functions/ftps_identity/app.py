@@ -10,11 +10,8 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pimtasks.adapters.dynamo import DynamoTable
-from pimtasks.adapters.ftps_user_repository import FtpsUserRepository
-from pimtasks.clock import SystemClock
 from pimtasks.observability import logger, metrics, tracer
-from pimtasks.services.ftps_users import FtpsLoginFailedError, FtpsUserService
+from pimtasks.services.ftps_users import FtpsLoginFailedError
 from pimtasks.services.transfer_identity import (
     DENIED,
     SUPPORTED_PROTOCOLS,
@@ -22,17 +19,12 @@ from pimtasks.services.transfer_identity import (
     transfer_identity_response,
 )
 from pimtasks.settings import get_settings
+from pimtasks.wiring import ftps_user_service
 from pydantic import ValidationError
 
 # The refusal delay slows guessing down; Transfer Family waits for the answer, but keep it well inside
 # the function's timeout.
 MAX_REFUSAL_DELAY_SECONDS = 3.0
-
-
-def ftps_user_service() -> FtpsUserService:
-    """The login service (cheap to build: the DynamoDB client underneath is created once and shared)."""
-    table = DynamoTable(table_name=get_settings().require("admin_table"))
-    return FtpsUserService(store=FtpsUserRepository(table=table), clock=SystemClock())
 
 
 @logger.inject_lambda_context

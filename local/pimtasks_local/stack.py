@@ -264,10 +264,7 @@ class LocalStack:
         self._thread("emulator-janitor", prune)
 
     def _start_ftps(self, deployment: Deployment, emulator: Emulator) -> int | None:
-        from pimtasks.adapters.dynamo import DynamoTable
-        from pimtasks.adapters.ftps_user_repository import FtpsUserRepository
-        from pimtasks.clock import SystemClock
-        from pimtasks.services.ftps_users import FtpsUserService
+        from pimtasks.wiring import ftps_user_service
 
         from pimtasks_local.ftps_gateway import start_ftps_gateway
 
@@ -276,8 +273,7 @@ class LocalStack:
         if not bucket or not admin_table:
             LOGGER.warning("FTPS gateway not started: no function has FILES_BUCKET and ADMIN_TABLE")
             return None
-        users = FtpsUserService(store=FtpsUserRepository(table=DynamoTable(table_name=admin_table)),
-                                clock=SystemClock())
+        users = ftps_user_service()  # the same login code as the Transfer Family identity function
         gateway = start_ftps_gateway(host=self.options.host, port=self.options.ftps_port,
                                      passive_ports=self.options.ftps_passive_ports, bucket=bucket,
                                      s3_client=emulator.clients()("s3"), user_service=users,

@@ -13,6 +13,7 @@ from pimtasks.adapters.admin_repository import AdminRepository
 from pimtasks.adapters.catalog_repository import CatalogRepository
 from pimtasks.adapters.dynamo import DynamoTable
 from pimtasks.adapters.file_store import FileStore
+from pimtasks.adapters.ftps_user_repository import FtpsUserRepository
 from pimtasks.adapters.function_invoker import LambdaFunctionInvoker
 from pimtasks.adapters.mailer import SesMailer
 from pimtasks.adapters.run_repository import RunRepository
@@ -25,6 +26,7 @@ from pimtasks.domain.task import Task
 from pimtasks.domain.task_types import TaskFunction, TaskType
 from pimtasks.services.access import AccessService
 from pimtasks.services.auto_import import AutoImport
+from pimtasks.services.ftps_users import FtpsUserService
 from pimtasks.services.import_chain import ImportChain
 from pimtasks.services.run_engine import RunEngine
 from pimtasks.services.run_finisher import RunFinisher
@@ -69,6 +71,16 @@ def function_invoker() -> LambdaFunctionInvoker:
 @lru_cache(maxsize=1)
 def secret_store() -> SecretStore:
     return SecretStore(prefix=get_settings().secrets_prefix)
+
+
+@lru_cache(maxsize=1)
+def ftps_user_repository() -> FtpsUserRepository:
+    return FtpsUserRepository(table=DynamoTable(table_name=get_settings().require("admin_table")))
+
+
+def ftps_user_service() -> FtpsUserService:
+    """FTPS users: administration (API) and logins (the local gateway and the Transfer Family identity function)."""
+    return FtpsUserService(store=ftps_user_repository(), clock=clock, environments=admin_repository())
 
 
 def access_service() -> AccessService:
@@ -199,7 +211,7 @@ def clear_caches() -> None:
     get_settings.cache_clear()
     reset_clients()
     for builder in (admin_repository, task_repository, run_repository, function_invoker, secret_store, sequencer,
-                    run_finisher, scheduler_gateway, file_store, catalog_repository):
+                    run_finisher, scheduler_gateway, file_store, catalog_repository, ftps_user_repository):
         clear = getattr(builder, "cache_clear", None)  # a test may have replaced the builder
         if clear is not None:
             clear()

@@ -1,0 +1,67 @@
+"""Routes: FTPS users of an environment (clients deliver files with them). Passwords are never returned,
+except a generated one, once, in the answer that created it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from pimtasks.api.context import environment_caller
+from pimtasks.api.models import ItemList
+from pimtasks.api.responses import responses
+from pimtasks.domain.ftps_user import FtpsCredentials, FtpsUserSummary
+from pimtasks.domain.identifiers import ENVIRONMENT_PATTERN
+from pimtasks.wiring import ftps_user_service
+
+router = APIGatewayRouter()
+
+EnvPath = Annotated[str, Path(pattern=ENVIRONMENT_PATTERN, description="Environment number, e.g. 000001")]
+UsernamePath = Annotated[str, Path(min_length=3, max_length=100)]
+
+
+class FtpsUserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=3, max_length=100, description="Unique across all environments")
+    password: str | None = Field(default=None, description="Omit to have a strong one generated (shown once)")
+
+
+class PasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: str | None = Field(default=None, description="Omit to have a strong one generated (shown once)")
+
+
+@router.post("/environments/<env>/ftps-users", summary="Create an FTPS user of the environment", tags=["FTPS users"],
+             responses=responses(201, FtpsCredentials, "The user; a generated password is shown this once", 409))
+def create_ftps_user(env: EnvPath, user: Annotated[FtpsUserIn, Body(embed=False)]) -> Response[FtpsCredentials]:
+    environment_caller(router, env)
+    created = ftps_user_service().create_user(environment=env, username=user.username, password=user.password)
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=created)
+
+
+@router.get("/environments/<env>/ftps-users", summary="The environment's FTPS users (no passwords)",
+            tags=["FTPS users"])
+def list_ftps_users(env: EnvPath) -> ItemList[FtpsUserSummary]:
+    environment_caller(router, env)
+    return ItemList[FtpsUserSummary](items=ftps_user_service().list_users(env))
+
+
+@router.delete("/environments/<env>/ftps-users/<username>", summary="Delete an FTPS user", tags=["FTPS users"],
+               responses=responses(204, None, "Deleted"))
+def delete_ftps_user(env: EnvPath, username: UsernamePath) -> Response[None]:
+    environment_caller(router, env)
+    ftps_user_service().delete_user(environment=env, username=username)
+    return Response(status_code=204)
+
+
+@router.post("/environments/<env>/ftps-users/<username>/reset-password", summary="Set a new password",
+             tags=["FTPS users"])
+def reset_ftps_password(env: EnvPath, username: UsernamePath,
+                        password: Annotated[PasswordIn, Body(embed=False)]) -> FtpsCredentials:
+    environment_caller(router, env)
+    return ftps_user_service().reset_password(environment=env, username=username, password=password.password)
