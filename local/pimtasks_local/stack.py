@@ -264,9 +264,9 @@ class LocalStack:
         self._thread("emulator-janitor", prune)
 
     def _start_ftps(self, deployment: Deployment, emulator: Emulator) -> int | None:
-        from pimtasks.wiring import ftps_user_service
+        from pimtasks.wiring import ftps_user_service, task_service
 
-        from pimtasks_local.ftps_gateway import start_ftps_gateway
+        from pimtasks_local.ftps_gateway import GatewayOptions, start_ftps_gateway
 
         bucket = _function_variable(deployment, "FILES_BUCKET")
         admin_table = _function_variable(deployment, "ADMIN_TABLE")
@@ -277,7 +277,8 @@ class LocalStack:
         gateway = start_ftps_gateway(host=self.options.host, port=self.options.ftps_port,
                                      passive_ports=self.options.ftps_passive_ports, bucket=bucket,
                                      s3_client=emulator.clients()("s3"), user_service=users,
-                                     state_dir=self.options.state_dir / "ftps")
+                                     state_dir=self.options.state_dir / "ftps",
+                                     options=GatewayOptions(import_folders=task_service().import_names))
         self._stoppers.append(("FTPS gateway", functools.partial(gateway.stop, timeout=3.0)))
         self.ftps_certificate = str(gateway.certificate_path)
         LOGGER.info("FTPS gateway (explicit TLS) on %s:%s, passive ports %s-%s", gateway.host, gateway.port,

@@ -14,7 +14,7 @@ import logging
 import os
 import stat
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +51,7 @@ class StorageSettings:
     bucket: str
     part_size: int
     parts_in_flight: int
+    import_folders: Callable[[str], Iterable[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -228,10 +229,12 @@ class S3FileSystem(AbstractedFS):
         prefix = folder.folder_prefix(self._prefix)
         writable = folder.segments[0] == WRITABLE_FOLDER
         paginator = self._storage.s3.get_paginator("list_objects_v2")
+        pending_imports = set(self._import_folders()) if folder.segments == (WRITABLE_FOLDER,) else set()
         with self._storage_errors():
             for page in paginator.paginate(Bucket=self._storage.bucket, Prefix=prefix, Delimiter="/"):
                 for common in page.get("CommonPrefixes", []):
                     name = common["Prefix"][len(prefix):].rstrip("/")
+                    pending_imports.discard(name)
                     if _addressable(name):
                         yield ListedName(Entry(name=name, is_dir=True, size=0, mtime=time.time(),
                                                writable=writable))
@@ -241,6 +244,8 @@ class S3FileSystem(AbstractedFS):
                         yield ListedName(Entry(name=name, is_dir=False, size=int(item["Size"]),
                                                mtime=item["LastModified"].timestamp(),
                                                writable=writable))
+        for name in sorted(pending_imports):
+            yield ListedName(Entry(name=name, is_dir=True, size=0, mtime=time.time(), writable=True))
 
     # --- metadata ---------------------------------------------------------------------------------
     def stat(self, path: str) -> os.stat_result:
@@ -369,8 +374,15 @@ class S3FileSystem(AbstractedFS):
         except _NotFound:
             return None
 
+    def _import_folders(self) -> list[str]:
+        """The environment's import folder names (they exist in Uploads/ even while empty)."""
+        lookup = self._storage.import_folders
+        return sorted(name for name in lookup(self.environment) if _addressable(name)) if lookup else []
+
     def _is_folder(self, path: VirtualPath) -> bool:
         if path.is_root or path.is_top_folder:
+            return True
+        if path.segments[0] == WRITABLE_FOLDER and len(path.segments) == 2 and path.name in self._import_folders():
             return True
         with self._storage_errors():
             listed = self._storage.s3.list_objects_v2(Bucket=self._storage.bucket,

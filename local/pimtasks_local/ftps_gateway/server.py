@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ class GatewayOptions:
     idle_timeout_seconds: int = 300
     masquerade_address: str | None = None
     extra_hostnames: tuple[str, ...] = field(default=())
+    # The environment's imports (environment -> import names): their Uploads/<Import>/ folders exist from the
+    # start, before any file was ever delivered (S3 only has folders that hold objects).
+    import_folders: Callable[[str], Iterable[str]] | None = None
 
 
 class _GatewayServer(ThreadedFTPServer):
@@ -117,7 +121,7 @@ def _handler_class(*, bucket: str, s3_client: Any, user_service: FtpsAuthenticat
     attributes: dict[str, Any] = {
         "tls": tls,
         "storage": StorageSettings(s3=s3_client, bucket=bucket, part_size=options.part_size,
-                                   parts_in_flight=options.parts_in_flight),
+                                   parts_in_flight=options.parts_in_flight, import_folders=options.import_folders),
         "authorizer": FtpsUserAuthorizer(user_service),
         "passive_ports": list(passive_ports),
         "masquerade_address": options.masquerade_address,

@@ -31,6 +31,11 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
+def import_names(tasks: list[Task]) -> set[str]:
+    """The import folders (``Uploads/<name>``) the tasks define."""
+    return {task.spec.settings.import_name for task in tasks if isinstance(task.spec.settings, ImportSettings)}
+
+
 class TaskService:
     def __init__(self, *, tasks: TaskStore, environments: EnvironmentLookup, clock: Clock) -> None:
         self._tasks = tasks
@@ -77,6 +82,10 @@ class TaskService:
         if frequency is not None:
             spec = self._with_environment_timezone(environment, spec)
         return self._store_new_version(current, spec)
+
+    def import_names(self, environment: str) -> set[str]:
+        """The environment's import folders (for the FTPS gateway's ``Uploads/``)."""
+        return import_names(self._tasks.list(environment=environment))
 
     def delete(self, *, environment: str, task_id: str) -> None:
         self._tasks.delete(environment=environment, task_id=task_id)

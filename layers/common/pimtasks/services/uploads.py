@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from pimtasks.clock import Clock
-from pimtasks.domain.task_types import ImportSettings
 from pimtasks.errors import ValidationFailedError
 from pimtasks.services.ports import TaskStore
+from pimtasks.services.tasks import import_names
 
 MAX_FILE_NAME = 200
 
@@ -60,8 +60,7 @@ class UploadService:
 
     def create_upload(self, *, environment: str, import_name: str, file_name: str) -> UploadTicket:
         """A presigned PUT for a file of one of the environment's imports."""
-        imports = {task.spec.settings.import_name for task in self._tasks.list(environment=environment)
-                   if isinstance(task.spec.settings, ImportSettings)}
+        imports = import_names(self._tasks.list(environment=environment))
         if import_name not in imports:
             known = ", ".join(sorted(imports)) or "none yet"
             raise ValidationFailedError(field="import_name",
