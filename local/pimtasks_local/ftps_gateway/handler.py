@@ -97,6 +97,9 @@ class GatewayDtpHandler(TLS_DTPHandler):
     receive: bool
     transfer_finished: bool
     _resp: tuple[str, Any] | tuple[()]
+    _ssl_accepting: bool
+
+    _close_when_established = False
 
     def handle_ssl_established(self) -> None:
         if self.cmd_channel.require_tls_session_reuse and not tls_session_reused(self.socket):
@@ -104,6 +107,25 @@ class GatewayDtpHandler(TLS_DTPHandler):
                            extra={"source_ip": self.cmd_channel.remote_ip})
             self.cmd_channel.respond("522 Data connection must reuse the TLS session of the control connection.")
             self.close()
+            return
+        if self._close_when_established:
+            self.handle_close()
+
+    def send(self, data: bytes) -> int:
+        if not data:
+            # pyOpenSSL reports a zero-byte write as "Unexpected EOF", and pyftpdlib then drops the data
+            # connection mid-handshake (an empty listing did that): there is nothing to send anyway.
+            return 0
+        return int(super().send(data))
+
+    def handle_close(self) -> None:
+        if self._ssl_accepting and not self.receive:
+            # Everything to send is already queued (an empty listing or file) while the TLS handshake is
+            # still running: closing now would cut the handshake and the client would see a broken session
+            # instead of an empty transfer. Finish the handshake, then close with a close_notify.
+            self._close_when_established = True
+            return
+        super().handle_close()
 
     def handle_error(self) -> None:
         error = sys.exc_info()[1]

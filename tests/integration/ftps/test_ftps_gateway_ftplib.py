@@ -7,6 +7,7 @@ import hashlib
 import io
 import socket
 import ssl
+import time
 
 import pytest
 
@@ -116,6 +117,26 @@ def test_folders_can_be_made_listed_and_removed_in_uploads(ftps: Ftps) -> None:
     assert listed == ["Attachments 2026"]
     assert pwd == "/Uploads/Attachments 2026"
     assert after == []
+
+
+def test_empty_listings_and_files_arrive_cleanly_even_when_the_data_connection_comes_first(ftps: Ftps) -> None:
+    # Clients may open the data connection before sending the command; with nothing to send, the gateway
+    # must still complete the TLS handshake and close with a close_notify (a race seen under load).
+    ftps.bucket.put("environments/000001/Uploads/Empty/", b"")
+    ftps.bucket.put("environments/000001/Uploads/Imp/empty.csv", b"")
+    with logged_in(ftps.port, ftps.certificate, username=ftps.alice.username, password=ftps.alice.password) as ftp:
+        ftp.voidcmd("TYPE I")
+        for command in ("NLST /Uploads/Empty", "LIST /Uploads/Empty", "MLSD /Uploads/Empty",
+                        "RETR /Uploads/Imp/empty.csv") * 3:
+            host, port = ftp.makepasv()
+            raw = socket.create_connection((host, port), timeout=30)
+            time.sleep(0.1)  # not an assertion: gives the gateway time to accept before the command arrives
+            ftp.sendcmd(command)
+            assert isinstance(ftp.sock, ssl.SSLSocket)
+            data = ftp.context.wrap_socket(raw, server_hostname="127.0.0.1", session=ftp.sock.session)
+            received = b"".join(iter(lambda: data.recv(4096), b""))
+            data.unwrap().close()
+            assert (command, received, ftp.voidresp()[:3]) == (command, b"", "226")
 
 
 # --- what is refused ----------------------------------------------------------------------------------

@@ -9,14 +9,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pimtasks.adapters.aws_clients import reset_clients
 from pimtasks.adapters.dynamo import DynamoTable
 from pimtasks.adapters.ftps_user_repository import FtpsUserRepository
 from pimtasks.clock import SystemClock
 from pimtasks.domain.ftps_user import FtpsUser
 from pimtasks.errors import ConflictError, NotFoundError
 from pimtasks.services.ftps_users import FtpsUserService
-from pimtasks.settings import get_settings
+from pimtasks.wiring import clear_caches
 
 from tests.integration.core.harness import REGION, create_table, template_tables
 from tests.integration.ftps.harness import Emulator
@@ -47,11 +46,9 @@ def admin_table(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator
                  "POWERTOOLS_METRICS_NAMESPACE": "Pimtasks"}
     for variable, value in variables.items():
         monkeypatch.setenv(variable, value)
-    get_settings.cache_clear()
-    reset_clients()
+    clear_caches()  # settings, clients and adapters are cached per process, as in a Lambda container
     yield DynamoTable(table_name=name, dynamodb_client=emulator.dynamodb)
-    get_settings.cache_clear()
-    reset_clients()
+    clear_caches()
     emulator.dynamodb.delete_table(TableName=name)
 
 
