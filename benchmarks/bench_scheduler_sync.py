@@ -17,15 +17,6 @@ CHANGES = 1000
 BATCH = 100
 
 
-class _Context:
-    function_name = "bench-scheduler-sync"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:bench"
-    aws_request_id = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 120_000
-
 
 def _task_items(count: int) -> list[dict[str, Any]]:
     from pimtasks.adapters.task_repository import TaskItem
@@ -79,14 +70,18 @@ def run() -> dict[str, Any]:
         from pimtasks.wiring import clear_caches
 
         clear_caches()
+        from pimtasks_local.functions import lambda_context
+
         from functions.scheduler_sync.app import handler
+
+        context = lambda_context("bench-scheduler-sync", timeout_seconds=120)
 
         raw_seconds = _raw_baseline(boto3.client("scheduler"), CHANGES)
         items = _task_items(CHANGES)
         started = time.perf_counter()
         failures = 0
         for offset in range(0, CHANGES, BATCH):
-            result = handler(_stream_event(items[offset:offset + BATCH]), _Context())
+            result = handler(_stream_event(items[offset:offset + BATCH]), context)
             failures += len(result.get("batchItemFailures", []))
         sync_seconds = time.perf_counter() - started
         paginator = boto3.client("scheduler").get_paginator("list_schedules")

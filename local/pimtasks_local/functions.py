@@ -88,6 +88,16 @@ class LambdaContext:
         return max(0, int(self.timeout_seconds * 1000 - elapsed_ms))
 
 
+def lambda_context(function_name: str, *, timeout_seconds: int = 30, memory_limit_in_mb: int = 512,
+                   region: str = "eu-west-1", account_id: str = "123456789012") -> LambdaContext:
+    """A context for calling a handler directly (tests, benchmarks): fresh request id, full time budget."""
+    import uuid
+
+    return LambdaContext(function_name=function_name, memory_limit_in_mb=memory_limit_in_mb,
+                         invoked_function_arn=f"arn:aws:lambda:{region}:{account_id}:function:{function_name}",
+                         aws_request_id=str(uuid.uuid4()), timeout_seconds=timeout_seconds)
+
+
 def function_name_of(name_or_arn: str) -> str:
     """``my-fn`` from ``my-fn``, ``arn:aws:lambda:r:a:function:my-fn[:qualifier]`` or ``a:function:my-fn``."""
     parts = name_or_arn.split(":")

@@ -10,20 +10,12 @@ from typing import Any
 import pytest
 from moto import mock_aws
 from pimtasks.wiring import access_service, clear_caches
+from pimtasks_local.functions import lambda_context
 
 from tests.integration.core.harness import FILES_BUCKET, REGION, SENDER, TABLES, deploy_stack
 
 API_ARN = "arn:aws:execute-api:eu-west-1:123456789012:api1234/v1"
 
-
-class FakeContext:
-    function_name = "pimtasks-test"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:pimtasks-test"
-    aws_request_id = "test-request"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
 
 
 @dataclass
@@ -49,7 +41,7 @@ class Api:
         if path != "/health":
             try:
                 decision = authorizer({"type": "REQUEST", "methodArn": method_arn, "headers": headers},
-                                      FakeContext())
+                                      lambda_context("pimtasks-authorizer", timeout_seconds=5))
             except Exception as exc:  # noqa: BLE001 (API Gateway turns exactly "Unauthorized" into a 401)
                 assert str(exc) == "Unauthorized"
                 return Reply(401, {"message": "Unauthorized"})
@@ -68,7 +60,7 @@ class Api:
                                "path": f"/v1{path}", "identity": {"sourceIp": "127.0.0.1"},
                                "authorizer": authorizer_context},
         }
-        response = api_handler(event, FakeContext())
+        response = api_handler(event, lambda_context("pimtasks-api", timeout_seconds=29))
         text = response.get("body") or ""
         return Reply(response["statusCode"], json.loads(text) if text else None)
 

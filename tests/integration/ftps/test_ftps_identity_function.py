@@ -16,6 +16,7 @@ from pimtasks.domain.ftps_user import FtpsUser
 from pimtasks.errors import ConflictError, NotFoundError
 from pimtasks.services.ftps_users import FtpsUserService
 from pimtasks.wiring import clear_caches
+from pimtasks_local.functions import lambda_context
 
 from tests.integration.core.harness import REGION, create_table, template_tables
 from tests.integration.ftps.harness import Emulator
@@ -24,15 +25,6 @@ ROLE = "arn:aws:iam::123456789012:role/pimtasks-ftps-user"
 BUCKET = "pimtasks-files"
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 
-
-class FakeContext:
-    function_name = "pimtasks-ftps-identity"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:pimtasks-ftps-identity"
-    aws_request_id = "test-request"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
 
 
 @pytest.fixture
@@ -99,7 +91,7 @@ def test_failure_counts_are_written_only_over_the_count_that_was_read(admin_tabl
 def _invoke(event: dict[str, Any]) -> dict[str, Any]:
     from functions.ftps_identity.app import handler
 
-    return handler(event, FakeContext())
+    return handler(event, lambda_context("pimtasks-ftps-identity", timeout_seconds=15))
 
 
 def test_the_identity_provider_answers_a_good_login_with_a_scoped_home(admin_table: DynamoTable,

@@ -9,6 +9,7 @@ import boto3
 import pytest
 from pimtasks.domain.run import RunStatus, Trigger
 from pimtasks.import_function import import_function_handler, process_upload_messages
+from pimtasks_local.functions import lambda_context
 
 from tests.integration.core.harness import REGION
 from tests.integration.imports.harness import (
@@ -18,16 +19,6 @@ from tests.integration.imports.harness import (
     condition_rows,
     conditions_xlsx,
 )
-
-
-class FakeContext:
-    function_name = "pimtasks-task-import"
-    memory_limit_in_mb = 1769
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:pimtasks-task-import"
-    aws_request_id = "test-request"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 900_000
 
 
 @pytest.fixture
@@ -131,12 +122,12 @@ def test_the_import_function_tells_upload_batches_from_task_triggers(
     task = imports.create_task()
     imports.upload("conditions.xlsx", conditions_xlsx(condition_rows(2)))
 
-    reply = handler(sqs_event(uploads_queue), FakeContext())  # type: ignore[arg-type]
+    reply = handler(sqs_event(uploads_queue), lambda_context("pimtasks-task-import", timeout_seconds=900))
     assert reply == {"batchItemFailures": []}
     [(function, trigger)] = imports.core.invoker.take()
     assert function == "import" and trigger["trigger"] == "upload"
 
-    outcome = handler(trigger, FakeContext())  # type: ignore[arg-type]
+    outcome = handler(trigger, lambda_context("pimtasks-task-import", timeout_seconds=900))
     assert outcome["status"] == "succeeded"
     last_summary = imports.core.tasks.get(environment=ENV, task_id=task.task_id).last_run
     assert last_summary is not None and last_summary.trigger is Trigger.UPLOAD

@@ -13,25 +13,7 @@ from pimtasks.domain.identifiers import EnvironmentId, FolderName
 from pimtasks.domain.notification import Notification
 from pimtasks.domain.run import Run, RunSummary
 from pimtasks.domain.task import Task
-from pimtasks.domain.task_types import (
-    ExportArtConnectSettings,
-    ExportArtConnectUsersSettings,
-    ExportArtikelbeheerSettings,
-    ExportSettings,
-    FeedSettings,
-    Import2baSettings,
-    ImportArtConnectInvoicesSettings,
-    ImportEtimSettings,
-    ImportSettings,
-    MagentoSettings,
-    TaskType,
-)
-
-AnySettings = (
-    ImportSettings | ImportEtimSettings | ExportSettings | FeedSettings | MagentoSettings | Import2baSettings
-    | ImportArtConnectInvoicesSettings | ExportArtConnectSettings | ExportArtConnectUsersSettings
-    | ExportArtikelbeheerSettings
-)
+from pimtasks.domain.task_types import AnySettings, TaskType
 
 T = TypeVar("T")
 

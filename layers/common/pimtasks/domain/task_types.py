@@ -278,6 +278,13 @@ class ExportArtikelbeheerSettings(_Settings):
     only_changed: bool = True
 
 
+AnySettings = (
+    ImportSettings | ImportEtimSettings | ExportSettings | FeedSettings | MagentoSettings | Import2baSettings
+    | ImportArtConnectInvoicesSettings | ExportArtConnectSettings | ExportArtConnectUsersSettings
+    | ExportArtikelbeheerSettings
+)
+"""The settings of any type (e.g. for output models, where the type is a sibling field)."""
+
 SETTINGS_FOR_TYPE: dict[TaskType, type[BaseModel]] = {
     TaskType.IMPORT: ImportSettings,
     TaskType.IMPORT_ETIM: ImportEtimSettings,
