@@ -11,7 +11,7 @@ from pimtasks.clock import Clock
 from pimtasks.domain.identifiers import new_run_id
 from pimtasks.domain.run import MessageLevel, Run, RunMessage, RunStatus, Trigger
 from pimtasks.domain.task import Task
-from pimtasks.domain.task_types import FUNCTION_FOR_TYPE
+from pimtasks.domain.task_types import FUNCTION_FOR_TYPE, TaskType
 from pimtasks.domain.trigger import TriggerKind
 from pimtasks.errors import (
     LeaseTakenError,
@@ -62,8 +62,6 @@ class RunService:
 
     def dispatch(self, run: Run, *, details: dict[str, Any] | None = None) -> None:
         """Invoke the run's task function; a failed invoke ends the run ``failed`` instead of leaving it queued."""
-        from pimtasks.domain.task_types import TaskType
-
         payload = {"environment": run.environment, "task_id": run.task_id, "run_id": run.run_id,
                    "trigger": TriggerKind(run.trigger.value).value, **(details or {})}
         try:
