@@ -28,7 +28,7 @@ from typing import Any
 from pimtasks.clock import Clock
 from pimtasks.domain.run import MessageLevel, RunCounts, RunMessage, RunStatus, Trigger
 from pimtasks.domain.stored_file import StoredFile
-from pimtasks.domain.task_types import ImportMode, ImportSettings
+from pimtasks.domain.task_types import ImportMode, ImportSettings, ImportTarget
 from pimtasks.imports import (
     DEFAULT_BATCH_SIZE,
     ImportBatch,
@@ -58,6 +58,7 @@ from pimtasks.services.import_files import (
 from pimtasks.services.import_report import FileReport, file_report_text
 from pimtasks.services.ports import FileStorage
 from pimtasks.services.run_job import ContinueLater, RunJob, StopRequested, WorkerFailure
+from pimtasks.workers.attachment_import import AttachmentImport
 from pimtasks.workers.import_checkpoint import FileState, ImportCheckpoint, UploadRef, file_identity
 from pimtasks.workers.rejected_rows_file import CONTENT_TYPE as REJECTS_CONTENT_TYPE
 from pimtasks.workers.rejected_rows_file import RejectsFile
@@ -191,6 +192,9 @@ class ImportRun:
                                 file=current.name)
         local = scratch / "input"
         self.files.download(key=current.key, version_id=current.version_id, target=local)
+        if self.settings.target is ImportTarget.ATTACHMENTS:
+            self._import_attachments(current, local, scratch=scratch)
+            return
         with read_import(local, file_name=current.name, settings=self.settings, limits=self.worker.limits,
                          workdir=scratch) as reader:
             if not current.scanned:
@@ -208,6 +212,15 @@ class ImportRun:
                     self.job.keep_alive(self._checkpoint())
             finally:
                 rejects.close()
+
+    def _import_attachments(self, current: FileState, local: Path, *, scratch: Path) -> None:
+        """A ZIP of files (see ``attachment_import``) instead of the row pipeline; counted once, when done."""
+        counts = AttachmentImport(files=self.files, catalog=self.worker.catalog, job=self.job,
+                                  environment=self.environment, run_id=self.run_id, limits=self.worker.limits,
+                                  batch_size=self.worker.batch_size, key=self._key,
+                                  ).run(local, file_name=current.name, scratch=scratch)
+        self.job.count(**counts.model_dump())
+        current.counts = current.counts.add(counts)
 
     def _scan(self, reader: ImportReader) -> None:
         """Read every row once, writing nothing: a file that fails as a whole fails here."""
