@@ -142,9 +142,21 @@ def _measure_import(path: Path, target: str) -> dict[str, float]:
     return {"seconds": time.perf_counter() - started, "rows": rows, "rejected": rejected}
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak RSS. ``VmHWM`` belongs to the address space, which exec replaces; ``ru_maxrss``
+    would carry over the forking parent's peak (the benchmark runner, big after in-process emulators)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _child(kind: str, path: str, target: str) -> None:
     result = _measure_calamine(Path(path)) if kind == "calamine" else _measure_import(Path(path), target)
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(result))
 
 
