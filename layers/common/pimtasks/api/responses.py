@@ -1,12 +1,23 @@
-"""OpenAPI response declarations shared by the routes (status codes a route really returns)."""
+"""What the routes share: the environment path parameter, JSON responses with a status, and the OpenAPI
+declarations of the status codes a route really returns."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel
 
 from pimtasks.api.models import ErrorOut
+from pimtasks.domain.identifiers import ENVIRONMENT_PATTERN
+
+EnvPath = Annotated[str, Path(pattern=ENVIRONMENT_PATTERN, description="Environment number, e.g. 000001")]
+
+
+def json_response(status: int, body: Any) -> Response[Any]:
+    """``body`` (a model or plain data) as JSON with ``status`` (for the non-200 successes)."""
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 def _error(description: str) -> dict[str, Any]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
@@ -21,18 +21,14 @@ from pimtasks.api.models import (
     UploadIn,
     UploadOut,
 )
-from pimtasks.api.responses import responses
-from pimtasks.domain.identifiers import ENVIRONMENT_PATTERN, SECRET_NAME_PATTERN
+from pimtasks.api.responses import EnvPath, json_response, responses
+from pimtasks.domain.identifiers import SECRET_NAME_PATTERN
 from pimtasks.wiring import access_service, secret_service, upload_service
 
 router = APIGatewayRouter()
 
-EnvPath = Annotated[str, Path(pattern=ENVIRONMENT_PATTERN, description="Environment number, e.g. 000001")]
 SecretNamePath = Annotated[str, Path(pattern=SECRET_NAME_PATTERN)]
 
-
-def _json(status: int, body: Any) -> Response[Any]:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 @router.get("/health", summary="Liveness (no API key needed)", tags=["Health"])
@@ -53,7 +49,7 @@ def create_environment(environment: Annotated[EnvironmentIn, Body(embed=False)])
     admin_caller(router)
     created = access_service().create_environment(environment=environment.environment, name=environment.name,
                                                   timezone=environment.timezone)
-    return _json(201, EnvironmentOut.from_environment(created))
+    return json_response(201, EnvironmentOut.from_environment(created))
 
 
 @router.get("/environments/<env>", summary="Read an environment", tags=["Environments"])
@@ -75,7 +71,7 @@ def create_api_key(key: Annotated[ApiKeyIn, Body(embed=False)]) -> Response[Issu
     issued = access_service().issue_api_key(environments=list(key.environments), admin=key.admin,
                                             description=key.description)
     body = IssuedApiKeyOut(**ApiKeyOut.from_key(issued.key).model_dump(), api_key=issued.api_key)
-    return _json(201, body)
+    return json_response(201, body)
 
 
 @router.delete("/api-keys/<key_id>", summary="Revoke an API key (admin key)", tags=["API keys"],
@@ -114,4 +110,5 @@ def create_upload(env: EnvPath, upload: Annotated[UploadIn, Body(embed=False)]) 
     environment_caller(router, env)
     ticket = upload_service().create_upload(environment=env, import_name=upload.import_name,
                                             file_name=upload.file_name)
-    return _json(201, UploadOut(url=ticket.url, method=ticket.method, key=ticket.key, expires_at=ticket.expires_at))
+    body = UploadOut(url=ticket.url, method=ticket.method, key=ticket.key, expires_at=ticket.expires_at)
+    return json_response(201, body)

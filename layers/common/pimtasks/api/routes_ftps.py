@@ -5,21 +5,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from pimtasks.api.context import environment_caller
 from pimtasks.api.models import ItemList
-from pimtasks.api.responses import responses
+from pimtasks.api.responses import EnvPath, json_response, responses
 from pimtasks.domain.ftps_user import FtpsCredentials, FtpsUserSummary
-from pimtasks.domain.identifiers import ENVIRONMENT_PATTERN
 from pimtasks.wiring import ftps_user_service
 
 router = APIGatewayRouter()
 
-EnvPath = Annotated[str, Path(pattern=ENVIRONMENT_PATTERN, description="Environment number, e.g. 000001")]
 UsernamePath = Annotated[str, Path(min_length=3, max_length=100)]
 
 
@@ -41,7 +39,7 @@ class PasswordIn(BaseModel):
 def create_ftps_user(env: EnvPath, user: Annotated[FtpsUserIn, Body(embed=False)]) -> Response[FtpsCredentials]:
     environment_caller(router, env)
     created = ftps_user_service().create_user(environment=env, username=user.username, password=user.password)
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=created)
+    return json_response(201, created)
 
 
 @router.get("/environments/<env>/ftps-users", summary="The environment's FTPS users (no passwords)",

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from pimtasks.api.context import environment_caller
 from pimtasks.api.models import ItemList, RunOut, TaskOut
-from pimtasks.api.responses import responses
-from pimtasks.domain.identifiers import ENVIRONMENT_PATTERN, RUN_ID_PATTERN, TASK_ID_PATTERN
+from pimtasks.api.responses import EnvPath, json_response, responses
+from pimtasks.domain.identifiers import RUN_ID_PATTERN, TASK_ID_PATTERN
 from pimtasks.domain.task import Task, TaskSpec
 from pimtasks.services.tasks import TaskService
 from pimtasks.wiring import run_service, task_service
 
 router = APIGatewayRouter()
 
-EnvPath = Annotated[str, Path(pattern=ENVIRONMENT_PATTERN, description="Environment number, e.g. 000001")]
 TaskIdPath = Annotated[str, Path(pattern=TASK_ID_PATTERN)]
 RunIdPath = Annotated[str, Path(pattern=RUN_ID_PATTERN)]
 
@@ -27,9 +26,6 @@ def _out(service: TaskService, task: Task) -> TaskOut:
     return TaskOut.from_task(task, next_run_at=service.next_run_at(task))
 
 
-def _json(status: int, body: Any) -> Response[Any]:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
-
 
 @router.post("/environments/<env>/tasks", summary="Create a task", tags=["Tasks"],
              responses=responses(201, TaskOut, "The created task"))
@@ -37,7 +33,7 @@ def create_task(env: EnvPath, task: Annotated[TaskSpec, Body(embed=False)]) -> R
     environment_caller(router, env)
     service = task_service()
     created = service.create(environment=env, spec=task)
-    return _json(201, _out(service, created))
+    return json_response(201, _out(service, created))
 
 
 @router.get("/environments/<env>/tasks", summary="List the environment's tasks", tags=["Tasks"])
@@ -82,7 +78,7 @@ def delete_task(env: EnvPath, task_id: TaskIdPath) -> Response[None]:
 def start_task(env: EnvPath, task_id: TaskIdPath) -> Response[RunOut]:
     environment_caller(router, env)
     run = run_service().start(environment=env, task_id=task_id)
-    return _json(202, RunOut.from_run(run))
+    return json_response(202, RunOut.from_run(run))
 
 
 @router.post("/environments/<env>/tasks/<task_id>/stop", summary="Stop the active run (409 when none)",
@@ -90,7 +86,7 @@ def start_task(env: EnvPath, task_id: TaskIdPath) -> Response[RunOut]:
 def stop_task(env: EnvPath, task_id: TaskIdPath) -> Response[RunOut]:
     environment_caller(router, env)
     run = run_service().stop(environment=env, task_id=task_id)
-    return _json(202, RunOut.from_run(run))
+    return json_response(202, RunOut.from_run(run))
 
 
 @router.get("/environments/<env>/tasks/<task_id>/runs", summary="A task's runs, newest first", tags=["Runs"])
