@@ -27,7 +27,7 @@ _METRIC_FOR_STATUS = {
 
 class RunFinisher:
     def __init__(self, *, runs: RunStore, tasks: TaskStore, mailer: Mailer | None, clock: Clock,
-                 advance_slot: Callable[[str, str], None]) -> None:
+                 advance_slot: Callable[[str, str], object]) -> None:
         self._runs = runs
         self._tasks = tasks
         self._mailer = mailer
