@@ -3,6 +3,7 @@ Attachments/, linked to articles, de-duplicated by checksum, checked by sniffing
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import zipfile
@@ -90,6 +91,56 @@ def test_a_zip_by_file_name_convention_stores_duplicate_bytes_once_and_rejects_a
     assert len(errors) == 1
     assert errors[0].file == "pictures.zip/4711_MAN_1.pdf" and "'4711_MAN_1.pdf'" in errors[0].text
     assert "PNG" in errors[0].text
+
+
+def rejected_rows(imports: Imports, key: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(imports.read(key).decode("utf-8-sig")), delimiter=";"))
+
+
+def test_every_rejection_is_a_line_of_the_rejected_rows_file_under_reports(imports: Imports) -> None:
+    # given a ZIP whose index has an incomplete row and a row for a missing file, a member dressed as a PDF,
+    # and a member that neither the index nor the naming convention places
+    task = attachments_task(imports)
+    index = (b"Artikelnummer;Bestandsnaam;Type;Taal\r\n"
+             b"4711;manual.pdf;MAN;nl\r\n"
+             b"4711;fake.pdf;MAN;en\r\n"
+             b"4712;;PPI;\r\n"
+             b"4713;gone.pdf;MAN;nl\r\n")
+    imports.upload("files.zip", zip_of({"index.csv": index, "manual.pdf": PDF, "fake.pdf": PNG, "stray.jpg": JPEG}),
+                   import_name=IMPORT)
+
+    # when it is imported
+    run = imports.run(task)
+
+    # then the run records a rejected-rows file under Reports/ with one line per rejection
+    assert run.status is RunStatus.PARTIALLY_SUCCEEDED, run.messages
+    assert run.counts.rejected == 4 and run.counts.created == 1
+    key = f"Reports/{IMPORT}/{run.run_id}/files.zip.rejected.csv"
+    assert ("rejected_rows", key) in {(f.role, f.key) for f in run.files}
+    lines = rejected_rows(imports, key)
+    assert list(lines[0])[:8] == ["file", "sheet", "row", "member", "Artikelnummer", "Bestandsnaam", "Type", "Taal"]
+    assert sorted((line["file"], line["row"], line["member"], line["Artikelnummer"], line["Bestandsnaam"])
+                  for line in lines) == [("files.zip/fake.pdf", "", "fake.pdf", "", ""),
+                                         ("files.zip/index.csv", "4", "", "4712", ""),
+                                         ("files.zip/index.csv", "5", "", "4713", "gone.pdf"),
+                                         ("files.zip/stray.jpg", "", "stray.jpg", "", "")]
+    errors = {line["member"] or line["row"]: line["error"] for line in lines}
+    assert "PNG" in errors["fake.pdf"] and "not in the index" in errors["stray.jpg"]
+    assert errors["4"] == "index row 4: no file_name" and "not in the ZIP" in errors["5"]
+    report = imports.read(f"Reports/{IMPORT}/{run.run_id}/files.zip.report.txt").decode("utf-8")
+    assert key in report
+
+
+def test_a_zip_without_rejections_writes_no_rejected_rows_file(imports: Imports) -> None:
+    task = attachments_task(imports)
+    imports.upload("a.zip", zip_of({"4711_PPI_1.jpg": JPEG}), import_name=IMPORT)
+
+    run = imports.run(task)
+
+    assert run.status is RunStatus.SUCCEEDED, run.messages
+    assert not [k for k in imports.keys("Reports/") if k.endswith(".rejected.csv")]
+    assert "rejected_rows" not in {f.role for f in run.files}
+    assert imports.keys("Reports/") == [f"Reports/{IMPORT}/{run.run_id}/a.zip.report.txt"]
 
 
 def test_the_same_zip_imported_again_is_unchanged(imports: Imports) -> None:

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+from collections.abc import Sequence
 
 import pytest
+from pimtasks.imports import RejectedRowsWriter
 from pimtasks.imports.attachments import (
     IndexEntry,
     MemberFile,
+    Rejection,
     check_content,
     index_columns,
     is_index,
     mapped_records,
     parse_index,
     plan_attachments,
+    rejected_row,
+    rejected_rows_header,
     sniff,
 )
 from pimtasks.imports.errors import ImportFileError
@@ -113,3 +120,73 @@ def test_an_invalid_index_row_is_rejected_with_its_row() -> None:
                             archive="z.zip", index_name="index.csv")
     assert plan.planned == [] and len(plan.rejected) == 1
     assert plan.rejected[0].row == 7 and plan.rejected[0].reason.startswith("index row 7:")
+
+
+INDEX_HEADER = ("Artikelnummer", "Bestandsnaam", "Type", "Taal")
+
+
+def index_row(row: int, *values: str | None) -> SourceRow:
+    return SourceRow("z.zip/index.csv", None, row, INDEX_HEADER, values)
+
+
+def rejected_rows_csv(rejections: Sequence[Rejection], *, index_header: Sequence[str]) -> list[dict[str, str]]:
+    """The rejected-rows file the writer makes of ``rejections``, read back as dicts."""
+    out = io.StringIO()
+    writer = RejectedRowsWriter(out, header=rejected_rows_header(index_header))
+    writer.write(rejected_row(rejection) for rejection in rejections)
+    return list(csv.DictReader(io.StringIO(out.getvalue().removeprefix("\ufeff")), delimiter=";"))
+
+
+def test_rejections_from_the_index_keep_its_row_and_members_their_name_in_the_rejected_rows_file() -> None:
+    # given an index with an incomplete row, a row naming a file the ZIP lacks, and a member named by neither
+    entries, incomplete = parse_index([index_row(2, "4711", "a.pdf", "MAN", "nl"),
+                                       index_row(3, "4712", "", "PPI", None),
+                                       index_row(4, "4713", "gone.pdf", "MAN", "en")], file="z.zip/index.csv")
+    plan = plan_attachments([member("a.pdf", PDF), member("stray.jpg", JPEG)], entries, archive="z.zip",
+                            index_name="index.csv")
+
+    # when the rejections are written as the rejected-rows file
+    lines = rejected_rows_csv([*incomplete, *plan.rejected], index_header=INDEX_HEADER)
+
+    # then each has its own line: index rows with their cells, the member with its name, all with the reason
+    assert [(line["file"], line["row"], line["member"], line["Artikelnummer"], line["Bestandsnaam"], line["Type"])
+            for line in lines] == [("z.zip/index.csv", "3", "", "4712", "", "PPI"),
+                                   ("z.zip/stray.jpg", "", "stray.jpg", "", "", ""),
+                                   ("z.zip/index.csv", "4", "", "4713", "gone.pdf", "MAN")]
+    assert lines[0]["error"] == "index row 3: no file_name"
+    assert "'stray.jpg' is not in the index" in lines[1]["error"]
+    assert "not in the ZIP" in lines[2]["error"]
+
+
+def test_an_index_row_rejected_for_its_member_names_both_in_the_rejected_rows_file() -> None:
+    entries, _ = parse_index([index_row(7, "4711", "a.pdf", "not a code", None)], file="z.zip/index.csv")
+    plan = plan_attachments([member("docs/a.pdf", PDF)], entries, archive="z.zip", index_name="index.csv")
+
+    [line] = rejected_rows_csv(plan.rejected, index_header=INDEX_HEADER)
+
+    assert (line["row"], line["member"], line["Artikelnummer"], line["Type"]) == ("7", "docs/a.pdf", "4711",
+                                                                                   "not a code")
+    assert line["error"].startswith("index row 7:")
+
+
+def test_without_an_index_the_rejected_rows_file_has_the_member_only() -> None:
+    plan = plan_attachments([member("4711_PPI_1.jpg", PDF)], None, archive="z.zip")
+
+    [line] = rejected_rows_csv(plan.rejected, index_header=())
+
+    assert list(line) == ["file", "sheet", "row", "member", "other_columns", "error"]
+    assert (line["file"], line["row"], line["member"]) == ("z.zip/4711_PPI_1.jpg", "", "4711_PPI_1.jpg")
+    assert "PDF" in line["error"]
+
+
+def test_a_record_the_catalog_refuses_is_traced_back_to_its_member_and_index_row() -> None:
+    entries, _ = parse_index([index_row(2, "4711", "a.pdf", "MAN", "nl")], file="z.zip/index.csv")
+    plan = plan_attachments([member("a.pdf", PDF), member("4712_PPI_1.jpg", JPEG)], entries, archive="z.zip",
+                            index_name="index.csv")
+    by_index, by_name = mapped_records(plan, archive="z.zip")
+
+    refused = plan.refusal(by_index, "the record would become invalid", archive="z.zip")
+    assert (refused.file, refused.row, refused.member) == ("z.zip/a.pdf", 2, "a.pdf")
+    assert refused.source is not None and refused.source.values[0] == "4711"
+    refused = plan.refusal(by_name, "the record would become invalid", archive="z.zip")
+    assert (refused.row, refused.member, refused.source) == (None, "4712_PPI_1.jpg", None)

@@ -9,6 +9,8 @@ index does not name may still follow the naming convention ``<article>_<type>_<s
 Each file is checked by sniffing its first bytes (magic numbers) against its extension; a mismatch rejects
 that member with a message naming it. Its record points to ``Attachments/<article>/<sha256>.<ext>``: the
 same bytes are stored once per article, whatever their name, and imported again they are ``unchanged``.
+Every rejection also becomes a row of the run's rejected-rows file (``rejected_row``): the ZIP member it
+concerns, the index row's own cells when the index named it, and the reason.
 Nothing here touches S3 or DynamoDB.
 """
 
@@ -23,7 +25,7 @@ from pydantic import ValidationError
 
 from pimtasks.catalog.models import Attachment
 from pimtasks.imports.errors import ImportFileError
-from pimtasks.imports.rows import MappedRecord, SourceRow
+from pimtasks.imports.rows import MappedRecord, RejectedRow, RowError, SourceRow
 from pimtasks.imports.validation import describe_errors
 
 SNIFF_BYTES = 4096
@@ -68,6 +70,8 @@ _HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "sequence": ("sequence", "seq", "sequence_number", "volgnummer"),
 }
 _REQUIRED = ("article_number", "file_name", "type_code")
+MEMBER_COLUMN = "member"
+"""The rejected-rows file's first input column: the ZIP member a rejection concerns (empty when none)."""
 _SEPARATORS = re.compile(r"[^0-9a-z]+")
 
 
@@ -128,16 +132,24 @@ class IndexEntry:
     type_code: str
     language: str | None = None
     sequence: str | None = None
+    source: SourceRow | None = field(default=None, compare=False)
+    """The index row as read, for the rejected-rows file."""
 
 
 @dataclass(frozen=True)
 class Rejection:
-    """A member (or an index row) that is not imported, and why."""
+    """A member (or an index row) that is not imported, and why.
+
+    ``member`` is the ZIP member it concerns and ``source`` the index row it comes from, when there is one:
+    together they are the input columns of its line in the rejected-rows file.
+    """
 
     file: str
     reason: str
     row: int | None = None
     value: str | None = None
+    member: str | None = None
+    source: SourceRow | None = None
 
 
 def _cell_text(value: object) -> str | None:
@@ -178,11 +190,12 @@ def parse_index(rows: Iterable[SourceRow], *, file: str) -> tuple[list[IndexEntr
             continue
         missing = [name for name in _REQUIRED if not values.get(name)]
         if missing:
-            rejected.append(Rejection(file=file, row=row.row, reason=f"index row {row.row}: no {', '.join(missing)}"))
+            rejected.append(Rejection(file=file, row=row.row, reason=f"index row {row.row}: no {', '.join(missing)}",
+                                      source=row))
             continue
         entries.append(IndexEntry(row=row.row, article_number=values["article_number"] or "",
                                   file_name=values["file_name"] or "", type_code=values["type_code"] or "",
-                                  language=values.get("language"), sequence=values.get("sequence")))
+                                  language=values.get("language"), sequence=values.get("sequence"), source=row))
     return entries, rejected
 
 
@@ -202,12 +215,26 @@ class PlannedAttachment:
     member: str
     record: Attachment
     row: int | None = None
+    source: SourceRow | None = None
+    """The index row that named the member (None when its file name did)."""
 
 
 @dataclass
 class AttachmentPlan:
     planned: list[PlannedAttachment] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
+
+    def refusal(self, record: MappedRecord, reason: str, *, archive: str) -> Rejection:
+        """A record the catalog refused, as a rejection that names its member and index row again.
+
+        ``MappedRecord`` carries neither, so the planned attachment is found by its location
+        (``<archive>/<member>`` and index row): unique per plan, as each index row names one file.
+        """
+        for item in self.planned:
+            if f"{archive}/{item.member}" == record.file and (item.row or 0) == record.row:
+                return Rejection(file=record.file, reason=reason, row=item.row, member=item.member,
+                                 source=item.source)
+        return Rejection(file=record.file, reason=reason, row=record.row or None)
 
     def uploads(self) -> dict[str, str]:
         """Stored key -> the (first) member holding those bytes: each distinct content once."""
@@ -225,10 +252,12 @@ def stored_key(article_number: str, checksum: str, member: str) -> str:
 
 
 def _build(member: MemberFile, content_type: str, *, article: str, type_code: str, language: str | None,
-           sequence: str | None, row: int | None, label: str) -> PlannedAttachment | Rejection:
+           sequence: str | None, row: int | None, label: str,
+           source: SourceRow | None = None) -> PlannedAttachment | Rejection:
     if "/" in article or "\\" in article or article in (".", ".."):
         return Rejection(file=label, row=row, value=article, reason=f"{label!r}: the article number {article!r} "
-                                                                      "cannot name a folder")
+                                                                      "cannot name a folder",
+                         member=member.name, source=source)
     try:
         record = Attachment.model_validate({
             "article_number": article, "type_code": type_code.upper(), "language": language,
@@ -239,8 +268,8 @@ def _build(member: MemberFile, content_type: str, *, article: str, type_code: st
     except ValidationError as error:
         reasons = "; ".join(f"{path}: {reason}" if path else reason for path, reason in describe_errors(error))
         where = f"index row {row}" if row is not None else label
-        return Rejection(file=label, row=row, reason=f"{where}: {reasons}")
-    return PlannedAttachment(member=member.name, record=record, row=row)
+        return Rejection(file=label, row=row, reason=f"{where}: {reasons}", member=member.name, source=source)
+    return PlannedAttachment(member=member.name, record=record, row=row, source=source)
 
 
 def plan_attachments(members: Sequence[MemberFile], entries: Sequence[IndexEntry] | None, *,
@@ -262,13 +291,14 @@ def plan_attachments(members: Sequence[MemberFile], entries: Sequence[IndexEntry
             used.add(full if full in by_name else base)
         content_type, problem = check_content(member.name, member.head)
         if content_type is None:
-            plan.rejected.append(Rejection(file=label, reason=problem or "not accepted", value=member.name))
+            plan.rejected.append(Rejection(file=label, reason=problem or "not accepted", value=member.name,
+                                           member=member.name))
             continue
         if listed:
             for entry in listed:
                 outcome = _build(member, content_type, article=entry.article_number, type_code=entry.type_code,
                                  language=entry.language, sequence=entry.sequence, row=entry.row,
-                                 label=f"{archive}/{index_name}" if index_name else label)
+                                 label=f"{archive}/{index_name}" if index_name else label, source=entry.source)
                 _add(plan, outcome)
             continue
         match = FILE_NAME_PATTERN.match(PurePosixPath(member.name).name)
@@ -277,7 +307,7 @@ def plan_attachments(members: Sequence[MemberFile], entries: Sequence[IndexEntry
                       "<article>_<type>_<seq>.<ext>" if entries is not None else
                       f"{member.name!r}: the name does not follow <article>_<type>_<seq>.<ext> (e.g. 4711_PPI_1.jpg) "
                       "and the ZIP has no index")
-            plan.rejected.append(Rejection(file=label, reason=reason, value=member.name))
+            plan.rejected.append(Rejection(file=label, reason=reason, value=member.name, member=member.name))
             continue
         _add(plan, _build(member, content_type, article=match["article"], type_code=match["type"], language=None,
                           sequence=match["seq"], row=None, label=label))
@@ -286,7 +316,8 @@ def plan_attachments(members: Sequence[MemberFile], entries: Sequence[IndexEntry
             for entry in listed:
                 plan.rejected.append(Rejection(
                     file=f"{archive}/{index_name}" if index_name else archive, row=entry.row, value=entry.file_name,
-                    reason=f"index row {entry.row}: the file {entry.file_name!r} is not in the ZIP"))
+                    reason=f"index row {entry.row}: the file {entry.file_name!r} is not in the ZIP",
+                    source=entry.source))
     return plan
 
 
@@ -306,3 +337,23 @@ def mapped_records(plan: AttachmentPlan, *, archive: str) -> list[MappedRecord]:
                                     record=item.record, key=item.record.natural_key(),
                                     fields=frozenset(data), cleared=frozenset()))
     return records
+
+
+def rejected_rows_header(index_header: Sequence[str]) -> tuple[str, ...]:
+    """The input columns of the rejected-rows file: the ZIP member, then the index's own header (if any)."""
+    return (MEMBER_COLUMN, *index_header)
+
+
+def rejected_row(rejection: Rejection) -> RejectedRow:
+    """``rejection`` as a line of the rejected-rows file (whose header is ``rejected_rows_header``).
+
+    A rejection from the index carries the index row's cells next to the member; one from a ZIP member has
+    only the member's name (the writer matches cells to the file's columns by name, the rest stay empty).
+    """
+    source = rejection.source
+    header = (MEMBER_COLUMN, *(source.header if source else ()))
+    values = (rejection.member, *(source.values if source else ()))
+    sheet = source.sheet if source else None
+    line = SourceRow(rejection.file, sheet, rejection.row or 0, header, values)
+    error = RowError(rejection.file, sheet, rejection.row or 0, None, rejection.value, rejection.reason)
+    return RejectedRow(line, (error,))

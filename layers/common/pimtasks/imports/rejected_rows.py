@@ -2,6 +2,7 @@
 
 CSV, UTF-8 with a BOM and ``;`` as delimiter, so Excel with Dutch or German settings opens it in
 columns straight away. Columns: ``file``, ``sheet``, ``row``, the input file's header, ``error``.
+``row`` is empty for a rejection that is not a row (row number 0: a file inside a ZIP of attachments).
 Rows from a table with another header (a second ZIP member) are matched by column name; cells whose
 column the first header lacks go to ``other_columns`` as ``name=value`` pairs.
 """
@@ -52,4 +53,5 @@ class RejectedRowsWriter:
                 cells[position] = text
             elif text:
                 other.append(f"{name}={text}")
-        return [source.file, source.sheet or "", str(source.row), *cells, "; ".join(other), item.reason]
+        row = str(source.row) if source.row else ""
+        return [source.file, source.sheet or "", row, *cells, "; ".join(other), item.reason]

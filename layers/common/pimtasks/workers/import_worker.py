@@ -193,7 +193,7 @@ class ImportRun:
         local = scratch / "input"
         self.files.download(key=current.key, version_id=current.version_id, target=local)
         if self.settings.target is ImportTarget.ATTACHMENTS:
-            self._import_attachments(current, local, scratch=scratch)
+            self._import_attachments(current, local, scratch=scratch, rejects=rejects)
             return
         with read_import(local, file_name=current.name, settings=self.settings, limits=self.worker.limits,
                          workdir=scratch) as reader:
@@ -213,12 +213,18 @@ class ImportRun:
             finally:
                 rejects.close()
 
-    def _import_attachments(self, current: FileState, local: Path, *, scratch: Path) -> None:
-        """A ZIP of files (see ``attachment_import``) instead of the row pipeline; counted once, when done."""
-        counts = AttachmentImport(files=self.files, catalog=self.worker.catalog, job=self.job,
-                                  environment=self.environment, run_id=self.run_id, limits=self.worker.limits,
-                                  batch_size=self.worker.batch_size, key=self._key,
-                                  ).run(local, file_name=current.name, scratch=scratch)
+    def _import_attachments(self, current: FileState, local: Path, *, scratch: Path, rejects: RejectsFile) -> None:
+        """A ZIP of files (see ``attachment_import``) instead of the row pipeline; counted once, when done.
+
+        Its rejections go to the same rejected-rows file as a row import's, published by the same endings.
+        """
+        importer = AttachmentImport(files=self.files, catalog=self.worker.catalog, job=self.job,
+                                    environment=self.environment, run_id=self.run_id, limits=self.worker.limits,
+                                    batch_size=self.worker.batch_size, key=self._key)
+        try:
+            counts = importer.run(local, file_name=current.name, scratch=scratch, rejects=rejects)
+        finally:
+            rejects.close()
         self.job.count(**counts.model_dump())
         current.counts = current.counts.add(counts)
 

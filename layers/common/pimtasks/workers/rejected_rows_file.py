@@ -43,16 +43,21 @@ class RejectsFile:
 
     def open(self, *, header: Sequence[str], resumed_rows: int, fetch_partial: Callable[[Path], None]) -> None:
         """Start the file, or continue the partial one (``resumed_rows`` > 0) that ``fetch_partial`` downloads."""
-        if resumed_rows:
-            fetch_partial(self.path)
-            self._stream = self.path.open("a", encoding="utf-8", newline="")
-            sink = _AppendOnly(self._stream)
-            self._writer = RejectedRowsWriter(sink, header=header)  # type: ignore[arg-type]
-            sink.arm()
-        else:
-            self._stream = self.path.open("w", encoding="utf-8", newline="")
-            self._writer = RejectedRowsWriter(self._stream, header=header)
+        if not resumed_rows:
+            self.start(header=header)
+            return
+        fetch_partial(self.path)
+        self._stream = self.path.open("a", encoding="utf-8", newline="")
+        sink = _AppendOnly(self._stream)
+        self._writer = RejectedRowsWriter(sink, header=header)  # type: ignore[arg-type]
+        sink.arm()
         self.rows = resumed_rows
+
+    def start(self, *, header: Sequence[str]) -> None:
+        """Start a new file: for work that never resumes part-way (an attachments ZIP is redone as a whole)."""
+        self._stream = self.path.open("w", encoding="utf-8", newline="")
+        self._writer = RejectedRowsWriter(self._stream, header=header)
+        self.rows = 0
 
     def write(self, rejected: Iterable[RejectedRow]) -> None:
         if self._writer is None:
