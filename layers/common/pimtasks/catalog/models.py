@@ -7,11 +7,17 @@ idempotent upserts and for finding duplicate rows within one file.
 
 Validation context ``{"partial": True}`` (an *update only* import) skips the completeness rules that a
 new record must satisfy, because such a row only carries the fields it changes.
+
+Every rule lives in one of two places, so that ``pimtasks.catalog.record_builder`` can apply the very same
+rules to a batch of rows without one full model validation per row: a field's own rules are part of its
+annotated type (constraints, ``AfterValidator``), and the rules across fields are ``record_problem``.
+No ``field_validator`` or further ``model_validator`` decorators (the builder refuses such a model).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
@@ -23,7 +29,6 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationInfo,
-    field_validator,
     model_validator,
 )
 
@@ -73,19 +78,35 @@ class CatalogRecord(BaseModel):
 
     KEY_FIELDS: ClassVar[tuple[str, ...]] = ()
 
+    @classmethod
+    def record_problem(cls, values: Mapping[str, Any], partial: bool) -> str | None:
+        """What is wrong across the fields of ``values`` (every field present, each valid), or None.
+
+        ``partial``: an *update only* row, which need not be complete.
+        """
+        return None
+
+    @model_validator(mode="after")
+    def _record_rules(self, info: ValidationInfo) -> CatalogRecord:
+        problem = self.record_problem(self.__dict__, bool(info.context and info.context.get("partial")))
+        if problem:
+            raise ValueError(problem)
+        return self
+
     def natural_key(self) -> tuple[str, ...]:
         """The values that identify this record, as text (empty text for an absent value)."""
         values = self.__dict__
         # Called once per imported row: plain text (the usual case) skips the conversion call.
         return tuple(
             [
-                value if value.__class__ is str else _key_text(value)
+                value if value.__class__ is str else "" if value is None else key_text(value)
                 for value in map(values.__getitem__, self.KEY_FIELDS)
             ]
         )
 
 
-def _key_text(value: Any) -> str:
+def key_text(value: Any) -> str:
+    """One value of a natural key as text."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
@@ -120,6 +141,25 @@ class Feature(BaseModel):
     unit: Annotated[str, StringConstraints(pattern=ETIM_UNIT_PATTERN)] | None = None
 
 
+def _normalized_languages(value: dict[str, str]) -> dict[str, str]:
+    return {normalize_language(language): text for language, text in value.items()}
+
+
+def _unique_features(value: list[Feature]) -> list[Feature]:
+    seen: set[str] = set()
+    for feature in value:
+        if feature.code in seen:
+            raise ValueError(f"feature {feature.code} is given twice")
+        seen.add(feature.code)
+    return value
+
+
+Descriptions = Annotated[dict[str, Description], AfterValidator(_normalized_languages)]
+"""Language tag (nl, nl-NL, EN...) -> description; tags are normalized (``NL`` is ``nl``)."""
+Features = Annotated[list[Feature], AfterValidator(_unique_features)]
+"""A product's ETIM feature values, each feature at most once."""
+
+
 class Product(CatalogRecord):
     """A product / article of the catalog, identified by its article number."""
 
@@ -127,7 +167,7 @@ class Product(CatalogRecord):
 
     article_number: Code35
     gtin: Gtin | None = None
-    descriptions: dict[str, Description] = Field(
+    descriptions: Descriptions = Field(
         default_factory=dict, max_length=50, description="Language tag (nl, nl-NL, EN...) -> description"
     )
     brand: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
@@ -137,7 +177,7 @@ class Product(CatalogRecord):
     supplier_item_number: Code35 | None = None
     etim_class: Annotated[str, StringConstraints(pattern=ETIM_CLASS_PATTERN)] | None = None
     etim_release: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
-    features: list[Feature] = Field(default_factory=list, max_length=500)
+    features: Features = Field(default_factory=list, max_length=500)
     discount_group: ShortCode | None = None
     gross_price: Money | None = None
     currency: Currency = "EUR"
@@ -148,21 +188,6 @@ class Product(CatalogRecord):
     minimum_order_quantity: Quantity | None = None
     status: ProductStatus | None = None
     custom_fields: dict[CustomName, CustomValue] = Field(default_factory=dict, max_length=100)
-
-    @field_validator("descriptions")
-    @classmethod
-    def _normalized_languages(cls, value: dict[str, str]) -> dict[str, str]:
-        return {normalize_language(language): text for language, text in value.items()}
-
-    @field_validator("features")
-    @classmethod
-    def _unique_features(cls, value: list[Feature]) -> list[Feature]:
-        seen: set[str] = set()
-        for feature in value:
-            if feature.code in seen:
-                raise ValueError(f"feature {feature.code} is given twice")
-            seen.add(feature.code)
-        return value
 
 
 class TermsType(StrEnum):
@@ -220,31 +245,31 @@ class SalesCondition(CatalogRecord):
     quantity_lower_limit: Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=4)] = Decimal(0)
     currency: Currency = "EUR"
 
-    @model_validator(mode="after")
-    def _consistent(self, info: ValidationInfo) -> SalesCondition:
-        if (self.discount_group is not None) + (self.article_number is not None) + (self.gtin is not None) != 1:
-            scopes = [name for name in ITEM_SCOPE_FIELDS if getattr(self, name) is not None]
-            found = ", ".join(scopes) if scopes else "none"
-            raise ValueError(f"give exactly one of discount_group, article_number, gtin (found: {found})")
-        if self.customer_group is not None and self.debtor is not None:
-            raise ValueError("give customer_group or debtor, not both")
-        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
-            raise ValueError(
-                f"valid_until {self.valid_until.isoformat()} is before valid_from {self.valid_from.isoformat()}"
-            )
-        if self.terms_type is TermsType.PROJECT and not self.project_number:
-            raise ValueError("terms_type project needs a project_number")
-        if self.terms_type is not TermsType.PROJECT and self.project_number:
-            raise ValueError(f"project_number is only allowed with terms_type project (not {self.terms_type})")
+    @classmethod
+    def record_problem(cls, values: Mapping[str, Any], partial: bool) -> str | None:
+        """One item scope, one customer scope, a valid period, a project number only for projects, a price."""
+        # Runs once per imported row (see record_builder): plain lookups, the common case first.
+        if (values["discount_group"] is None) + (values["article_number"] is None) + (values["gtin"] is None) != 2:
+            scopes = ", ".join(name for name in ITEM_SCOPE_FIELDS if values[name] is not None)
+            return f"give exactly one of discount_group, article_number, gtin (found: {scopes or 'none'})"
+        if values["customer_group"] is not None and values["debtor"] is not None:
+            return "give customer_group or debtor, not both"
+        valid_from, valid_until = values["valid_from"], values["valid_until"]
+        if valid_until is not None and valid_from is not None and valid_until < valid_from:
+            return f"valid_until {valid_until.isoformat()} is before valid_from {valid_from.isoformat()}"
+        if (values["terms_type"] is TermsType.PROJECT) != (values["project_number"] is not None):
+            if values["project_number"] is None:
+                return "terms_type project needs a project_number"
+            return f"project_number is only allowed with terms_type project (not {values['terms_type']})"
         if (
-            self.net_price is None
-            and self.discount_1 is None
-            and self.discount_2 is None
-            and self.discount_3 is None
-            and not (info.context and info.context.get("partial"))
+            values["net_price"] is None
+            and values["discount_1"] is None
+            and values["discount_2"] is None
+            and values["discount_3"] is None
+            and not partial
         ):
-            raise ValueError("a sales condition needs a net_price or a discount_1..3")
-        return self
+            return "a sales condition needs a net_price or a discount_1..3"
+        return None
 
 
 class Attachment(CatalogRecord):

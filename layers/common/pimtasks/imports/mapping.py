@@ -22,8 +22,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from pimtasks.catalog.models import CatalogRecord, ProductStatus, TermsType
+from pimtasks.catalog.record_builder import RecordBuilder, builder_for
 from pimtasks.domain.run import MessageLevel, RunMessage
 from pimtasks.domain.task_types import ColumnMapping, EmptyCell, ImportLayout, ImportMode, ImportTarget
+from pimtasks.imports.column_batch import EMPTY, ColumnBatch, ColumnSpec, Resolver, RowCheck
 from pimtasks.imports.conversion import (
     ConversionError,
     choice_converter,
@@ -313,13 +315,8 @@ def _header_list(table: Table) -> str:
 
 
 _PLAIN, _FEATURE, _DICT = 0, 1, 2
-_MEMO_SIZE = 4096
-_MISSING = object()
-_CHEAP = (FieldKind.TEXT, FieldKind.UPPER, FieldKind.FEATURES)
-
-
-_PlanStep = tuple[int, "Preparer | None", Converter, "dict[Any, Any] | None", Any, int, str, "str | None", str]
-"""A step as a tuple: position, prepare, convert, memo, default, target, field, key, path."""
+MappedOutcome = tuple[MappedRecord | RejectedRow, tuple[str, ...] | None]
+"""A row's record or rejection, and its duplicate key (None when the row has no key values)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +326,6 @@ class _Step:
     position: int
     prepare: Preparer | None
     convert: Converter
-    memo: bool
     default: Any
     target: int
     field: str
@@ -346,8 +342,6 @@ def _compile(rule: ColumnRule) -> _Step:
         position=-1 if rule.position is None else rule.position,
         prepare=None if rule.prepare is _strip else rule.prepare,
         convert=rule.convert,
-        # Features convert to lists (mutable): never share them. Text is cheaper than a lookup.
-        memo=rule.ref.kind not in _CHEAP,
         default=rule.default,
         target=target,
         field=rule.ref.field,
@@ -357,8 +351,52 @@ def _compile(rule: ColumnRule) -> _Step:
     )
 
 
+def _column_spec(step: _Step, builder: RecordBuilder[Any]) -> ColumnSpec:
+    """``step`` for the fast path: a plain field's cells are validated as the field, parts per row."""
+    plain = step.target == _PLAIN
+    return ColumnSpec(
+        position=step.position,
+        field=step.field,
+        plain=plain,
+        key=step.key,
+        path=step.path,
+        resolve=_resolver(step, builder.field_validator(step.field) if plain else None),
+        memo=step.target != _FEATURE or step.key is not None,  # a features column is a list: never shared
+    )
+
+
+def _resolver(step: _Step, validate: Callable[[Any], Any] | None) -> Resolver:
+    """Raw cell -> validated value (or EMPTY)."""
+    if validate is None:
+        return partial(convert_cell, step)
+
+    def resolve(raw: CellValue) -> Any:
+        value = convert_cell(step, raw)
+        return value if value is EMPTY else validate(value)
+
+    return resolve
+
+
+def convert_cell(step: _Step, raw: CellValue) -> Any:
+    """One cell for ``step``: trim (or the layout's preparation), the default or EMPTY when empty, conversion.
+
+    Raises ``ConversionError``.
+    """
+    if step.prepare is not None:
+        raw = step.prepare(raw)
+    elif raw.__class__ is str:
+        raw = raw.strip()  # type: ignore[union-attr]
+    if raw is None or raw == "":
+        return EMPTY if step.default is None else step.default
+    return step.convert(raw)
+
+
 class TableMapper:
-    """Maps the rows of one table; built by ``RecordMapper.bind``."""
+    """Maps the rows of one table; built by ``RecordMapper.bind``.
+
+    ``map_rows`` maps a batch column by column (``column_batch``); a row that fails there is mapped again
+    by ``map_row_exact``, one row at a time with a full model validation, which words its errors.
+    """
 
     def __init__(
         self,
@@ -383,20 +421,6 @@ class TableMapper:
         self._labels = {rule.ref.path: rule.label for rule in rules}
         self._field_labels = {rule.ref.field: rule.label for rule in reversed(rules)}
         self._steps = [_compile(rule) for rule in rules]
-        self._plan: list[_PlanStep] = [
-            (
-                step.position,
-                step.prepare,
-                step.convert,
-                {} if step.memo else None,
-                step.default,
-                step.target,
-                step.field,
-                step.key,
-                step.path,
-            )
-            for step in self._steps
-        ]
         self._key_steps = [step for step in self._steps if step.path in key_fields]
         self._has_parts = any(step.target == _FEATURE for step in self._steps)
         self._validate = model.model_validate
@@ -409,13 +433,42 @@ class TableMapper:
                 field_info = model.model_fields[name]
                 if not field_info.is_required() and field_info.default is not None:
                     self._key_defaults[name] = field_info.default
+        self._batch = ColumnBatch(
+            columns=[_column_spec(step, builder_for(model)) for step in self._steps],
+            builder=builder_for(model),
+            partial=partial,
+            clear_empty=clear_empty,
+            required_paths=key_fields if required_keys else (),
+            row_checks=self._row_checks(),
+        )
+
+    def _row_checks(self) -> list[RowCheck]:
+        if not self._has_parts:
+            return []
+        return [lambda data, row, errors: self._collect_dict_parts(data, row=row, errors=errors)]
+
+    def map_rows(self, rows: Sequence[SourceRow]) -> list[MappedOutcome]:
+        """``map_row_keyed`` of each row, for a batch at once (much faster)."""
+        outcomes: list[MappedOutcome] = []
+        natural = self._natural_key
+        for row, mapped in zip(rows, self._batch.run(rows), strict=True):
+            if mapped is None:
+                outcomes.append(self.map_row_exact(row))
+                continue
+            key = mapped.key if natural else self._key_from(mapped.record.__dict__)
+            outcomes.append((mapped, key if key is not None and any(key) else None))
+        return outcomes
 
     def map_row(self, row: SourceRow) -> MappedRecord | RejectedRow:
         """The record of ``row``, or the reasons it is rejected."""
         return self.map_row_keyed(row)[0]
 
-    def map_row_keyed(self, row: SourceRow) -> tuple[MappedRecord | RejectedRow, tuple[str, ...] | None]:
+    def map_row_keyed(self, row: SourceRow) -> MappedOutcome:
         """``map_row`` plus the row's duplicate key (None when the row has no key values)."""
+        return self.map_rows([row])[0]
+
+    def map_row_exact(self, row: SourceRow) -> MappedOutcome:
+        """``map_row_keyed`` the exact way: one full model validation, which words every error."""
         data, fields, cleared, errors = self._convert(row)
         if errors:
             return RejectedRow(row, tuple(errors)), self.duplicate_key(row)
@@ -446,18 +499,11 @@ class TableMapper:
         data: dict[str, Any] = {}
         for step in self._key_steps:
             raw = values[step.position] if 0 <= step.position < count else None
-            if step.prepare is not None:
-                raw = step.prepare(raw)
-            elif raw.__class__ is str:
-                raw = raw.strip()  # type: ignore[union-attr]
-            if raw is None or raw == "":
-                value = step.default
-            else:
-                try:
-                    value = step.convert(raw)
-                except ConversionError:
-                    return None
-            if value is not None:
+            try:
+                value = convert_cell(step, raw)
+            except ConversionError:
+                return None
+            if value is not EMPTY:
                 data[step.path] = value
         for name, default in self._key_defaults.items():
             data.setdefault(name, default)
@@ -482,52 +528,29 @@ class TableMapper:
         return ", ".join(f"{name}={value!r}" for name, value in zip(self.key_fields, key, strict=False) if value)
 
     def _convert(self, row: SourceRow) -> tuple[dict[str, Any], set[str], set[str], list[RowError]]:
-        # The hot loop of an import (once per cell): steps are plain tuples and conversions of values
-        # seen before come from a per-column memo, which is what makes repetitive supplier files fast.
         values = row.values
         count = len(values)
         data: dict[str, Any] = {}
         fields: set[str] = set()
         cleared: set[str] = set()
         errors: list[RowError] = []
-        missing = _MISSING
-        for position, prepare, convert, memo, default, target, field, key, path in self._plan:
-            raw = values[position] if 0 <= position < count else None
-            if prepare is not None:
-                raw = prepare(raw)
-            elif raw.__class__ is str:
-                raw = raw.strip()  # type: ignore[union-attr]
-            if raw is None or raw == "":
-                if default is None:
-                    if self._clear_empty:
-                        cleared.add(path)
-                    continue
-                value = default
-            elif memo is not None and raw.__class__ is not bool:
-                value = memo.get(raw, missing)
-                if value is missing:
-                    try:
-                        value = convert(raw)
-                    except ConversionError as error:
-                        errors.append(self._conversion_error(row, path, key, target, raw, error))
-                        continue
-                    if len(memo) < _MEMO_SIZE:
-                        memo[raw] = value
-            else:
-                try:
-                    value = convert(raw)
-                except ConversionError as error:
-                    errors.append(self._conversion_error(row, path, key, target, raw, error))
-                    continue
-            if target == _PLAIN:
-                data[field] = value
+        for step in self._steps:
+            raw = values[step.position] if 0 <= step.position < count else None
+            try:
+                value = convert_cell(step, raw)
+            except ConversionError as error:
+                errors.append(self._conversion_error(row, step.path, step.key, step.target, raw, error))
+                continue
+            if value is EMPTY:
+                if self._clear_empty:
+                    cleared.add(step.path)
+                continue
+            if step.target == _PLAIN:
+                data[step.field] = value
             else:
                 # Features are replaced as a whole; their parts are assembled in _collect_dict_parts.
-                part = data.get(field)
-                if part is None:
-                    part = data[field] = {}
-                part[key] = value
-            fields.add(path)
+                data.setdefault(step.field, {})[step.key] = value
+            fields.add(step.path)
         return data, fields, cleared, errors
 
     def _conversion_error(

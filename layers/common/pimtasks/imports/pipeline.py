@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Callable, Iterator
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -125,12 +126,10 @@ class ImportReader:
     ) -> Iterator[ImportBatch]:
         table = table_mapper.table
         batch = ImportBatch(index, table.file, table.sheet, resume=ResumePoint(table=index, row=after_row))
-        seen = self._seen
-        map_row = table_mapper.map_row_keyed
         rows = table.rows(after_row=after_row)
         while True:
             with _collector_paused():
-                batch = self._fill(batch, rows, index=index, seen=seen, map_row=map_row, batch_size=batch_size)
+                batch = self._fill(batch, rows, index=index, batch_size=batch_size)
             if batch.rows_read < batch_size:
                 break
             done = batch
@@ -142,20 +141,12 @@ class ImportReader:
             batch.resume = ResumePoint(table=index, row=last)
             yield batch
 
-    def _fill(
-        self,
-        batch: ImportBatch,
-        rows: Iterator[SourceRow],
-        *,
-        index: int,
-        seen: dict[int, int],
-        map_row: Callable[[SourceRow], tuple[MappedRecord | RejectedRow, tuple[str, ...] | None]],
-        batch_size: int,
-    ) -> ImportBatch:
+    def _fill(self, batch: ImportBatch, rows: Iterator[SourceRow], *, index: int, batch_size: int) -> ImportBatch:
         """Map rows into ``batch`` until it holds ``batch_size`` rows or the table ends."""
         table_mapper = self.mappers[index]
-        for row in rows:
-            outcome, key = map_row(row)
+        seen = self._seen
+        chunk = list(itertools.islice(rows, batch_size - batch.rows_read))
+        for row, (outcome, key) in zip(chunk, table_mapper.map_rows(chunk), strict=True):
             if key is not None:
                 digest = hash(key)
                 first = seen.get(digest)
@@ -167,9 +158,8 @@ class ImportReader:
                 batch.records.append(outcome)  # type: ignore[arg-type]
             else:
                 batch.rejected.append(outcome)  # type: ignore[arg-type]
-            if batch.rows_read >= batch_size:
-                batch.resume = ResumePoint(table=index, row=row.row)
-                return batch
+        if chunk and batch.rows_read >= batch_size:
+            batch.resume = ResumePoint(table=index, row=chunk[-1].row)
         return batch
 
     def _duplicate(

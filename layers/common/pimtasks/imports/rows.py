@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from pimtasks.catalog.models import CatalogRecord
 from pimtasks.domain.run import MessageLevel, RunMessage
@@ -13,9 +14,10 @@ CellValue = str | int | float | bool | dt.date | dt.datetime | dt.time | dt.time
 """A cell as a reader returns it: text, a number, a date, or None/"" for an empty cell."""
 
 
-@dataclass(frozen=True, slots=True)
-class SourceRow:
+class SourceRow(NamedTuple):
     """One data row of an input file, located as the user sees it.
+
+    A named tuple rather than a frozen dataclass: one is made per input row, three times as fast.
 
     ``row`` is the 1-based row number in the spreadsheet (the line number of the record in a CSV,
     counting the header; the 1-based ordinal of the product in ETIM xChange/BMEcat). ``values`` line up
@@ -94,8 +96,7 @@ class RejectedRow:
         return "; ".join(error.reason for error in self.errors)
 
 
-@dataclass(frozen=True, slots=True)
-class MappedRecord:
+class MappedRecord(NamedTuple):
     """A valid row: the catalog record plus which fields the file sets and which it clears.
 
     ``fields`` and ``cleared`` hold field names, and ``name.key`` for per-key parts of dict fields
@@ -110,4 +111,4 @@ class MappedRecord:
     record: CatalogRecord
     key: tuple[str, ...]
     fields: frozenset[str]
-    cleared: frozenset[str] = field(default_factory=frozenset)
+    cleared: frozenset[str] = frozenset()
