@@ -21,7 +21,7 @@ from functools import cache
 from types import NoneType, UnionType
 from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 from pydantic_core import PydanticUndefined, SchemaValidator
 
 from pimtasks.catalog.models import CatalogRecord
@@ -78,15 +78,32 @@ class RecordBuilder(Generic[RecordT]):
         self, values: Mapping[str, Any] | Iterable[tuple[str, Any]], fields: AbstractSet[str], partial: bool = False
     ) -> RecordT | None:
         """The record of ``values`` (each valid for its field; ``fields`` their names), None if it breaks a rule."""
-        record_values = self._template.copy()
-        record_values.update(values)  # keys already in the template keep the model's field order
-        if len(record_values) != self._size:
-            return None  # a name that is not a field: model_validate words the error
-        if self._incomplete is not None and not self._completed(record_values):
-            return None
-        if self._problem(record_values, partial):
-            return None
-        return self._construct(record_values, set(fields))
+        return self.build_many([(values, fields)], partial)[0]
+
+    def build_many(
+        self, rows: Iterable[tuple[Mapping[str, Any] | Iterable[tuple[str, Any]], AbstractSet[str]] | None],
+        partial: bool = False,
+    ) -> list[RecordT | None]:
+        """``build`` for each row (None stays None): one loop, as this runs once per imported row."""
+        template, size, incomplete, problem = self._template, self._size, self._incomplete, self._problem
+        construct = self._construct
+        records: list[RecordT | None] = []
+        append = records.append
+        for row in rows:
+            if row is None:
+                append(None)
+                continue
+            values = template.copy()
+            values.update(row[0])  # keys already in the template keep the model's field order
+            if (
+                len(values) != size  # a name that is not a field: model_validate words the error
+                or (incomplete is not None and not self._completed(values))
+                or problem(values, partial)
+            ):
+                append(None)
+            else:
+                append(construct(values, set(row[1])))
+        return records
 
     def _completed(self, values: dict[str, Any]) -> bool:
         """Fill the factory defaults; False when a required field is missing."""
@@ -100,14 +117,24 @@ class RecordBuilder(Generic[RecordT]):
 
     def _construct(self, values: dict[str, Any], fields_set: set[str]) -> RecordT:
         # What ``BaseModel.model_construct`` does, without its per-field loop (it costs more than a
-        # validation). ``tests/unit/imports/test_record_builder.py`` holds this to model_validate's result.
-        record = self.model.__new__(self.model)
-        setattr_ = object.__setattr__
-        setattr_(record, "__dict__", values)
-        setattr_(record, "__pydantic_fields_set__", fields_set)
-        setattr_(record, "__pydantic_extra__", None)
-        setattr_(record, "__pydantic_private__", None)
+        # validation): set BaseModel's four slots. tests/unit/imports/test_record_builder.py holds the
+        # result to model_validate's, so a pydantic upgrade that changes them fails there.
+        record = _new(self.model)
+        _set_dict(record, values)
+        _set_fields_set(record, fields_set)
+        _set_extra(record, None)
+        _set_private(record, None)
         return record
+
+
+_new = object.__new__
+# BaseModel.__slots__ is ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__");
+# their descriptors set them past the frozen model's __setattr__, a little faster than object.__setattr__.
+_SLOTS = BaseModel.__dict__
+_set_dict = _SLOTS["__dict__"].__set__
+_set_fields_set = _SLOTS["__pydantic_fields_set__"].__set__
+_set_extra = _SLOTS["__pydantic_extra__"].__set__
+_set_private = _SLOTS["__pydantic_private__"].__set__
 
 
 @cache

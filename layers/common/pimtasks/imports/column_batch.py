@@ -16,7 +16,7 @@ path's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import compress, repeat
 from operator import is_, itemgetter
@@ -137,13 +137,7 @@ class ColumnBatch:
         if self._plain:
             # Which cells are empty, per row: rows with the same pattern share one plan.
             patterns = zip(*[list(map(is_, column, repeat(EMPTY))) for column in values], strict=True)
-            build = self._build_plain
-            return [
-                None if index in failed else build(row, row_values, key, pattern)
-                for index, (row, row_values, key, pattern) in enumerate(
-                    zip(rows, zip(*values, strict=True), keys, patterns, strict=True)
-                )
-            ]
+            return self._build_plain(rows, values, keys, patterns, failed)
         return [
             None if index in failed else self._build_general(row, row_values, key)
             for index, (row, row_values, key) in enumerate(zip(rows, zip(*values, strict=True), keys, strict=True))
@@ -219,19 +213,35 @@ class ColumnBatch:
         return values
 
     def _build_plain(
-        self, row: SourceRow, values: tuple[Any, ...], key: tuple[str, ...], pattern: tuple[bool, ...]
-    ) -> MappedRecord | None:
+        self,
+        rows: Sequence[SourceRow],
+        values: list[list[Any]],
+        keys: list[tuple[str, ...]],
+        patterns: Iterable[tuple[bool, ...]],
+        failed: set[int],
+    ) -> list[MappedRecord | None]:
+        """Rows of plain fields only: each row is built by the plan its pattern of empty cells shares."""
+        plans = [None if index in failed else self._plan_for(pattern) for index, pattern in enumerate(patterns)]
+        records = self._builder.build_many(
+            [
+                None if plan is None else (zip(plan.fields_order, plan.pick(row_values), strict=True), plan.fields)
+                for plan, row_values in zip(plans, zip(*values, strict=True), strict=True)
+            ],
+            self._partial,
+        )
+        return [
+            None if record is None or plan is None
+            else MappedRecord(row.file, row.sheet, row.row, record, key, plan.fields, plan.cleared)
+            for row, record, key, plan in zip(rows, records, keys, plans, strict=True)
+        ]
+
+    def _plan_for(self, pattern: tuple[bool, ...]) -> _RowPlan | None:
         plan = self._plans.get(pattern, _NO_PLAN)
         if plan is _NO_PLAN:
             plan = self._plan(pattern)
             if len(self._plans) < MEMO_SIZE:
                 self._plans[pattern] = plan
-        if plan is None:
-            return None
-        record = self._builder.build(zip(plan.fields_order, plan.pick(values), strict=True), plan.fields, self._partial)
-        if record is None:
-            return None
-        return MappedRecord(row.file, row.sheet, row.row, record, key, plan.fields, plan.cleared)
+        return plan
 
     def _plan(self, pattern: tuple[bool, ...]) -> _RowPlan | None:
         """How to build a row whose empty cells are ``pattern``; None when a key column is empty."""
