@@ -9,6 +9,11 @@ empty-cell rule) -> conversion to the field's type. Then the row is validated as
 model. Empty cells follow the layout's ``empty_cell``: ``keep`` leaves the stored value alone (the field
 is simply not in ``MappedRecord.fields``), ``clear`` lists it in ``MappedRecord.cleared``. Without a
 custom layout empty cells keep the stored value.
+
+Two paths, one result: ``TableMapper.map_rows`` maps a batch column by column (``column_batch``: each
+distinct cell converted and validated once, records built by ``RecordBuilder``); the rows it cannot accept
+go through ``map_row_exact``, one full model validation per row, whose errors name the column and value.
+``tests/unit/imports/test_column_batch.py`` holds the two paths to the same records.
 """
 
 from __future__ import annotations
