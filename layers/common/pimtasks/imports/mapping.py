@@ -374,12 +374,22 @@ def _resolver(step: _Step, validate: Callable[[Any], Any] | None) -> Resolver:
     """Raw cell -> validated value (or EMPTY)."""
     if validate is None:
         return partial(convert_cell, step)
+    if step.prepare is None and step.convert is to_text and step.default is None:
+        return partial(_resolve_text, validate)
 
     def resolve(raw: CellValue) -> Any:
         value = convert_cell(step, raw)
         return value if value is EMPTY else validate(value)
 
     return resolve
+
+
+def _resolve_text(validate: Callable[[Any], Any], raw: CellValue) -> Any:
+    """``convert_cell`` + ``validate`` of a plain text column: the cells an import sees most (article numbers)."""
+    if raw.__class__ is str:
+        text = raw.strip()  # type: ignore[union-attr]
+        return validate(text) if text else EMPTY
+    return EMPTY if raw is None else validate(to_text(raw))
 
 
 def convert_cell(step: _Step, raw: CellValue) -> Any:
