@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -164,6 +164,8 @@ class RecordMapper:
         else:
             rules, warnings = self._standard_rules(table)
             key_fields = tuple(self.spec.model.KEY_FIELDS)
+        rules = _with_percent_cells(table, rules, warnings)
+        warnings.extend(_uncalculated_formulas(table))
         return TableMapper(
             table=table,
             rules=rules,
@@ -283,6 +285,56 @@ class RecordMapper:
                 )
             keys.append(path)
         return tuple(keys)
+
+
+def _with_percent_cells(table: Table, rules: list[ColumnRule], messages: list[RunMessage]) -> list[ColumnRule]:
+    """Percent fields read from cells *formatted* as percentages: the cell stores 0.1 and shows 10%.
+
+    Such a cell's number is multiplied by 100 (text such as ``10%`` already reads as 10); a message
+    says which columns, so a surprising figure can be traced.
+    """
+    percent = [rule for rule in rules if rule.ref.kind is FieldKind.PERCENT and rule.position is not None]
+    formatted = table.percent_positions() if percent else frozenset()
+    result: list[ColumnRule] = []
+    for rule in rules:
+        if rule in percent and rule.position in formatted:
+            rule = replace(rule, convert=_from_percent_cell(rule.convert))
+            messages.append(
+                RunMessage(
+                    level=MessageLevel.INFO,
+                    text=f"column {rule.label!r} is formatted as percentages: a cell showing 10% is read as 10",
+                    file=table.file,
+                    sheet=table.sheet,
+                    column=rule.label,
+                )
+            )
+        result.append(rule)
+    return result
+
+
+def _uncalculated_formulas(table: Table) -> list[RunMessage]:
+    cells = table.uncalculated_formulas()
+    if not cells:
+        return []
+    shown = ", ".join(cells[:10]) + (", ..." if len(cells) > 10 else "")
+    return [
+        RunMessage(
+            level=MessageLevel.WARNING,
+            text=f"cells {shown} hold formulas without a calculated result, so they read as empty: the file was "
+            "written by a program that does not calculate formulas; open and save it in Excel or LibreOffice",
+            file=table.file,
+            sheet=table.sheet,
+        )
+    ]
+
+
+def _from_percent_cell(convert: Converter) -> Converter:
+    def convert_percent(value: CellValue) -> Any:
+        if value.__class__ is float or value.__class__ is int:
+            value = value * 100  # type: ignore[operator]
+        return convert(value)
+
+    return convert_percent
 
 
 def _find_column(table: Table, wanted: str) -> int | None:

@@ -14,6 +14,7 @@ from pimtasks.domain.task_types import ImportSettings, TaskType
 from pimtasks.errors import NotFoundError, ValidationFailedError
 from pimtasks.schedules import next_run_at
 from pimtasks.services.ports import EnvironmentLookup, TaskStore
+from pimtasks.services.upload_channels import ImportFolders
 
 _SPEC: TypeAdapter[Any] = TypeAdapter(TaskSpec)
 
@@ -29,11 +30,6 @@ def merge_patch(target: Any, patch: Any) -> Any:
         else:
             result[key] = merge_patch(result.get(key), value)
     return result
-
-
-def import_names(tasks: list[Task]) -> set[str]:
-    """The import folders (``Uploads/<name>``) the tasks define."""
-    return {task.spec.settings.import_name for task in tasks if isinstance(task.spec.settings, ImportSettings)}
 
 
 class TaskService:
@@ -83,9 +79,9 @@ class TaskService:
             spec = self._with_environment_timezone(environment, spec)
         return self._store_new_version(current, spec)
 
-    def import_names(self, environment: str) -> set[str]:
-        """The environment's import folders (for the FTPS gateway's ``Uploads/``)."""
-        return import_names(self._tasks.list(environment=environment))
+    def import_folders(self, environment: str) -> ImportFolders:
+        """The environment's imports and the upload channels each accepts (FTPS gateway, identity provider)."""
+        return ImportFolders.of(self._tasks.list(environment=environment))
 
     def delete(self, *, environment: str, task_id: str) -> None:
         self._tasks.delete(environment=environment, task_id=task_id)

@@ -1,7 +1,8 @@
 """Manual uploads: a presigned PUT straight into ``environments/<env>/Uploads/<import>/<file name>``.
 
 The file goes from the user's machine to S3 without passing through Lambda; its ObjectCreated event then
-starts AutoImport exactly as an FTPS upload does.
+starts AutoImport exactly as an FTPS upload does. Only imports open to manual upload get a URL (the rule is
+``services.upload_channels``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Protocol
 from pimtasks.clock import Clock
 from pimtasks.errors import ValidationFailedError
 from pimtasks.services.ports import TaskStore
-from pimtasks.services.tasks import import_names
+from pimtasks.services.upload_channels import ImportFolders, UploadChannel
 
 MAX_FILE_NAME = 200
 
@@ -59,12 +60,13 @@ class UploadService:
         self._expires = expires_seconds
 
     def create_upload(self, *, environment: str, import_name: str, file_name: str) -> UploadTicket:
-        """A presigned PUT for a file of one of the environment's imports."""
-        imports = import_names(self._tasks.list(environment=environment))
-        if import_name not in imports:
-            known = ", ".join(sorted(imports)) or "none yet"
-            raise ValidationFailedError(field="import_name",
-                                        message=f"no import task named {import_name!r} (imports: {known})")
+        """A presigned PUT for a file of one of the environment's imports.
+
+        Raises ``ValidationFailedError`` for an unknown import and ``UploadChannelClosedError`` for an import
+        whose tasks have ``manual_upload`` off.
+        """
+        imports = ImportFolders.of(self._tasks.list(environment=environment))
+        imports.require(import_name, UploadChannel.MANUAL)
         key = uploads_key(environment=environment, import_name=import_name, file_name=validate_file_name(file_name))
         url = self._presigner.presigned_put(key=key, expires_seconds=self._expires)
         return UploadTicket(url=url, method="PUT", key=key,

@@ -5,7 +5,9 @@ Rules worth knowing (they are what a user sees in the report):
   Hidden and very hidden sheets are never picked by default.
 - Formulas: the value the spreadsheet program stored when it last calculated the file (Excel and
   LibreOffice always store it). A formula without a stored value (files written by some libraries and
-  never opened in a spreadsheet program) reads as empty.
+  never opened in a spreadsheet program) reads as empty; the run names such cells (``cell_formats``).
+- Percentages: a number cell formatted as a percentage (XLSX, ODS) stores 0.1 for 10%; discount fields
+  read it as 10 (``cell_formats`` finds the formats, which calamine does not return).
 - Empty rows are skipped wherever they are; they are neither read nor counted. Formatting alone
   (1,048,576 formatted rows) creates no cells: calamine keeps only cells with values, so such a sheet
   costs no memory and no time per empty row.
@@ -33,6 +35,7 @@ from pimtasks.imports.errors import (
     PasswordProtectedError,
     TooLargeError,
 )
+from pimtasks.imports.reading.cell_formats import SAMPLE_ROWS, CellFormats, sheet_formats
 from pimtasks.imports.reading.limits import MIB, ReadLimits
 from pimtasks.imports.reading.sniffing import FileKind
 from pimtasks.imports.reading.tables import Table, column_letter, header_text, trim_header
@@ -61,6 +64,7 @@ def open_workbook_table(
         return CalamineTable(
             workbook=workbook,
             sheet=sheet,
+            source=(path, kind),
             file=file,
             sheet_name=sheet_name,
             header_row=header_row,
@@ -122,6 +126,7 @@ class CalamineTable(Table):
         *,
         workbook: calamine.CalamineWorkbook,
         sheet: calamine.CalamineSheet,
+        source: tuple[Path, FileKind],
         file: str,
         sheet_name: str,
         header_row: int,
@@ -130,6 +135,8 @@ class CalamineTable(Table):
     ) -> None:
         self._workbook = workbook
         self._sheet = sheet
+        self._source = source
+        self._formats: CellFormats | None = None
         # Data never starts at or above the header, whatever the layout's first_data_row says.
         self._first_data_row = max(first_data_row, header_row + 1)
         start = sheet.start
@@ -187,6 +194,24 @@ class CalamineTable(Table):
                     header[position] = text
                     merged[position] = label
         return merged
+
+    def percent_positions(self) -> frozenset[int]:
+        """See ``Table``."""
+        return frozenset(
+            column - self.first_column for column in self._cell_formats().percent_columns if column >= self.first_column
+        )
+
+    def uncalculated_formulas(self) -> tuple[str, ...]:
+        """See ``Table``."""
+        return self._cell_formats().uncalculated
+
+    def _cell_formats(self) -> CellFormats:
+        """The first rows' formats (see ``cell_formats``), examined on first use."""
+        if self._formats is None:
+            path, kind = self._source
+            self._formats = sheet_formats(path, kind=kind, sheet=self.sheet or "",
+                                          last_row=self._first_data_row + SAMPLE_ROWS)
+        return self._formats
 
     def rows(self, *, after_row: int = 0) -> Iterator[SourceRow]:
         """Rows after the header (and after ``after_row``); all-empty rows are skipped."""

@@ -40,6 +40,17 @@ class Table(abc.ABC):
     def rows(self, *, after_row: int = 0) -> Iterator[SourceRow]:
         """Data rows in file order, skipping empty rows and every row numbered ``<= after_row``."""
 
+    def percent_positions(self) -> frozenset[int]:
+        """Header positions whose number cells are formatted as percentages (10% stored as 0.1).
+
+        Only spreadsheets know number formats; other tables have none.
+        """
+        return frozenset()
+
+    def uncalculated_formulas(self) -> tuple[str, ...]:
+        """Cells (``D2``) among the first rows holding a formula without a stored result (they read empty)."""
+        return ()
+
     def column_label(self, position: int) -> str:
         """How a user finds the column at ``position``: its header text, else its letter."""
         name = self.header[position] if position < len(self.header) else ""
