@@ -161,3 +161,24 @@ def test_key_column_that_is_not_mapped_fails(tmp_path: Path) -> None:
     layout = ImportLayout(columns=[ColumnMapping(column="a", field="article_number")], key_columns=["gtin"])
     with pytest.raises(LayoutMismatchError, match="key column 'gtin' is not mapped"):
         read_records(path, file_name=path.name, settings=settings(layout, ImportTarget.PRODUCTS))
+
+
+def test_duplicates_are_rows_of_the_same_record_whatever_the_key_columns(tmp_path: Path) -> None:
+    """Key columns must be filled; identity (catalog and duplicates alike) is the natural key."""
+    path = tmp_path / "periods.csv"
+    path.write_text(
+        "Kortingsgroep;Korting;Geldig vanaf;Geldig tot;Klantgroep\n"
+        "PER-1;10;01/01/2026;31/12/2026;INSTALLERS\n"
+        "PER-1;12;01/01/2027;31/12/2027;INSTALLERS\n"  # a new validity period: a second condition
+        "PER-1;11;01/01/2027;30/06/2027;INSTALLERS\n"  # the same condition again: a duplicate
+    )
+    records, rejected, _ = read_records(path, file_name=path.name, settings=settings(conditions_layout()))
+    assert [(r.record.discount_1, r.record.valid_from) for r in records] == [
+        (Decimal(10), dt.date(2026, 1, 1)),
+        (Decimal(12), dt.date(2027, 1, 1)),
+    ]
+    (duplicate,) = rejected
+    (error,) = duplicate.errors
+    assert error.row == 4 and error.column == "Klantgroep" and error.value == "INSTALLERS"
+    assert error.reason.startswith("duplicate key customer_group='INSTALLERS', discount_group='PER-1'")
+    assert "valid_from='2027-01-01': first used in row 3; this row is not imported" in error.reason

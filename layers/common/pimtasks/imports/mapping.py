@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pimtasks.catalog.models import CatalogRecord, ProductStatus, TermsType
+from pimtasks.catalog.models import CatalogRecord, ProductStatus, TermsType, key_text
 from pimtasks.catalog.record_builder import RecordBuilder, builder_for
 from pimtasks.domain.run import MessageLevel, RunMessage
 from pimtasks.domain.task_types import ColumnMapping, EmptyCell, ImportLayout, ImportMode, ImportTarget
@@ -488,18 +488,18 @@ class TableMapper:
         self._labels = {rule.ref.path: rule.label for rule in rules}
         self._field_labels = {rule.ref.field: rule.label for rule in reversed(rules)}
         self._steps = [_compile(rule) for rule in rules]
-        self._key_steps = [step for step in self._steps if step.path in key_fields]
         self._has_parts = any(step.target == _FEATURE for step in self._steps)
         self._validate = model.model_validate
-        # Without a layout the duplicate key is the record's natural key; absent key fields then count
-        # with the model's default, exactly as natural_key() sees them.
-        self._natural_key = tuple(key_fields) == tuple(model.KEY_FIELDS) and not required_keys
+        # Duplicates within a file are rows of the same catalog record: the same natural key (the layout's
+        # key columns only have to be filled). Absent fields count with the model's default, exactly as
+        # natural_key() sees them.
+        self.identity_fields: tuple[str, ...] = model.KEY_FIELDS
+        self._key_steps = [step for step in self._steps if step.path in self.identity_fields]
         self._key_defaults: dict[str, Any] = {}
-        if self._natural_key:
-            for name in key_fields:
-                field_info = model.model_fields[name]
-                if not field_info.is_required() and field_info.default is not None:
-                    self._key_defaults[name] = field_info.default
+        for name in self.identity_fields:
+            field_info = model.model_fields[name]
+            if not field_info.is_required() and field_info.default is not None:
+                self._key_defaults[name] = field_info.default
         self._batch = ColumnBatch(
             columns=[_column_spec(step, builder_for(model)) for step in self._steps],
             builder=builder_for(model),
@@ -517,13 +517,11 @@ class TableMapper:
     def map_rows(self, rows: Sequence[SourceRow]) -> list[MappedOutcome]:
         """``map_row_keyed`` of each row, for a batch at once (much faster)."""
         outcomes: list[MappedOutcome] = []
-        natural = self._natural_key
         for row, mapped in zip(rows, self._batch.run(rows), strict=True):
             if mapped is None:
                 outcomes.append(self.map_row_exact(row))
-                continue
-            key = mapped.key if natural else self._key_from(mapped.record.__dict__)
-            outcomes.append((mapped, key if key is not None and any(key) else None))
+            else:
+                outcomes.append((mapped, mapped.key if any(mapped.key) else None))
         return outcomes
 
     def map_row(self, row: SourceRow) -> MappedRecord | RejectedRow:
@@ -553,17 +551,14 @@ class TableMapper:
         if cleared:
             cleared -= fields
         natural_key = record.natural_key()
-        key = natural_key if self._natural_key else self._key_from(data)
-        if key is not None and not any(key):
-            key = None
         mapped = MappedRecord(row.file, row.sheet, row.row, record, natural_key, frozenset(fields), frozenset(cleared))
-        return mapped, key
+        return mapped, natural_key if any(natural_key) else None
 
     def duplicate_key(self, row: SourceRow) -> tuple[str, ...] | None:
-        """The key used to find duplicate rows: only the key cells are converted (cheap for a resume)."""
+        """The row's natural key from its key cells alone, converted not validated (cheap, for a resume)."""
         values = row.values
         count = len(values)
-        data: dict[str, Any] = {}
+        data = dict(self._key_defaults)
         for step in self._key_steps:
             raw = values[step.position] if 0 <= step.position < count else None
             try:
@@ -572,18 +567,7 @@ class TableMapper:
                 return None
             if value is not EMPTY:
                 data[step.path] = value
-        for name, default in self._key_defaults.items():
-            data.setdefault(name, default)
-        return self._key_from(data, flat=True)
-
-    def _key_from(self, data: dict[str, Any], *, flat: bool = False) -> tuple[str, ...] | None:
-        """The duplicate key from converted values (``flat``: keyed by path rather than nested)."""
-        parts = tuple(
-            [
-                _key_part(data.get(path) if flat or "." not in path else _value_at(data, path))
-                for path in self.key_fields
-            ]
-        )
+        parts = tuple([key_text(data.get(name)) for name in self.identity_fields])
         return parts if any(parts) else None
 
     def label_for(self, path: str) -> str | None:
@@ -592,7 +576,16 @@ class TableMapper:
 
     def key_text(self, key: tuple[str, ...]) -> str:
         """``article_number='A1'`` for messages."""
-        return ", ".join(f"{name}={value!r}" for name, value in zip(self.key_fields, key, strict=False) if value)
+        return ", ".join(f"{name}={value!r}" for name, value in zip(self.identity_fields, key, strict=True) if value)
+
+    def key_cell(self, key: tuple[str, ...]) -> tuple[str | None, str | None]:
+        """The file column and value that show a duplicate ``key`` best: its first filled part from a column."""
+        filled = [(name, value) for name, value in zip(self.identity_fields, key, strict=True) if value]
+        for name, value in filled:
+            label = self.label_for(name)
+            if label:
+                return label, value
+        return None, filled[0][1] if filled else None
 
     def _convert(self, row: SourceRow) -> tuple[dict[str, Any], set[str], set[str], list[RowError]]:
         values = row.values
@@ -677,19 +670,6 @@ class TableMapper:
     def _error(row: SourceRow, column: str | None, raw: Any, reason: str) -> RowError:
         value = describe_value(raw) if raw is not None and not isinstance(raw, list | dict) else None
         return RowError(row.file, row.sheet, row.row, column, value, reason)
-
-
-def _key_part(value: Any) -> str:
-    """A key value as text, the way ``CatalogRecord.natural_key`` writes it."""
-    if value is None:
-        return ""
-    if value.__class__ is str:
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat())
-    if hasattr(value, "normalize"):
-        return format(value.normalize(), "f")
-    return str(value)
 
 
 def _value_at(data: dict[str, Any], path: str) -> Any:

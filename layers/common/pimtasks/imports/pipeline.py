@@ -173,8 +173,7 @@ class ImportReader:
             row.file,
             row.sheet,
             row.row,
-            table_mapper.label_for(table_mapper.key_fields[0]) if table_mapper.key_fields else None,
-            next((part for part in key if part), None),
+            *table_mapper.key_cell(key),
             f"duplicate key {table_mapper.key_text(key)}: first used in {where}; this row is not imported",
         )
         return RejectedRow(row, (error,))
