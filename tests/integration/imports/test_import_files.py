@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from pimtasks.catalog.models import SalesCondition, TermsType
-from pimtasks.domain.run import MessageLevel, RunStatus
+from pimtasks.domain.run import MAX_MESSAGES_STORED, MessageLevel, RunStatus
 from pimtasks.domain.task_types import ImportTarget
 
 from tests.integration.imports.harness import (
@@ -115,6 +115,42 @@ def test_bad_rows_are_rejected_with_where_and_why_and_the_rest_is_imported(impor
     assert "12,5x" in lines[2] and "net_price" in lines[2].split(";")[-1]
     assert len(imports.records()) == 3
     assert imports.keys("Archived/")  # a partially imported file is still imported: it is archived
+
+
+def test_a_file_whose_every_row_is_rejected_fails_as_a_whole(imports: Imports) -> None:
+    task = imports.create_task()
+    rows = condition_rows(3)
+    for row in rows:
+        row[5] = "n/a"  # no row has a usable net price
+    imports.upload("all bad.xlsx", conditions_xlsx(rows))
+
+    run = imports.run(task)
+
+    assert run.status is RunStatus.FAILED
+    assert run.counts.model_dump() == {"read": 3, "created": 0, "updated": 0, "unchanged": 0, "rejected": 3}
+    assert any(m.text == "every row was rejected (3); nothing was imported; the reasons are in the rejected-rows "
+               "file" for m in run.messages)
+    failed = f"Failed/Sales conditions APAC/{run.run_id}/all bad.xlsx"
+    assert imports.keys("Failed/") == [failed, f"{failed}.report.txt"]
+    assert "failed as a whole, the catalog is unchanged" in imports.read(f"{failed}.report.txt").decode()
+    rejected = imports.read(f"Reports/Sales conditions APAC/{run.run_id}/all bad.xlsx.rejected.csv")
+    assert len(rejected.decode("utf-8-sig").splitlines()) == 4
+    assert imports.keys("Uploads/") == [] and imports.keys("Archived/") == []
+    assert imports.records() == []
+
+
+def test_many_bad_rows_do_not_push_the_file_summary_out_of_the_run(imports: Imports) -> None:
+    task = imports.create_task()
+    rows = condition_rows(MAX_MESSAGES_STORED + 11)
+    for row in rows[1:]:
+        row[5] = "n/a"
+    imports.upload("mostly bad.xlsx", conditions_xlsx(rows))
+
+    run = imports.run(task)
+
+    assert run.counts.rejected == MAX_MESSAGES_STORED + 10
+    assert run.messages_truncated == 10
+    assert run.messages[-1].text.startswith("Imported mostly bad.xlsx: read 211, created 1,")
 
 
 def test_a_corrupt_file_goes_to_failed_with_its_report_and_leaves_the_catalog_untouched(imports: Imports) -> None:

@@ -84,6 +84,9 @@ class RunFile(BaseModel):
 
 
 MAX_MESSAGES_STORED = 200
+"""Row errors a run keeps (the rejected-rows file has them all); later ones are only counted."""
+MESSAGES_RESERVED = 50
+"""Room beyond that for the lines about files and the run itself (summaries, warnings, stop notes)."""
 
 
 class Run(BaseModel):

@@ -80,3 +80,7 @@ class TooLargeError(ImportFileError):
 
 class LayoutMismatchError(ImportFileError):
     """The file does not fit the layout: a missing column, a missing sheet, an ambiguous header."""
+
+
+class NothingImportedError(ImportFileError):
+    """Every row of the file was rejected: nothing of it is in the catalog, so the file failed as a whole."""

@@ -7,7 +7,15 @@ from collections.abc import Callable
 from typing import Any
 
 from pimtasks.clock import Clock
-from pimtasks.domain.run import MAX_MESSAGES_STORED, MessageLevel, Run, RunFile, RunMessage, RunStatus
+from pimtasks.domain.run import (
+    MAX_MESSAGES_STORED,
+    MESSAGES_RESERVED,
+    MessageLevel,
+    Run,
+    RunFile,
+    RunMessage,
+    RunStatus,
+)
 from pimtasks.domain.task import Task
 from pimtasks.services.ports import RunStore, SecretReader
 
@@ -58,8 +66,14 @@ class RunJob:
         )
 
     def message(self, level: MessageLevel, text: str, **where: Any) -> None:
-        """Add a report line; ``where`` names file, sheet, row, column, value."""
-        if len(self.run.messages) >= MAX_MESSAGES_STORED:
+        """Add a report line; ``where`` names file, sheet, row, column, value.
+
+        Row errors stop being kept at ``MAX_MESSAGES_STORED`` (a file with 10,000 bad rows would drown the
+        report); the other lines (a file's summary, a stop note) still have ``MESSAGES_RESERVED`` places.
+        """
+        row_error = level is MessageLevel.ERROR and where.get("row") is not None
+        limit = MAX_MESSAGES_STORED if row_error else MAX_MESSAGES_STORED + MESSAGES_RESERVED
+        if len(self.run.messages) >= limit:
             self.run.messages_truncated += 1
             return
         self.run.messages.append(RunMessage(level=level, text=text, **where))

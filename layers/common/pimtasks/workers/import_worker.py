@@ -35,6 +35,7 @@ from pimtasks.imports import (
     ImportFileError,
     ImportReader,
     MappedRecord,
+    NothingImportedError,
     ReadLimits,
     RejectedRow,
     RowError,
@@ -183,7 +184,12 @@ class ImportRun:
                 self._note_interrupted(current)
                 raise
             else:
-                self._end_imported(current, rejects)
+                if _nothing_imported(current.counts):
+                    self._end_failed(current, NothingImportedError(
+                        f"every row was rejected ({current.counts.rejected}); nothing was imported; the reasons are "
+                        "in the rejected-rows file"), rejects)
+                else:
+                    self._end_imported(current, rejects)
         self.job.keep_alive(self._checkpoint())
 
     def _import_file(self, current: FileState, *, scratch: Path, rejects: RejectsFile) -> None:
@@ -280,7 +286,7 @@ class ImportRun:
         failed = failed_file(import_name=self.settings.import_name, run_id=self.run_id, file_name=current.name)
         self.files.copy(source_key=current.key, version_id=current.version_id, target_key=self._key(failed))
         self.job.add_file(role="failed", key=failed)
-        if current.resume is None:
+        if current.resume is None or isinstance(error, NothingImportedError):
             outcome = f"failed as a whole, the catalog is unchanged by this file: {error.message}"
         else:
             # Not expected after the scan (the version is pinned); said plainly if it ever happens.
@@ -408,3 +414,8 @@ def _field_text(data: dict[str, Any], path: str) -> str | None:
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+def _nothing_imported(counts: RunCounts) -> bool:
+    """Rows were read and every one was rejected (an empty file fails earlier, with its own message)."""
+    return counts.rejected > 0 and counts.created + counts.updated + counts.unchanged == 0
