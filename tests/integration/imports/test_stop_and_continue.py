@@ -87,6 +87,7 @@ def test_a_run_short_of_time_continues_mid_file_at_the_next_row(imports: Imports
     assert handed_over.status is RunStatus.RUNNING
     assert [p["trigger"] for _, p in imports.core.invoker.calls] == ["continuation"]
     assert handed_over.counts.read == 20
+    assert handed_over.progress == 0.5 and handed_over.progress_text == "products.csv: row 21 (20 of 40 rows)"
     first_keys = {key for batch in store.written for key in batch}
 
     # and the continuation finishes the file

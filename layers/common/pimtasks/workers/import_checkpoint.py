@@ -25,6 +25,7 @@ class FileState(BaseModel):
     size: int
     last_modified: str
     scanned: bool = False
+    rows: int | None = None  # data rows, counted by the scan: the measure of the file's progress
     resume: ResumePoint | None = None
     counts: RunCounts = Field(default_factory=RunCounts)
     kept_existing: int = 0

@@ -101,6 +101,7 @@ class ImportRun:
         self.state = ImportCheckpoint.model_validate(job.checkpoint or {})
         layout = settings.layout if settings.custom_layout else None
         self.mode = layout.mode if layout else ImportMode.UPSERT
+        self._file_position = (0, 1)  # (files before the current one, all files): for the run's progress
 
     def execute(self) -> RunStatus:
         """Import every file of this run; the run's status follows from what happened to them."""
@@ -108,6 +109,7 @@ class ImportRun:
         already = len(self.state.done)
         for position, stored in enumerate(pending):
             total = already + len(pending)
+            self._file_position = (already + position, total)
             self.job.progress((already + position) / total, f"file {already + position + 1} of {total}: "
                                                              f"{stored.name}")
             self._process(stored)
@@ -206,7 +208,7 @@ class ImportRun:
             if not current.scanned:
                 for warning in reader.warnings:
                     self._post(warning)
-                self._scan(reader)
+                current.rows = self._scan(reader)
                 current.scanned = True
             rejects.open(header=reader.header, resumed_rows=current.counts.rejected,
                          fetch_partial=lambda path: self.files.download(
@@ -234,14 +236,15 @@ class ImportRun:
         self.job.count(**counts.model_dump())
         current.counts = current.counts.add(counts)
 
-    def _scan(self, reader: ImportReader) -> None:
-        """Read every row once, writing nothing: a file that fails as a whole fails here."""
+    def _scan(self, reader: ImportReader) -> int:
+        """Read every row once, writing nothing: a file that fails as a whole fails here. Returns the rows."""
         rows = 0
         for table in reader.source.tables:
             for _ in table.rows():
                 rows += 1
                 if rows % SCAN_KEEP_ALIVE_ROWS == 0:
                     self.job.keep_alive()
+        return rows
 
     def _apply(self, current: FileState, batch: ImportBatch, rejects: RejectsFile) -> None:
         """Write one batch to the catalog and report it."""
@@ -257,7 +260,14 @@ class ImportRun:
         self.job.count(**delta.model_dump())
         current.counts = current.counts.add(delta)
         current.kept_existing += outcome.kept_existing
-        self.job.progress(self.job.run.progress, f"{current.name}: row {batch.resume.row}")
+        self._report_progress(current, batch.resume.row)
+
+    def _report_progress(self, current: FileState, row: int) -> None:
+        """The run's fraction: whole files done plus the share of the current file's rows read."""
+        before, total = self._file_position
+        share = min(current.counts.read / current.rows, 1.0) if current.rows else 0.0
+        of_rows = f" ({current.counts.read} of {current.rows} rows)" if current.rows else ""
+        self.job.progress((before + share) / total, f"{current.name}: row {row}{of_rows}")
 
     # --- endings ----------------------------------------------------------------------------------
     def _end_imported(self, current: FileState, rejects: RejectsFile) -> None:
