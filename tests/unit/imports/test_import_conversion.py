@@ -82,3 +82,13 @@ def test_feature_notation() -> None:
     ]
     with pytest.raises(ConversionError, match="is not a feature"):
         parse_features("colour=red")
+
+
+def test_a_month_first_date_says_how_to_read_it() -> None:
+    with pytest.raises(ConversionError) as caught:
+        to_date("06/30/2027")
+    assert str(caught.value) == (
+        "'06/30/2027' is not a valid date: dates without a format are read day first (DD-MM-YYYY); if the file "
+        "writes the month first, give the column date_format %m/%d/%Y in a custom layout"
+    )
+    assert to_date("06/30/2027", date_format="%m/%d/%Y") == dt.date(2027, 6, 30)

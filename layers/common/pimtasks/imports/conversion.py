@@ -101,7 +101,14 @@ def to_date(value: CellValue, *, date_format: str | None = None) -> dt.date:
     if match := _ISO_DATE.match(value):
         return _checked_date(int(match.group(1)), int(match.group(2)), int(match.group(3)), value, date_format)
     if not date_format and (match := _DAY_FIRST.match(value)):
-        return _checked_date(int(match.group(3)), int(match.group(2)), int(match.group(1)), value, date_format)
+        day, month, year = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        if month > 12 >= day:
+            # 06/30/2027: month first, as US programs write (LibreOffice's en-US CSV export among them).
+            raise ConversionError(
+                f"{_shown(value)} is not a valid date: dates without a format are read day first (DD-MM-YYYY); "
+                "if the file writes the month first, give the column date_format %m/%d/%Y in a custom layout"
+            )
+        return _checked_date(year, month, day, value, date_format)
     if _SERIAL_TEXT.match(value):
         return excel_serial_date(float(value), date_format=date_format, shown=value)
     raise ConversionError(_date_problem(value, date_format))
