@@ -1,8 +1,9 @@
 """AWS Transfer Family identity provider: an FTPS login in, a role + logical home + session policy out.
 
-Uses the same ``FtpsUserService.authenticate`` as the local FTPS gateway. Transfer Family reads an empty
+Uses the same ``FtpsUserService.authenticate`` as the local FTPS gateway, and the same upload rule
+(``ImportFolders``: writes only into imports with ``ftps_upload`` on). Transfer Family reads an empty
 answer as "access denied", so every refusal (unknown user, wrong password, locked account, unsupported
-protocol, malformed event) answers ``{}``.
+protocol, malformed event, a session policy that would not fit) answers ``{}``.
 """
 
 import time
@@ -15,11 +16,12 @@ from pimtasks.services.ftps_users import FtpsLoginFailedError
 from pimtasks.services.transfer_identity import (
     DENIED,
     SUPPORTED_PROTOCOLS,
+    SessionPolicyTooLongError,
     TransferIdentityRequest,
     transfer_identity_response,
 )
 from pimtasks.settings import get_settings
-from pimtasks.wiring import ftps_user_service
+from pimtasks.wiring import ftps_user_service, task_service
 from pydantic import ValidationError
 
 # The refusal delay slows guessing down; Transfer Family waits for the answer, but keep it well inside
@@ -47,5 +49,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         time.sleep(min(refused.delay_seconds, MAX_REFUSAL_DELAY_SECONDS))
         return DENIED
     settings = get_settings()
-    return transfer_identity_response(login, bucket=settings.require("files_bucket"),
-                                      role_arn=settings.require("transfer_user_role_arn"))
+    try:
+        return transfer_identity_response(login, imports=task_service().import_folders(login.environment),
+                                          bucket=settings.require("files_bucket"),
+                                          role_arn=settings.require("transfer_user_role_arn"))
+    except SessionPolicyTooLongError as too_long:
+        logger.error("login refused: session policy too long",
+                     extra={"environment": too_long.environment, "length": too_long.length,
+                            "folders": too_long.folders})
+        metrics.add_metric(name="FtpsSessionPolicyTooLong", unit=MetricUnit.Count, value=1)
+        return DENIED

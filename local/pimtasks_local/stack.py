@@ -278,7 +278,7 @@ class LocalStack:
                                      passive_ports=self.options.ftps_passive_ports, bucket=bucket,
                                      s3_client=emulator.clients()("s3"), user_service=users,
                                      state_dir=self.options.state_dir / "ftps",
-                                     options=GatewayOptions(import_folders=task_service().import_names))
+                                     options=GatewayOptions(import_folders=task_service().import_folders))
         self._stoppers.append(("FTPS gateway", functools.partial(gateway.stop, timeout=3.0)))
         self.ftps_certificate = str(gateway.certificate_path)
         LOGGER.info("FTPS gateway (explicit TLS) on %s:%s, passive ports %s-%s", gateway.host, gateway.port,

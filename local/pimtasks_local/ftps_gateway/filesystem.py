@@ -6,6 +6,12 @@ the environment prefix, nowhere else. Folders are S3 prefixes; ``MKD`` writes a 
 ``<folder>/`` (as AWS Transfer Family does) so an empty folder is visible until something lands in it.
 Listings come from one ListObjectsV2 walk per directory and carry their sizes and times along, so a
 ``LIST`` costs no request per entry.
+
+Given the environment's imports (``StorageSettings.import_folders``), every write below ``/Uploads``
+(STOR, MKD, RNFR/RNTO, DELE, RMD) must be inside the folder of an import open to FTPS upload
+(``pimtasks.services.upload_channels``, as the Transfer Family session policy has it); anything else is
+refused with a 550 naming the import and the setting. Without them (tests of the transport alone) every
+valid import folder name is writable.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import logging
 import os
 import stat
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -22,9 +28,12 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pimtasks.domain.ftps_user import FTPS_FOLDERS, WRITABLE_FOLDER
 from pimtasks.domain.identifiers import is_environment_id
+from pimtasks.errors import ValidationFailedError
+from pimtasks.services.upload_channels import ImportFolders, UploadChannel, UploadChannelClosedError
 from pyftpdlib.exceptions import FilesystemError
 from pyftpdlib.filesystems import AbstractedFS
 
+from pimtasks_local.ftps_gateway.import_folders import ImportFolderLookup
 from pimtasks_local.ftps_gateway.paths import (
     ROOT,
     PathRefusedError,
@@ -51,7 +60,7 @@ class StorageSettings:
     bucket: str
     part_size: int
     parts_in_flight: int
-    import_folders: Callable[[str], Iterable[str]] | None = None
+    import_folders: ImportFolderLookup | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +158,7 @@ class S3FileSystem(AbstractedFS):
         if len(path.segments) < 3:
             raise FilesystemError(f"store files in an import folder: /{WRITABLE_FOLDER}/<Import>/<file>")
         self._check_import_folder(path)
+        self._require_ftps_import(path)
         if self._is_folder(path):
             raise FilesystemError("a folder of that name exists")
         return S3UploadWriter(s3=self._storage.s3, bucket=self._storage.bucket, key=path.key(self._prefix),
@@ -158,6 +168,7 @@ class S3FileSystem(AbstractedFS):
     def remove(self, path: str) -> None:
         target = self._path(path)
         self._require_writable(target)
+        self._require_ftps_import(target)
         if self._head(target) is None:
             raise FilesystemError("No such file")
         with self._storage_errors():
@@ -171,6 +182,8 @@ class S3FileSystem(AbstractedFS):
         if len(target.segments) < 3:
             raise FilesystemError(f"files live in an import folder: /{WRITABLE_FOLDER}/<Import>/<file>")
         self._check_import_folder(target)
+        self._require_ftps_import(source)
+        self._require_ftps_import(target)
         if self._head(source) is None:
             raise FilesystemError("only files can be renamed" if self._is_folder(source) else "No such file")
         if self._is_folder(target):
@@ -194,6 +207,7 @@ class S3FileSystem(AbstractedFS):
         target = self._path(path)
         self._require_writable(target)
         self._check_import_folder(target)
+        self._require_ftps_import(target)
         if self._is_folder(target) or self._head(target) is not None:
             raise FilesystemError("already exists")
         with self._storage_errors():
@@ -203,6 +217,7 @@ class S3FileSystem(AbstractedFS):
     def rmdir(self, path: str) -> None:
         target = self._path(path)
         self._require_writable(target)
+        self._require_ftps_import(target)
         marker = target.folder_prefix(self._prefix)
         with self._storage_errors():
             listed = self._storage.s3.list_objects_v2(Bucket=self._storage.bucket, Prefix=marker, MaxKeys=2)
@@ -227,9 +242,8 @@ class S3FileSystem(AbstractedFS):
 
     def _list_folder(self, folder: VirtualPath) -> Iterator[ListedName]:
         prefix = folder.folder_prefix(self._prefix)
-        writable = folder.segments[0] == WRITABLE_FOLDER
         paginator = self._storage.s3.get_paginator("list_objects_v2")
-        pending_imports = set(self._import_folders()) if folder.segments == (WRITABLE_FOLDER,) else set()
+        pending_imports = set(self._import_names()) if folder.segments == (WRITABLE_FOLDER,) else set()
         with self._storage_errors():
             for page in paginator.paginate(Bucket=self._storage.bucket, Prefix=prefix, Delimiter="/"):
                 for common in page.get("CommonPrefixes", []):
@@ -237,15 +251,16 @@ class S3FileSystem(AbstractedFS):
                     pending_imports.discard(name)
                     if _addressable(name):
                         yield ListedName(Entry(name=name, is_dir=True, size=0, mtime=time.time(),
-                                               writable=writable))
+                                               writable=self._writable(folder.child(name))))
                 for item in page.get("Contents", []):
                     name = item["Key"][len(prefix):]
                     if name and _addressable(name):  # "" is the folder's own marker
                         yield ListedName(Entry(name=name, is_dir=False, size=int(item["Size"]),
                                                mtime=item["LastModified"].timestamp(),
-                                               writable=writable))
+                                               writable=self._writable(folder.child(name))))
         for name in sorted(pending_imports):
-            yield ListedName(Entry(name=name, is_dir=True, size=0, mtime=time.time(), writable=True))
+            yield ListedName(Entry(name=name, is_dir=True, size=0, mtime=time.time(),
+                                   writable=self._writable(folder.child(name))))
 
     # --- metadata ---------------------------------------------------------------------------------
     def stat(self, path: str) -> os.stat_result:
@@ -360,9 +375,9 @@ class S3FileSystem(AbstractedFS):
         head = self._head(path)
         if head is not None:
             return Entry(name=path.name, is_dir=False, size=int(head["ContentLength"]),
-                         mtime=head["LastModified"].timestamp(), writable=path.in_writable_folder)
+                         mtime=head["LastModified"].timestamp(), writable=self._writable(path))
         if self._is_folder(path):
-            return Entry(name=path.name, is_dir=True, size=0, mtime=time.time(), writable=path.in_writable_folder)
+            return Entry(name=path.name, is_dir=True, size=0, mtime=time.time(), writable=self._writable(path))
         raise FilesystemError("No such file or folder")
 
     def _head(self, path: VirtualPath) -> dict[str, Any] | None:
@@ -374,15 +389,40 @@ class S3FileSystem(AbstractedFS):
         except _NotFound:
             return None
 
-    def _import_folders(self) -> list[str]:
-        """The environment's import folder names (they exist in Uploads/ even while empty)."""
+    def _imports(self) -> ImportFolders | None:
+        """The environment's imports and their upload channels; None when the gateway was given no lookup."""
         lookup = self._storage.import_folders
-        return sorted(name for name in lookup(self.environment) if _addressable(name)) if lookup else []
+        return lookup(self.environment) if lookup else None
+
+    def _import_names(self) -> list[str]:
+        """The environment's import folders: they exist in Uploads/ even while empty (a client can change into
+        one and is then told plainly whether it may upload there)."""
+        imports = self._imports()
+        return [name for name in imports.names if _addressable(name)] if imports else []
+
+    def _require_ftps_import(self, path: VirtualPath) -> None:
+        """Refuse a write below ``/Uploads`` unless its import folder is open to FTPS upload."""
+        imports = self._imports()
+        if imports is None or not path.in_writable_folder:
+            return
+        try:
+            imports.require(path.segments[1], UploadChannel.FTPS)
+        except ValidationFailedError as unknown:
+            raise FilesystemError(unknown.message) from unknown
+        except UploadChannelClosedError as closed:
+            raise FilesystemError(str(closed)) from closed
+
+    def _writable(self, path: VirtualPath) -> bool:
+        """What a listing shows: may this session write here (folder, and import open to FTPS)?"""
+        if not path.in_writable_folder:
+            return False
+        imports = self._imports()
+        return imports is None or imports.accepts(path.segments[1], UploadChannel.FTPS)
 
     def _is_folder(self, path: VirtualPath) -> bool:
         if path.is_root or path.is_top_folder:
             return True
-        if path.segments[0] == WRITABLE_FOLDER and len(path.segments) == 2 and path.name in self._import_folders():
+        if path.segments[0] == WRITABLE_FOLDER and len(path.segments) == 2 and path.name in self._import_names():
             return True
         with self._storage_errors():
             listed = self._storage.s3.list_objects_v2(Bucket=self._storage.bucket,

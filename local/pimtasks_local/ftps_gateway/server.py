@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from pyftpdlib.servers import ThreadedFTPServer
 
 from pimtasks_local.ftps_gateway.filesystem import StorageSettings
 from pimtasks_local.ftps_gateway.handler import FtpsAuthenticator, FtpsUserAuthorizer, GatewayFtpHandler
+from pimtasks_local.ftps_gateway.import_folders import ImportFolderCache, ImportFolderLookup
 from pimtasks_local.ftps_gateway.s3_objects import DEFAULT_PART_SIZE, DEFAULT_PARTS_IN_FLIGHT
 from pimtasks_local.ftps_gateway.tls import TlsMaterial, load_or_create_certificate, session_reuse_check_available
 
@@ -39,9 +39,12 @@ class GatewayOptions:
     idle_timeout_seconds: int = 300
     masquerade_address: str | None = None
     extra_hostnames: tuple[str, ...] = field(default=())
-    # The environment's imports (environment -> import names): their Uploads/<Import>/ folders exist from the
-    # start, before any file was ever delivered (S3 only has folders that hold objects).
-    import_folders: Callable[[str], Iterable[str]] | None = None
+    # The environment's imports and the upload channels each accepts (environment -> ImportFolders): writes
+    # below Uploads/ go only into imports with ftps_upload on, whose folders exist from the start, before any
+    # file was delivered (S3 only has folders that hold objects). None: no import rules (transport tests).
+    import_folders: ImportFolderLookup | None = None
+    # How long an environment's imports are reused before the tasks are read again (see import_folders.py).
+    import_folders_ttl_seconds: float = 5.0
 
 
 class _GatewayServer(ThreadedFTPServer):
@@ -118,10 +121,12 @@ def start_ftps_gateway(*, host: str, port: int, passive_ports: range, bucket: st
 def _handler_class(*, bucket: str, s3_client: Any, user_service: FtpsAuthenticator, tls: TlsMaterial,
                    passive_ports: range, options: GatewayOptions) -> type[GatewayFtpHandler]:
     """A handler subclass carrying this server's settings (pyftpdlib configures handlers by class attribute)."""
+    imports = (ImportFolderCache(options.import_folders, ttl_seconds=options.import_folders_ttl_seconds)
+               if options.import_folders else None)
     attributes: dict[str, Any] = {
         "tls": tls,
         "storage": StorageSettings(s3=s3_client, bucket=bucket, part_size=options.part_size,
-                                   parts_in_flight=options.parts_in_flight, import_folders=options.import_folders),
+                                   parts_in_flight=options.parts_in_flight, import_folders=imports),
         "authorizer": FtpsUserAuthorizer(user_service),
         "passive_ports": list(passive_ports),
         "masquerade_address": options.masquerade_address,

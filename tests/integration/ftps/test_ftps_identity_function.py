@@ -11,14 +11,18 @@ from typing import Any
 import pytest
 from pimtasks.adapters.dynamo import DynamoTable
 from pimtasks.adapters.ftps_user_repository import FtpsUserRepository
+from pimtasks.adapters.task_repository import TaskRepository
 from pimtasks.clock import SystemClock
 from pimtasks.domain.ftps_user import FtpsUser
+from pimtasks.domain.identifiers import new_task_id
+from pimtasks.domain.task import Task
 from pimtasks.errors import ConflictError, NotFoundError
 from pimtasks.services.ftps_users import FtpsUserService
 from pimtasks.wiring import clear_caches
 from pimtasks_local.functions import lambda_context
 
 from tests.integration.core.harness import REGION, create_table, template_tables
+from tests.integration.core.specs import weekly_import
 from tests.integration.ftps.harness import Emulator
 
 ROLE = "arn:aws:iam::123456789012:role/pimtasks-ftps-user"
@@ -28,20 +32,30 @@ NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def admin_table(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoTable]:
-    """A fresh admin table (from the template) in the session's emulator, and the function's variables."""
-    name = f"AdminTable-{uuid.uuid4().hex[:8]}"
-    create_table(emulator.dynamodb, name, template_tables()["AdminTable"])
+def tables(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[DynamoTable, DynamoTable]]:
+    """Fresh admin and tasks tables (from the template) in the session's emulator, and the function's variables."""
+    suffix = uuid.uuid4().hex[:8]
+    names = {"AdminTable": f"AdminTable-{suffix}", "TasksTable": f"TasksTable-{suffix}"}
+    for table, name in names.items():
+        create_table(emulator.dynamodb, name, template_tables()[table])
     variables = {"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                 "AWS_ENDPOINT_URL": emulator.endpoint, "ADMIN_TABLE": name, "FILES_BUCKET": BUCKET,
+                 "AWS_ENDPOINT_URL": emulator.endpoint, "ADMIN_TABLE": names["AdminTable"],
+                 "TASKS_TABLE": names["TasksTable"], "FILES_BUCKET": BUCKET,
                  "TRANSFER_USER_ROLE_ARN": ROLE, "POWERTOOLS_TRACE_DISABLED": "true",
                  "POWERTOOLS_METRICS_NAMESPACE": "Pimtasks"}
     for variable, value in variables.items():
         monkeypatch.setenv(variable, value)
     clear_caches()  # settings, clients and adapters are cached per process, as in a Lambda container
-    yield DynamoTable(table_name=name, dynamodb_client=emulator.dynamodb)
+    yield (DynamoTable(table_name=names["AdminTable"], dynamodb_client=emulator.dynamodb),
+           DynamoTable(table_name=names["TasksTable"], dynamodb_client=emulator.dynamodb))
     clear_caches()
-    emulator.dynamodb.delete_table(TableName=name)
+    for name in names.values():
+        emulator.dynamodb.delete_table(TableName=name)
+
+
+@pytest.fixture
+def admin_table(tables: tuple[DynamoTable, DynamoTable]) -> DynamoTable:
+    return tables[0]
 
 
 def _user(username: str, environment: str) -> FtpsUser:
@@ -128,3 +142,26 @@ def test_the_identity_provider_answers_every_refusal_with_an_empty_object(admin_
     for _ in range(4):
         _invoke({**good, "password": "wrong password"})
     assert _invoke(good) == {}  # locked after five failures
+
+
+def test_the_session_policy_lets_the_login_write_only_into_imports_with_ftps_upload_on(
+        tables: tuple[DynamoTable, DynamoTable]) -> None:
+    # Given an environment with an import open to FTPS and one closed to it
+    admin, tasks = tables
+    repository = TaskRepository(table=tasks)
+    for import_name, ftps_upload in (("Sales conditions APAC", True), ("Locked", False)):
+        spec = weekly_import(settings={"import_name": import_name, "manual_upload": False,
+                                       "ftps_upload": ftps_upload, "auto_import": True})
+        repository.create(Task(task_id=new_task_id(), environment="000001", spec=spec, created_at=NOW,
+                               updated_at=NOW, version=1, schedule_anchor=NOW))
+    issued = FtpsUserService(store=FtpsUserRepository(table=admin), clock=SystemClock()).create_user(
+        environment="000001", username="acme")
+
+    # When the user logs in through Transfer Family
+    answer = _invoke({"username": "acme", "password": issued.password, "protocol": "FTPS", "serverId": "s-1",
+                      "sourceIp": "192.0.2.7"})
+
+    # Then only the open import's folder is writable
+    statements = json.loads(answer["Policy"])["Statement"]
+    [write] = [statement for statement in statements if "s3:PutObject" in statement["Action"]]
+    assert write["Resource"] == [f"arn:aws:s3:::{BUCKET}/environments/000001/Uploads/Sales conditions APAC/*"]

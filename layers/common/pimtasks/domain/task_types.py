@@ -142,8 +142,8 @@ class ImportSettings(_Settings):
     file_format: FileFormat = FileFormat.STANDARD
     custom_layout: bool = False
     layout: ImportLayout | None = None
-    manual_upload: bool = True
-    ftps_upload: bool = False
+    manual_upload: bool = Field(default=True, description="The API gives upload URLs for this import's folder")
+    ftps_upload: bool = Field(default=False, description="FTPS accounts may write into this import's folder")
     archived: bool = Field(default=True, description="Move processed files to Archived/ (else delete them)")
     auto_import: bool = Field(default=False, description="An upload starts the import at once")
     auto_check_uploads: bool = Field(default=True, description="On schedule, import every waiting file")
