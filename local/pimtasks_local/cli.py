@@ -12,12 +12,12 @@ API's JSON; otherwise tables. A non-2xx answer prints the API's message and exit
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -139,8 +139,11 @@ def _read_definition(path: Path) -> Any:
         raise CliError(f"{path} is not valid JSON: {error}") from error
 
 
-def _put_file(url: str, path: Path) -> None:
-    """PUT the file's bytes to a presigned URL, streamed (a binary content type, as browsers and curl send)."""
+def _put_file(url: str, path: Path) -> str | None:
+    """PUT the file's bytes to a presigned URL, streamed (a binary content type, as browsers and curl send).
+
+    Returns the version id S3 gave the new object (None in a bucket without versioning).
+    """
     import urllib.error
     import urllib.request
 
@@ -150,49 +153,114 @@ def _put_file(url: str, path: Path) -> None:
         try:
             with urllib.request.urlopen(request, timeout=300) as response:  # noqa: S310
                 response.read()
+                version_id = response.headers.get("x-amz-version-id")
         except urllib.error.HTTPError as error:
             raise CliError(f"the upload was refused: {error.code} {error.read()[:300]!r}") from error
+    return version_id if version_id and version_id != "null" else None
+
+
+ACTIVE_STATUSES = ("queued", "running")
+RECENT_RUNS = 20
+
+
+@dataclass(frozen=True)
+class UploadedObject:
+    """The object version a presigned PUT created, as a run records its input (key relative to the environment)."""
+
+    key: str
+    version_id: str | None
 
 
 def _upload(client: ApiClient, environment: str, arguments: argparse.Namespace) -> ApiResponse:
     path: Path = arguments.file
     if not path.is_file():
         raise CliError(f"no such file: {path}")
-    started = time.time()
+    watch: UploadWatch | None = None
+    if arguments.wait:  # before the PUT, so the runs that were there already are known
+        tasks = client.get(_tasks_path(environment))
+        if not tasks.ok:
+            return tasks
+        watch = UploadWatch.of(client, environment, import_name=arguments.import_name, tasks=tasks.body["items"])
     ticket = client.post(f"/environments/{environment}/uploads",
                          {"import_name": arguments.import_name, "file_name": path.name})
     if not ticket.ok:
         return ticket
-    _put_file(ticket.body["url"], path)
-    print(f"uploaded {path} to {ticket.body['key']}", file=sys.stderr)
-    if not arguments.wait:
+    version_id = _put_file(ticket.body["url"], path)
+    print(f"uploaded {path} to {ticket.body['key']}" + (f" (version {version_id})" if version_id else ""),
+          file=sys.stderr)
+    if watch is None:
         return ticket
-    return _wait_for_upload_run(client, environment, import_name=arguments.import_name, since=started,
-                                timeout=arguments.timeout)
+    uploaded = UploadedObject(key=str(ticket.body["key"]).removeprefix(f"environments/{environment}/"),
+                              version_id=version_id)
+    return watch.wait(uploaded, timeout=arguments.timeout)
 
 
-def _wait_for_upload_run(client: ApiClient, environment: str, *, import_name: str, since: float,
-                         timeout: float) -> ApiResponse:
-    """The run the upload started (AutoImport), once it has ended."""
-    tasks = client.get(_tasks_path(environment))
-    if not tasks.ok:
-        return tasks
-    watched = [t["task_id"] for t in tasks.body["items"]
-               if t["type"] == "import" and t["settings"].get("import_name") == import_name
-               and t["settings"].get("auto_import")]
-    if not watched:
-        raise CliError(f"no import task named {import_name!r} has AutoImport on: start it with "
-                       "`pimtasks tasks start TASK_ID` to import the file")
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        for task_id in watched:
-            runs = client.get(f"{_tasks_path(environment, task_id, 'runs')}?limit=5")
-            for run in runs.body.get("items", []) if runs.ok else []:
-                created = dt.datetime.fromisoformat(run["created_at"].replace("Z", "+00:00")).timestamp()
-                if run["trigger"] == "upload" and created >= since - 1 and run["status"] not in ("queued", "running"):
-                    return client.get(f"/environments/{environment}/runs/{run['run_id']}")
-        time.sleep(0.5)
-    raise CliError(f"no finished upload run within {timeout:.0f} s (see `pimtasks runs list TASK_ID`)")
+@dataclass
+class UploadWatch:
+    """Waits for the AutoImport run of one upload, identified by the uploaded object itself.
+
+    Only runs that were not there before the upload count (the previous upload's run never does). Of
+    those, oldest first, the upload run whose input file is the uploaded key, and the uploaded version
+    when both the run and the PUT name one, is the upload's; a run that imported another file is passed
+    over. A run that has not recorded its input yet is waited for; one that ended without an input
+    (it found the upload gone, e.g. replaced by a newer version) is shown, since it is about this upload.
+    """
+
+    client: ApiClient
+    environment: str
+    import_name: str
+    task_ids: list[str]
+    earlier_runs: set[str]
+
+    @classmethod
+    def of(cls, client: ApiClient, environment: str, *, import_name: str,
+           tasks: list[dict[str, Any]]) -> UploadWatch:
+        """The AutoImport tasks of ``import_name`` among ``tasks``, and the runs they have before the upload."""
+        task_ids = [t["task_id"] for t in tasks
+                    if t["type"] == "import" and t["settings"].get("import_name") == import_name
+                    and t["settings"].get("auto_import")]
+        watch = cls(client=client, environment=environment, import_name=import_name, task_ids=task_ids,
+                    earlier_runs=set())
+        watch.earlier_runs = {run["run_id"] for task_id in task_ids for run in watch._recent_runs(task_id)}
+        return watch
+
+    def wait(self, uploaded: UploadedObject, *, timeout: float) -> ApiResponse:
+        """The run of ``uploaded`` once it has ended (``CliError`` after ``timeout`` seconds)."""
+        if not self.task_ids:
+            raise CliError(f"no import task named {self.import_name!r} has AutoImport on: start it with "
+                           "`pimtasks tasks start TASK_ID` to import the file")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for task_id in self.task_ids:
+                run_id = self._ended_run_of(task_id, uploaded)
+                if run_id is not None:
+                    return self.client.get(f"/environments/{self.environment}/runs/{run_id}")
+            time.sleep(0.5)
+        raise CliError(f"no finished upload run within {timeout:.0f} s (see `pimtasks runs list TASK_ID`)")
+
+    def _ended_run_of(self, task_id: str, uploaded: UploadedObject) -> str | None:
+        for run in reversed(self._recent_runs(task_id)):  # oldest first
+            if run["run_id"] in self.earlier_runs or run["trigger"] != "upload":
+                continue
+            ended = run["status"] not in ACTIVE_STATUSES
+            inputs = [f for f in run.get("files") or [] if f.get("role") == "input"]
+            if not inputs and not ended:
+                return None  # its input is not known yet: it may be this upload's
+            if not inputs or any(_is_uploaded(f, uploaded) for f in inputs):
+                return run["run_id"] if ended else None
+            self.earlier_runs.add(run["run_id"])  # it imports another file (or another version)
+        return None
+
+    def _recent_runs(self, task_id: str) -> list[dict[str, Any]]:
+        runs = self.client.get(f"{_tasks_path(self.environment, task_id, 'runs')}?limit={RECENT_RUNS}")
+        return list(runs.body.get("items", [])) if runs.ok else []
+
+
+def _is_uploaded(file: dict[str, Any], uploaded: UploadedObject) -> bool:
+    """``file`` (a run's input) is the uploaded object: its key, and its version when both sides know one."""
+    version = file.get("version_id")
+    return bool(file.get("key") == uploaded.key
+                and (version is None or uploaded.version_id is None or version == uploaded.version_id))
 
 
 Command = Callable[[ApiClient, str, argparse.Namespace], ApiResponse]

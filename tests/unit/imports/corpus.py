@@ -2,7 +2,8 @@
 
 Small text fixtures and the LibreOffice-written workbooks are committed under ``tests/fixtures/import``;
 these are the ones only code makes sensibly: zip bombs, hostile archives, a sheet with 1,048,576
-formatted empty rows, and an encrypted (password-protected) workbook.
+formatted empty rows, an encrypted (password-protected) workbook, and a big UTF-8 CSV with one stray byte
+pair near its end.
 """
 
 from __future__ import annotations
@@ -203,4 +204,21 @@ def write_hidden_sheet_xlsx(path: Path) -> Path:
     very_hidden.sheet_state = "veryHidden"
     workbook.active = 2
     workbook.save(path)
+    return path
+
+
+# --- a big UTF-8 CSV with stray bytes near the end ----------------------------------------------------
+
+STRAY_BYTES = b"\xff\xfe"
+
+
+def write_utf8_products_with_stray_bytes(path: Path, *, rows: int = 30_010, stray_row: int = 30_008) -> Path:
+    """A standard-layout products CSV in UTF-8 ("Acmé" in every row) whose row ``stray_row`` (a spreadsheet
+    row number, the header is row 1) has ``STRAY_BYTES`` in its description: invalid in UTF-8, and exactly
+    what used to tip encoding detection into cp1252 for the whole file."""
+    with path.open("wb") as sink:
+        sink.write(b"article_number;description_nl;brand;gross_price\r\n")
+        for number in range(2, rows + 2):
+            description = f"Lamp {number}".encode() + (STRAY_BYTES if number == stray_row else b"")
+            sink.write(b"ACME-%06d;%s;Acm\xc3\xa9;%d,50\r\n" % (number, description, number % 100))
     return path

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from pimtasks.domain.task_types import FileFormat, ImportSettings, ImportTarget
+from pimtasks.domain.task_types import ColumnMapping, FileFormat, ImportLayout, ImportSettings, ImportTarget
 from pimtasks.imports import (
     CorruptFileError,
     EmptyFileError,
@@ -22,8 +22,14 @@ from pimtasks.imports import (
     UnsupportedFileError,
     read_records,
 )
+from pimtasks.imports.reading import open_source
+from pimtasks.imports.reading.delimited import DelimitedTable
 
-from tests.unit.imports.corpus import encrypted_workbook_bytes, write_hidden_sheet_xlsx
+from tests.unit.imports.corpus import (
+    encrypted_workbook_bytes,
+    write_hidden_sheet_xlsx,
+    write_utf8_products_with_stray_bytes,
+)
 
 
 def products(path: Path) -> tuple[list, list, list]:
@@ -146,6 +152,124 @@ def test_latin1_text_is_detected(fixtures_dir: Path) -> None:
     assert not rejected
     assert records[0].record.descriptions["nl"] == "Café lamp üß"
     assert records[1].record.descriptions["nl"] == "Prijs € 12"  # 0x80 is cp1252's euro sign
+
+
+def read_text_table(path: Path, *, layout: ImportLayout | None = None) -> tuple[DelimitedTable, list, dict]:
+    """The table of a CSV, its rows and the rows it reports unreadable (the pipeline rejects those)."""
+    with open_source(path, file_name=path.name, layout=layout) as source:
+        (table,) = source.tables
+        assert isinstance(table, DelimitedTable)
+        rows = list(table.rows())
+        return table, rows, table.unreadable_rows(rows)
+
+
+STRAY_REASON = (
+    "holds bytes that are not valid UTF-8 (shown as \ufffd), while the rest of the file is UTF-8; "
+    "the row is not imported: correct those characters and import it again"
+)
+
+
+def test_utf8_with_a_few_stray_bytes_is_read_as_utf8_and_names_their_rows(fixtures_dir: Path) -> None:
+    table, rows, unreadable = read_text_table(fixtures_dir / "utf8_stray_bytes.csv")
+
+    assert (table.encoding, table.stray_bytes) == ("utf-8", 3)
+    assert [row.values[2] for row in rows] == ["Acmé", "Acmé", "Acmé", "Acm\ufffd", "Acmé"]  # not "AcmÃ©"
+    assert rows[4].values[1] == "Dimmer à 300 W"
+    assert sorted(unreadable) == [4, 5]
+    (description,) = unreadable[4].errors
+    assert (description.file, description.sheet, description.row, description.column, description.value) == (
+        "utf8_stray_bytes.csv",
+        None,
+        4,
+        "description_nl",
+        "Lamp \ufffd\ufffd kap",
+    )
+    assert description.reason == f"description_nl: 'Lamp \ufffd\ufffd kap' {STRAY_REASON}"
+    (brand,) = unreadable[5].errors
+    assert (brand.row, brand.column, brand.value) == (5, "brand", "Acm\ufffd")
+
+
+def test_utf8_with_a_few_stray_bytes_rejects_only_their_rows(fixtures_dir: Path) -> None:
+    records, rejected, _ = products(fixtures_dir / "utf8_stray_bytes.csv")
+
+    assert [(r.record.article_number, r.record.brand) for r in records] == [
+        ("UTF-1", "Acmé"),
+        ("UTF-2", "Acmé"),
+        ("UTF-5", "Acmé"),
+    ]
+    assert [(r.source.row, r.errors[0].column) for r in rejected] == [(4, "description_nl"), (5, "brand")]
+    assert rejected[0].reason == f"description_nl: 'Lamp \ufffd\ufffd kap' {STRAY_REASON}"
+    assert rejected[0].source.values == ["UTF-3", "Lamp \ufffd\ufffd kap", "Acmé", "12,00"]  # rejected-rows file
+
+
+def test_a_big_utf8_file_with_one_stray_byte_pair_near_its_end(tmp_path: Path) -> None:
+    path = write_utf8_products_with_stray_bytes(tmp_path / "products.csv", rows=30_010, stray_row=30_008)
+
+    table, rows, unreadable = read_text_table(path)
+
+    assert (table.encoding, table.stray_bytes) == ("utf-8", 2)
+    assert len(rows) == 30_010
+    assert {row.values[2] for row in rows} == {"Acmé"}
+    assert list(unreadable) == [30_008]
+    assert unreadable[30_008].errors[0].value == "Lamp 30008\ufffd\ufffd"
+
+
+def test_a_stray_byte_far_into_a_long_cell_is_shown_in_the_value(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    head = "article_number;description_nl\r\nL-1;Café crème\r\nL-2;".encode()
+    path.write_bytes(head + b"x" * 100 + b"\xff" + b"y" * 100)
+
+    _, _, unreadable = read_text_table(path)
+
+    value = unreadable[3].errors[0].value
+    assert value is not None and len(value) == 60 and "x\ufffdy" in value and value.startswith("…")
+
+
+def test_utf8_with_a_bom_is_read_as_utf8_whatever_its_stray_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbfarticle_number;brand\r\nB-1;Acm\xe9\r\nB-2;Acme\r\n")
+
+    table, rows, unreadable = read_text_table(path)
+
+    assert (table.encoding, table.header[0]) == ("utf-8-sig", "article_number")
+    assert [row.values[1] for row in rows] == ["Acm\ufffd", "Acme"]
+    assert list(unreadable) == [2]
+
+
+def test_cp1252_with_an_accidental_utf8_sequence_is_still_cp1252(tmp_path: Path) -> None:
+    path = tmp_path / "cp1252.csv"
+    # "Ã©" (C3 A9) happens to be valid UTF-8; the three lone é (E9) around it are not.
+    path.write_bytes("article_number;brand\r\nC-1;Café\r\nC-2;Ã© Gérard\r\nC-3;Zoé\r\n".encode("cp1252"))
+
+    table, rows, unreadable = read_text_table(path)
+
+    assert (table.encoding, table.stray_bytes) == ("cp1252", 0)
+    assert [row.values[1] for row in rows] == ["Café", "Ã© Gérard", "Zoé"]
+    assert not unreadable
+
+
+def test_a_layout_saying_utf8_for_a_cp1252_file_fails_the_file(fixtures_dir: Path) -> None:
+    layout = ImportLayout(
+        encoding="utf-8",
+        columns=[ColumnMapping(column="article_number", field="article_number")],
+        key_columns=["article_number"],
+    )
+    settings = ImportSettings(import_name="corpus", target=ImportTarget.PRODUCTS, custom_layout=True, layout=layout)
+    with pytest.raises(CorruptFileError) as caught:
+        read_records(fixtures_dir / "latin1.txt", file_name="latin1.txt", settings=settings)
+    assert "the file is not valid utf-8-sig text" in caught.value.message
+    assert "set the right encoding in the layout" in caught.value.message
+
+
+def test_stray_bytes_in_the_header_fail_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "header.csv"
+    path.write_bytes(b"article_number;descripti\xffn_nl\r\n" + "H-1;Café\r\nH-2;Gérard\r\n".encode())
+
+    error = failure(path)
+
+    assert isinstance(error, CorruptFileError)
+    assert error.message.startswith("the header row (row 1) holds bytes that are not valid UTF-8")
+    assert (error.row, error.column, error.value) == (1, "B", "descripti\ufffdn_nl")
 
 
 @pytest.mark.parametrize(("name", "description"), [("semicolon.csv", "Buis; 20 mm"), ("comma.csv", "Buis 20 mm")])

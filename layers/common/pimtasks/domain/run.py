@@ -81,6 +81,7 @@ class RunFile(BaseModel):
 
     role: str = Field(description="input, archived, failed, rejected_rows, report, output")
     key: str
+    version_id: str | None = Field(default=None, description="The object version an input was read from")
 
 
 MAX_MESSAGES_STORED = 200

@@ -146,7 +146,10 @@ class ImportReader:
         table_mapper = self.mappers[index]
         seen = self._seen
         chunk = list(itertools.islice(rows, batch_size - batch.rows_read))
+        unreadable = table_mapper.table.unreadable_rows(chunk)  # e.g. stray bytes in a UTF-8 CSV
         for row, (outcome, key) in zip(chunk, table_mapper.map_rows(chunk), strict=True):
+            if unreadable:
+                outcome = unreadable.get(row.row, outcome)
             if key is not None:
                 digest = hash(key)
                 first = seen.get(digest)

@@ -78,8 +78,8 @@ class RunJob:
             return
         self.run.messages.append(RunMessage(level=level, text=text, **where))
 
-    def add_file(self, *, role: str, key: str) -> None:
-        self.run.files.append(RunFile(role=role, key=key))
+    def add_file(self, *, role: str, key: str, version_id: str | None = None) -> None:
+        self.run.files.append(RunFile(role=role, key=key, version_id=version_id))
 
     def progress(self, fraction: float | None, text: str | None = None) -> None:
         self.run.progress = None if fraction is None else min(max(fraction, 0.0), 1.0)

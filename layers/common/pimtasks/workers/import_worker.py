@@ -168,7 +168,7 @@ class ImportRun:
         if current is None or file_identity(current.key, current.version_id) != file_identity(
                 stored.key, stored.version_id):
             current = self.state.current = FileState.of(stored)
-            self.job.add_file(role="input", key=self._relative(stored.key))
+            self.job.add_file(role="input", key=self._relative(stored.key), version_id=stored.version_id)
         with tempfile.TemporaryDirectory(prefix="pimtasks-import-", dir=self.worker.workdir) as scratch_dir:
             scratch = Path(scratch_dir)
             rejects = RejectsFile(scratch / "rejected.csv")

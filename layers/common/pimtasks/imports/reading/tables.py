@@ -11,7 +11,7 @@ import abc
 import datetime as dt
 from collections.abc import Iterator, Sequence
 
-from pimtasks.imports.rows import CellValue, SourceRow, describe_value
+from pimtasks.imports.rows import CellValue, RejectedRow, SourceRow, describe_value
 
 
 class Table(abc.ABC):
@@ -50,6 +50,14 @@ class Table(abc.ABC):
     def uncalculated_formulas(self) -> tuple[str, ...]:
         """Cells (``D2``) among the first rows holding a formula without a stored result (they read empty)."""
         return ()
+
+    def unreadable_rows(self, rows: Sequence[SourceRow]) -> dict[int, RejectedRow]:
+        """The rows of ``rows`` the reader could not read faithfully, by row number, each with its errors.
+
+        The pipeline rejects them like rows that fail mapping. Only a UTF-8 text file with stray bytes has
+        any (see ``delimited``); other tables have none.
+        """
+        return {}
 
     def column_label(self, position: int) -> str:
         """How a user finds the column at ``position``: its header text, else its letter."""
