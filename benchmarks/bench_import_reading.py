@@ -171,10 +171,10 @@ def run() -> dict[str, object]:
     """Run both benchmarks; returns the figures (and prints them)."""
     xlsx = conditions_xlsx()
     csv_path = products_csv()
-    # Best of two for each timing, interleaved, so a busy moment does not decide the ratio.
+    # Best of three for each timing, interleaved, so a busy moment does not decide the ratio.
     calamine_runs = []
     import_runs = []
-    for _ in range(2):
+    for _ in range(3):
         calamine_runs.append(_run_child("calamine", xlsx))
         import_runs.append(_run_child("import", xlsx, "sales_conditions"))
     calamine = min(calamine_runs, key=lambda r: r["seconds"])

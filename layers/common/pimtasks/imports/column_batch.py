@@ -95,6 +95,7 @@ class ColumnBatch:
         self._memos: list[dict[Any, Any] | None] = [{} if column.memo else None for column in columns]
         # Cells that may not key the plain memo (see _memoizable), remembered by (class, value) instead.
         self._typed_memos: list[dict[tuple[type, Any], Any]] = [{} for _ in columns]
+        self._memos_with_zero_one: set[int] = set()  # columns whose memo holds 0 or 1 (see _resolve_column)
         self._builder = builder
         self._partial = partial
         self._clear_empty = clear_empty
@@ -185,13 +186,17 @@ class ColumnBatch:
     def _resolve_column(self, index: int, cells: Sequence[CellValue], failed: set[int]) -> list[Any]:
         column = self._columns[index]
         memo = self._memos[index]
+        if memo is not None and index in self._memos_with_zero_one and any(map(isinstance, cells, repeat(bool))):
+            # True would find the entry of 1 (True == 1), which reads differently: this batch resolves
+            # its cells one by one, through the memo keyed by (class, value).
+            memo = None
         try:
             # A miss is None: no cell resolves to None (an empty one is EMPTY).
             values: list[Any] = list(map(memo.get, cells)) if memo is not None else [None] * len(cells)
         except TypeError:  # an unhashable cell (a list from a JSON source): resolve each cell
             values, memo = [None] * len(cells), None
         resolve = column.resolve
-        typed = self._typed_memos[index] if memo is not None else None
+        typed = self._typed_memos[index] if column.memo else None
         for position in _misses(values):
             cell = cells[position]
             if memo is not None and (cell.__class__ is str or _memoizable(cell)):
@@ -209,6 +214,8 @@ class ColumnBatch:
                     continue
                 if store is not None and len(store) < MEMO_SIZE:
                     store[key] = value
+                    if store is memo and (cell == 0 or cell == 1):
+                        self._memos_with_zero_one.add(index)
             values[position] = value
         return values
 
@@ -221,7 +228,14 @@ class ColumnBatch:
         failed: set[int],
     ) -> list[MappedRecord | None]:
         """Rows of plain fields only: each row is built by the plan its pattern of empty cells shares."""
-        plans = [None if index in failed else self._plan_for(pattern) for index, pattern in enumerate(patterns)]
+        known = self._plans.get
+        patterns = list(patterns)
+        plans: list[_RowPlan | None] = [known(pattern, _NO_PLAN) for pattern in patterns]
+        if _NO_PLAN in plans:  # a pattern not seen before (rare after the first rows)
+            plans = [self._plan_for(pattern) if plan is _NO_PLAN else plan for plan, pattern in zip(
+                plans, patterns, strict=True)]
+        for index in failed:
+            plans[index] = None
         records = self._builder.build_many(
             [
                 None if plan is None else (zip(plan.fields_order, plan.pick(row_values), strict=True), plan.fields)
@@ -307,10 +321,11 @@ def _memoizable(cell: CellValue) -> bool:
     """Whether ``cell`` may key the memo, where equal keys share a value.
 
     ``True == 1 == 1.0`` and ``1e16 == 10**16`` as dict keys, but they convert differently ("true", "1",
-    "1e+16"), so booleans, 0 and 1 and huge numbers never key it: no other cell can then find their entry,
-    nor they another's. They go to the memo keyed by (class, value).
+    "1e+16"). Numbers below 1e15 convert alike whether int or float (2 and 2.0 both read "2"), so they may
+    share; booleans and huge numbers never key the memo, and a batch with a boolean does not read a memo
+    that holds 0 or 1. They go to the memo keyed by (class, value).
     """
     kind = cell.__class__
     if kind is int or kind is float:
-        return cell != 0 and cell != 1 and -_EXACT_NUMBERS < cell < _EXACT_NUMBERS  # type: ignore[operator]
+        return -_EXACT_NUMBERS < cell < _EXACT_NUMBERS  # type: ignore[operator]
     return kind is not bool

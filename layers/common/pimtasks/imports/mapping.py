@@ -516,13 +516,10 @@ class TableMapper:
 
     def map_rows(self, rows: Sequence[SourceRow]) -> list[MappedOutcome]:
         """``map_row_keyed`` of each row, for a batch at once (much faster)."""
-        outcomes: list[MappedOutcome] = []
-        for row, mapped in zip(rows, self._batch.run(rows), strict=True):
-            if mapped is None:
-                outcomes.append(self.map_row_exact(row))
-            else:
-                outcomes.append((mapped, mapped.key if any(mapped.key) else None))
-        return outcomes
+        return [
+            self.map_row_exact(row) if mapped is None else (mapped, mapped.key if any(mapped.key) else None)
+            for row, mapped in zip(rows, self._batch.run(rows), strict=True)
+        ]
 
     def map_row(self, row: SourceRow) -> MappedRecord | RejectedRow:
         """The record of ``row``, or the reasons it is rejected."""

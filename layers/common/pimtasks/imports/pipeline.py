@@ -154,7 +154,7 @@ class ImportReader:
                 digest = hash(key)
                 first = seen.get(digest)
                 if first is None:
-                    seen[digest] = _pack(index, row.row)
+                    seen[digest] = (index << 32) | row.row  # _pack, inline: once per row
                 elif outcome.__class__ is MappedRecord:
                     outcome = self._duplicate(index, table_mapper, row, key, first)
             if outcome.__class__ is MappedRecord:

@@ -21,6 +21,7 @@ Rules worth knowing (they are what a user sees in the report):
 from __future__ import annotations
 
 import contextlib
+import itertools
 import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -215,13 +216,13 @@ class CalamineTable(Table):
 
     def rows(self, *, after_row: int = 0) -> Iterator[SourceRow]:
         """Rows after the header (and after ``after_row``); all-empty rows are skipped."""
-        skip_through = max(after_row, self._first_data_row - 1)
+        skip = max(after_row, self._first_data_row - 1) - self._start_row + 1
         file, sheet, header = self.file, self.sheet, self.header
-        for number, values in enumerate(self._sheet.iter_rows(), start=self._start_row):
-            if number <= skip_through:
-                continue
-            # calamine returns "" for every empty cell; counting is the cheapest all-empty test.
-            if values.count("") == len(values):
+        lines = itertools.islice(self._sheet.iter_rows(), max(skip, 0), None)
+        for number, values in enumerate(lines, start=self._start_row + max(skip, 0)):
+            # calamine returns "" for every empty cell. A filled first cell settles it at once; otherwise
+            # counting is the cheapest all-empty test (comparing every cell costs, so only then).
+            if not values or (values[0] == "" and values.count("") == len(values)):
                 continue
             yield SourceRow(file, sheet, number, header, values)
 
