@@ -57,6 +57,7 @@ class RecordBuilder(Generic[RecordT]):
         self._size = len(self._template)
         self._incomplete = self._required or self._factories or None
         self._validators: dict[str, Callable[[Any], Any]] = {}
+        self._list_validators: dict[str, Callable[[list[Any]], list[Any]]] = {}
         self._problem = model.record_problem
         self.text_fields = frozenset(name for name, info in model.model_fields.items() if _text_only(info.annotation))
         """Fields whose valid values are always ``str`` (never an enum or a number)."""
@@ -65,14 +66,26 @@ class RecordBuilder(Generic[RecordT]):
         """Validates one value of field ``name`` exactly as the model would; raises ``ValidationError``."""
         validator = self._validators.get(name)
         if validator is None:
-            info = self.model.model_fields[name]
-            annotation: Any = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
-            adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+            adapter: TypeAdapter[Any] = TypeAdapter(self._annotation(name))
             # The core validator itself: TypeAdapter.validate_python's wrapper costs a third of a call.
             core = adapter.validator
             validator = core.validate_python if isinstance(core, SchemaValidator) else adapter.validate_python
             self._validators[name] = validator
         return validator
+
+    def field_list_validator(self, name: str) -> Callable[[list[Any]], list[Any]]:
+        """Validates a list of values of field ``name`` in one call (the field's rules on each)."""
+        validator = self._list_validators.get(name)
+        if validator is None:
+            adapter: TypeAdapter[list[Any]] = TypeAdapter(list.__class_getitem__(self._annotation(name)))
+            core = adapter.validator
+            validator = core.validate_python if isinstance(core, SchemaValidator) else adapter.validate_python
+            self._list_validators[name] = validator
+        return validator
+
+    def _annotation(self, name: str) -> Any:
+        info = self.model.model_fields[name]
+        return Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
 
     def build(
         self, values: Mapping[str, Any] | Iterable[tuple[str, Any]], fields: AbstractSet[str], partial: bool = False

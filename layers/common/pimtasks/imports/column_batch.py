@@ -36,6 +36,9 @@ EMPTY: Any = type("Empty", (), {"__repr__": lambda self: "EMPTY"})()
 MEMO_SIZE = 4096
 """Distinct cells remembered per column: enough for codes and prices; unique numbers are not worth it."""
 
+_MANY = 16
+"""Missed cells of a column from which one ``resolve_many`` call beats resolving them one by one."""
+
 Resolver = Callable[[CellValue], Any]
 RowCheck = Callable[[dict[str, Any], SourceRow, list[RowError]], None]
 
@@ -51,6 +54,8 @@ class ColumnSpec:
     path: str
     resolve: Resolver  # raw cell -> validated value or EMPTY; raises ConversionError / ValidationError
     memo: bool  # False for values that must not be shared between records (lists)
+    resolve_many: Callable[[list[CellValue]], list[Any] | None] | None = None
+    """Many cells at once (None: not all could be, resolve them one by one): plain text columns."""
 
 
 class _RowPlan(NamedTuple):
@@ -197,7 +202,11 @@ class ColumnBatch:
             values, memo = [None] * len(cells), None
         resolve = column.resolve
         typed = self._typed_memos[index] if column.memo else None
-        for position in _misses(values):
+        misses = _misses(values)
+        if len(misses) >= _MANY and column.resolve_many is not None and self._resolved_many(
+                values, cells, misses, column.resolve_many, memo):
+            return values
+        for position in misses:
             cell = cells[position]
             if memo is not None and (cell.__class__ is str or _memoizable(cell)):
                 store: dict[Any, Any] | None = memo
@@ -218,6 +227,22 @@ class ColumnBatch:
                         self._memos_with_zero_one.add(index)
             values[position] = value
         return values
+
+    @staticmethod
+    def _resolved_many(values: list[Any], cells: Sequence[CellValue], misses: list[int],
+                       resolve_many: Callable[[list[CellValue]], list[Any] | None],
+                       memo: dict[Any, Any] | None) -> bool:
+        """Resolve the missed cells in one call (unique article numbers, say); False: do it cell by cell."""
+        missed = [cells[position] for position in misses]
+        resolved = resolve_many(missed)
+        if resolved is None:
+            return False
+        for position, value in zip(misses, resolved, strict=True):
+            values[position] = value
+        if memo is not None and len(memo) < MEMO_SIZE:
+            room = MEMO_SIZE - len(memo)
+            memo.update(zip(missed[:room], resolved[:room], strict=True))
+        return True
 
     def _build_plain(
         self,

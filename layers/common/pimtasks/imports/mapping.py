@@ -419,14 +419,35 @@ def _column_spec(step: _Step, builder: RecordBuilder[Any]) -> ColumnSpec:
         path=step.path,
         resolve=_resolver(step, builder.field_validator(step.field) if plain else None),
         memo=step.target != _FEATURE or step.key is not None,  # a features column is a list: never shared
+        resolve_many=partial(_resolve_texts, builder.field_list_validator(step.field)) if plain and _plain_text(step)
+        else None,
     )
+
+
+def _plain_text(step: _Step) -> bool:
+    """A text column without a layout's preparation or default: trimmed, then validated as the field."""
+    return step.prepare is None and step.convert is to_text and step.default is None
+
+
+def _resolve_texts(validate_many: Callable[[list[Any]], list[Any]], cells: list[CellValue]) -> list[Any] | None:
+    """``_resolve_text`` for many text cells, validated in one call; None unless every cell is non-empty text
+    and valid (then they are resolved one by one, which words the errors)."""
+    if any(cell.__class__ is not str for cell in cells):
+        return None
+    texts = [cell.strip() for cell in cells]  # type: ignore[union-attr]
+    if "" in texts:
+        return None
+    try:
+        return validate_many(texts)
+    except ValidationError:
+        return None
 
 
 def _resolver(step: _Step, validate: Callable[[Any], Any] | None) -> Resolver:
     """Raw cell -> validated value (or EMPTY)."""
     if validate is None:
         return partial(convert_cell, step)
-    if step.prepare is None and step.convert is to_text and step.default is None:
+    if _plain_text(step):
         return partial(_resolve_text, validate)
 
     def resolve(raw: CellValue) -> Any:
