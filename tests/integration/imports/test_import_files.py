@@ -105,6 +105,9 @@ def test_bad_rows_are_rejected_with_where_and_why_and_the_rest_is_imported(impor
     price = next(m for m in errors if m.row == 7)
     assert price.column == "Nettoprijs" and price.value == "12,5x" and "net_price" in price.text
     assert next(m for m in errors if m.row == 5).column == "Leverancier GLN"
+    period = next(m for m in errors if m.row == 8)  # a rule across fields points at the field to correct
+    assert (period.column, period.value) == ("Geldig tot", "2026-06-01")
+    assert period.text.startswith("valid_until 2026-06-01 is before valid_from")
 
     rejected_key = f"Reports/Sales conditions APAC/{run.run_id}/bad rows.xlsx.rejected.csv"
     assert ("rejected_rows", rejected_key) in {(f.role, f.key) for f in run.files}

@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, NamedTuple
 
 from pydantic import (
     AfterValidator,
@@ -71,6 +71,13 @@ CustomValue = Annotated[str, StringConstraints(max_length=1000)]
 CustomName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
+class RecordProblem(NamedTuple):
+    """A rule across fields that a record breaks: its text, and the field a user corrects first."""
+
+    field: str
+    text: str
+
+
 class CatalogRecord(BaseModel):
     """Base of every catalog record: frozen, no unknown fields."""
 
@@ -79,7 +86,7 @@ class CatalogRecord(BaseModel):
     KEY_FIELDS: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
-    def record_problem(cls, values: Mapping[str, Any], partial: bool) -> str | None:
+    def record_problem(cls, values: Mapping[str, Any], partial: bool) -> RecordProblem | None:
         """What is wrong across the fields of ``values`` (every field present, each valid), or None.
 
         ``partial``: an *update only* row, which need not be complete.
@@ -90,7 +97,7 @@ class CatalogRecord(BaseModel):
     def _record_rules(self, info: ValidationInfo) -> CatalogRecord:
         problem = self.record_problem(self.__dict__, bool(info.context and info.context.get("partial")))
         if problem:
-            raise ValueError(problem)
+            raise ValueError(problem.text)
         return self
 
     def natural_key(self) -> tuple[str, ...]:
@@ -246,21 +253,29 @@ class SalesCondition(CatalogRecord):
     currency: Currency = "EUR"
 
     @classmethod
-    def record_problem(cls, values: Mapping[str, Any], partial: bool) -> str | None:
+    def record_problem(cls, values: Mapping[str, Any], partial: bool) -> RecordProblem | None:
         """One item scope, one customer scope, a valid period, a project number only for projects, a price."""
         # Runs once per imported row (see record_builder): plain lookups, the common case first.
         if (values["discount_group"] is None) + (values["article_number"] is None) + (values["gtin"] is None) != 2:
-            scopes = ", ".join(name for name in ITEM_SCOPE_FIELDS if values[name] is not None)
-            return f"give exactly one of discount_group, article_number, gtin (found: {scopes or 'none'})"
+            scopes = [name for name in ITEM_SCOPE_FIELDS if values[name] is not None]
+            return RecordProblem(
+                scopes[-1] if scopes else "discount_group",
+                f"give exactly one of discount_group, article_number, gtin (found: {', '.join(scopes) or 'none'})",
+            )
         if values["customer_group"] is not None and values["debtor"] is not None:
-            return "give customer_group or debtor, not both"
+            return RecordProblem("debtor", "give customer_group or debtor, not both")
         valid_from, valid_until = values["valid_from"], values["valid_until"]
         if valid_until is not None and valid_from is not None and valid_until < valid_from:
-            return f"valid_until {valid_until.isoformat()} is before valid_from {valid_from.isoformat()}"
+            return RecordProblem(
+                "valid_until", f"valid_until {valid_until.isoformat()} is before valid_from {valid_from.isoformat()}"
+            )
         if (values["terms_type"] is TermsType.PROJECT) != (values["project_number"] is not None):
             if values["project_number"] is None:
-                return "terms_type project needs a project_number"
-            return f"project_number is only allowed with terms_type project (not {values['terms_type']})"
+                return RecordProblem("project_number", "terms_type project needs a project_number")
+            return RecordProblem(
+                "project_number",
+                f"project_number is only allowed with terms_type project (not {values['terms_type']})",
+            )
         if (
             values["net_price"] is None
             and values["discount_1"] is None
@@ -268,7 +283,7 @@ class SalesCondition(CatalogRecord):
             and values["discount_3"] is None
             and not partial
         ):
-            return "a sales condition needs a net_price or a discount_1..3"
+            return RecordProblem("net_price", "a sales condition needs a net_price or a discount_1..3")
         return None
 
 

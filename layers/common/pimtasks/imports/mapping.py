@@ -677,12 +677,24 @@ class TableMapper:
         for path, reason in describe_errors(error):
             label = None
             value: str | None = None
+            if not path:
+                path = self._problem_field(data)
             if path:
                 label = self._labels.get(path) or self._field_labels.get(path.split(".")[0])
                 raw = _value_at(data, path)
-                value = describe_value(raw) if isinstance(raw, str | int | float) else None
+                value = describe_value(raw) if raw is not None and not isinstance(raw, list | dict) else None
             result.append(RowError(row.file, row.sheet, row.row, label, value, reason))
         return result
+
+    def _problem_field(self, data: dict[str, Any]) -> str | None:
+        """The field a rule across fields names (see ``record_problem``), to point at its column.
+
+        Such a rule runs only once every field is valid, so ``data`` completed with the defaults is what the
+        model checked.
+        """
+        values = self.model.model_construct(**data).__dict__
+        problem = self.model.record_problem(values, bool(self._context["partial"]))
+        return problem.field if problem else None
 
     @staticmethod
     def _error(row: SourceRow, column: str | None, raw: Any, reason: str) -> RowError:
