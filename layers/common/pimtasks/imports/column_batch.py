@@ -117,16 +117,13 @@ class ColumnBatch:
             itemgetter(*present) if len(present) > 1 else None
         )
         self._present = present
-        self._key_sources = self._natural_key_sources(builder)
+        self._key_sources = self._natural_key_sources()
         self._text_memos: dict[int, dict[Any, str]] = {}
 
-    def _natural_key_sources(self, builder: RecordBuilder[Any]) -> list[int | str]:
+    def _natural_key_sources(self) -> list[int | str]:
         """Per natural-key field: the column that fills it, or the text of its default."""
         by_field = {column.field: index for index, column in enumerate(self._columns) if column.plain}
-        sources: list[int | str] = []
-        for name in builder.model.KEY_FIELDS:
-            sources.append(by_field.get(name, self._default_text(name)))
-        return sources
+        return [by_field.get(name, self._default_text(name)) for name in self._builder.model.KEY_FIELDS]
 
     def _default_text(self, field: str) -> str:
         default = self._builder.model.model_fields[field].default

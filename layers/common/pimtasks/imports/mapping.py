@@ -208,14 +208,10 @@ class RecordMapper:
                 )
         warnings = []
         if unknown:
+            ignored = ", ".join(repr(name) for name in unknown)
             warnings.append(
-                RunMessage(
-                    level=MessageLevel.WARNING,
-                    text=f"columns ignored, they are not catalog fields: {', '.join(repr(name) for name in unknown)}",
-                    file=table.file,
-                    sheet=table.sheet,
-                    row=table.header_row,
-                )
+                table.message(MessageLevel.WARNING, f"columns ignored, they are not catalog fields: {ignored}",
+                              row=table.header_row)
             )
         return rules, warnings
 
@@ -249,12 +245,10 @@ class RecordMapper:
                         column=mapping.column,
                     )
                 warnings.append(
-                    RunMessage(
-                        level=MessageLevel.WARNING,
-                        text=f"column {mapping.column!r} is not in the file; "
+                    table.message(
+                        MessageLevel.WARNING,
+                        f"column {mapping.column!r} is not in the file; "
                         f"{ref.path} gets its default {mapping.default!r}",
-                        file=table.file,
-                        sheet=table.sheet,
                         column=mapping.column,
                     )
                 )
@@ -293,21 +287,15 @@ def _with_percent_cells(table: Table, rules: list[ColumnRule], messages: list[Ru
     Such a cell's number is multiplied by 100 (text such as ``10%`` already reads as 10); a message
     says which columns, so a surprising figure can be traced.
     """
-    percent = [rule for rule in rules if rule.ref.kind is FieldKind.PERCENT and rule.position is not None]
-    formatted = table.percent_positions() if percent else frozenset()
+    if not any(rule.ref.kind is FieldKind.PERCENT and rule.position is not None for rule in rules):
+        return rules
+    formatted = table.percent_positions()
     result: list[ColumnRule] = []
     for rule in rules:
-        if rule in percent and rule.position in formatted:
+        if rule.ref.kind is FieldKind.PERCENT and rule.position in formatted:
             rule = replace(rule, convert=_from_percent_cell(rule.convert))
-            messages.append(
-                RunMessage(
-                    level=MessageLevel.INFO,
-                    text=f"column {rule.label!r} is formatted as percentages: a cell showing 10% is read as 10",
-                    file=table.file,
-                    sheet=table.sheet,
-                    column=rule.label,
-                )
-            )
+            text = f"column {rule.label!r} is formatted as percentages: a cell showing 10% is read as 10"
+            messages.append(table.message(MessageLevel.INFO, text, column=rule.label))
         result.append(rule)
     return result
 
@@ -317,15 +305,11 @@ def _uncalculated_formulas(table: Table) -> list[RunMessage]:
     if not cells:
         return []
     shown = ", ".join(cells[:10]) + (", ..." if len(cells) > 10 else "")
-    return [
-        RunMessage(
-            level=MessageLevel.WARNING,
-            text=f"cells {shown} hold formulas without a calculated result, so they read as empty: the file was "
-            "written by a program that does not calculate formulas; open and save it in Excel or LibreOffice",
-            file=table.file,
-            sheet=table.sheet,
-        )
-    ]
+    text = (
+        f"cells {shown} hold formulas without a calculated result, so they read as empty: the file was written by "
+        "a program that does not calculate formulas; open and save it in Excel or LibreOffice"
+    )
+    return [table.message(MessageLevel.WARNING, text)]
 
 
 def _from_percent_cell(convert: Converter) -> Converter:
@@ -521,9 +505,10 @@ class TableMapper:
             field_info = model.model_fields[name]
             if not field_info.is_required() and field_info.default is not None:
                 self._key_defaults[name] = field_info.default
+        builder = builder_for(model)
         self._batch = ColumnBatch(
-            columns=[_column_spec(step, builder_for(model)) for step in self._steps],
-            builder=builder_for(model),
+            columns=[_column_spec(step, builder) for step in self._steps],
+            builder=builder,
             partial=partial,
             clear_empty=clear_empty,
             required_paths=key_fields if required_keys else (),

@@ -92,14 +92,7 @@ class ImportReader:
                 row=table.header_row or None,
             )
         for table in empty:
-            self.warnings.append(
-                RunMessage(
-                    level=MessageLevel.WARNING,
-                    text=f"{table.location()} has no data rows",
-                    file=table.file,
-                    sheet=table.sheet,
-                )
-            )
+            self.warnings.append(table.message(MessageLevel.WARNING, f"{table.location()} has no data rows"))
 
     @property
     def header(self) -> tuple[str, ...]:

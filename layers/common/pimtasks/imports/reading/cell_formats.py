@@ -123,7 +123,7 @@ def _cells(stream: IO[bytes], *, styles: frozenset[str], last_row: int) -> Itera
     """``(reference, column, True)`` per percent-formatted number cell, ``(..., False)`` per formula without
     a result."""
     rows = 0
-    for _, element in _ends(stream):
+    for _, element in iterparse(stream, events=("end",)):
         if element.tag == f"{_MAIN}row":
             rows += 1  # ``r`` is optional: without it, rows count from 1
             if int(element.get("r", rows)) >= last_row:
@@ -140,10 +140,6 @@ def _cells(stream: IO[bytes], *, styles: frozenset[str], last_row: int) -> Itera
                 yield reference, column, False
             elif has_value and element.get("s") in styles and element.get("t") not in _TEXT_CELL_TYPES:
                 yield reference, column, True
-
-
-def _ends(stream: IO[bytes]) -> Iterator[tuple[str, Any]]:
-    yield from iterparse(stream, events=("end",))
 
 
 # --- ODS --------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import abc
 import datetime as dt
 from collections.abc import Iterator, Sequence
 
+from pimtasks.domain.run import MessageLevel, RunMessage
 from pimtasks.imports.rows import CellValue, RejectedRow, SourceRow, describe_value
 
 
@@ -63,6 +64,11 @@ class Table(abc.ABC):
         """How a user finds the column at ``position``: its header text, else its letter."""
         name = self.header[position] if position < len(self.header) else ""
         return name or column_letter(self.first_column + position)
+
+    def message(self, level: MessageLevel, text: str, *, row: int | None = None,
+                column: str | None = None) -> RunMessage:
+        """A run-report line about this table (its file and sheet filled in)."""
+        return RunMessage(level=level, text=text, file=self.file, sheet=self.sheet, row=row, column=column)
 
     def location(self) -> str:
         """``file`` or ``file, sheet 'X'`` for messages."""
