@@ -46,6 +46,7 @@ class Settings(BaseModel):
     sequence_settle_seconds: float = 20.0
     continuation_margin_seconds: float = 60.0
     upload_url_seconds: int = 900
+    uploads_queue_url: str | None = None
 
     def require(self, name: str) -> str:
         """The value of an optional setting, or ``MissingSettingError`` naming the variable."""

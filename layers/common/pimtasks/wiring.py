@@ -20,6 +20,7 @@ from pimtasks.adapters.run_repository import RunRepository
 from pimtasks.adapters.scheduler_gateway import SchedulerGateway
 from pimtasks.adapters.secret_store import SecretStore
 from pimtasks.adapters.task_repository import TaskRepository
+from pimtasks.adapters.upload_queue import UploadQueue
 from pimtasks.clock import SystemClock
 from pimtasks.domain.run import Run
 from pimtasks.domain.task import Task
@@ -199,8 +200,10 @@ def import_chain() -> ImportChain:
 
 
 def auto_import() -> AutoImport:
+    settings = get_settings()
+    rechecks = UploadQueue(queue_url=settings.uploads_queue_url) if settings.uploads_queue_url else None
     return AutoImport(tasks=task_repository(), runs=run_repository(), starter=run_service(), files=file_store(),
-                      bucket=get_settings().require("files_bucket"))
+                      bucket=settings.require("files_bucket"), rechecks=rechecks)
 
 
 def clear_caches() -> None:

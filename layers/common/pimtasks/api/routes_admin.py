@@ -105,8 +105,9 @@ def delete_secret(env: EnvPath, name: SecretNamePath) -> Response[None]:
 
 
 @router.post("/environments/<env>/uploads", summary="A presigned PUT for Uploads/<import>/<file name>",
-             description="Manual upload into an import's folder. 422 for an unknown import; 409 when the "
-                         "import's task has manual_upload off.",
+             description="Manual upload into an import's folder. 422 for an unknown import, and for a file "
+                         "name that is never imported (a folder path, or a temporary name such as x.part, "
+                         "x.tmp, ~$x.xlsx or .x); 409 when the import's task has manual_upload off.",
              tags=["Uploads"], responses=responses(201, UploadOut, "Where to PUT the file", 409))
 def create_upload(env: EnvPath, upload: Annotated[UploadIn, Body(embed=False)]) -> Response[UploadOut]:
     environment_caller(router, env)
