@@ -15,7 +15,7 @@ from pydantic import BaseModel, TypeAdapter
 from pimtasks.adapters.dynamo import DynamoTable, is_condition_failure
 from pimtasks.clock import iso, parse_iso
 from pimtasks.domain.run import RunSummary
-from pimtasks.domain.task import Task, TaskSpec
+from pimtasks.domain.task import Task, TaskSpec, listing_order
 from pimtasks.errors import ConflictError, NotFoundError
 
 _SPEC: TypeAdapter[Any] = TypeAdapter(TaskSpec)
@@ -122,13 +122,17 @@ class TaskRepository:
             return None
 
     def list(self, *, environment: str) -> list[Task]:
-        """Every task of an environment, by sequence no, then description."""
+        """Every task of an environment, in ``listing_order`` (by sequence no, then description).
+
+        The whole partition is read: the API pages this order (``TaskService.page``), and the internal
+        readers (import folders, AutoImport, import chains) need every task anyway.
+        """
         items = self._table.query_all(
             key_condition="pk = :pk AND begins_with(sk, :prefix)",
             values={":pk": environment_pk(environment), ":prefix": TASK_PREFIX},
         )
         tasks = [TaskItem.model_validate(item).to_task() for item in items]
-        return sorted(tasks, key=lambda t: (t.spec.sequence_no, t.spec.description.lower(), t.task_id))
+        return sorted(tasks, key=listing_order)
 
     def delete(self, *, environment: str, task_id: str) -> None:
         try:

@@ -130,3 +130,8 @@ class Task(BaseModel):
     @property
     def type(self) -> TaskType:
         return TaskType(self.spec.type)
+
+
+def listing_order(task: Task) -> tuple[int, str, str]:
+    """Where a task comes in a task list: by sequence no, then description (case-insensitive), then id."""
+    return task.spec.sequence_no, task.spec.description.lower(), task.task_id
