@@ -7,6 +7,8 @@ consumer. Every write of a definition is conditional on ``version`` (optimistic 
 
 from __future__ import annotations
 
+import builtins
+import json
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -83,6 +85,12 @@ def task_from_item(item: dict[str, Any]) -> Task:
     return TaskItem.model_validate(item).to_task()
 
 
+def _listing_order_of(item: dict[str, Any]) -> tuple[int, str, str]:
+    """``listing_order`` of a stored item, without validating its definition."""
+    description = str(json.loads(item["spec"]).get("description", ""))
+    return int(item["sequence_no"]), description.lower(), str(item["task_id"])
+
+
 def is_task_item(item: dict[str, Any]) -> bool:
     return str(item.get("sk", "")).startswith(TASK_PREFIX)
 
@@ -122,17 +130,28 @@ class TaskRepository:
             return None
 
     def list(self, *, environment: str) -> list[Task]:
-        """Every task of an environment, in ``listing_order`` (by sequence no, then description).
+        """Every task of an environment, in ``listing_order`` (by sequence no, then description); for the
+        internal readers (import folders, AutoImport, import chains), which need every task."""
+        tasks = [TaskItem.model_validate(item).to_task() for item in self._items(environment)]
+        return sorted(tasks, key=listing_order)
 
-        The whole partition is read: the API pages this order (``TaskService.page``), and the internal
-        readers (import folders, AutoImport, import chains) need every task anyway.
+    def page(self, *, environment: str, after: tuple[int, str, str] | None,
+             limit: int) -> tuple[builtins.list[Task], bool]:
+        """Up to ``limit`` tasks that follow ``after`` in ``listing_order``, and whether more follow.
+
+        The order is not a key order (the sort key is the task id), so the partition is read whole; only
+        the page's items are turned into tasks, so a page costs about a plain query of the partition.
         """
-        items = self._table.query_all(
+        ordered = sorted(((_listing_order_of(item), item) for item in self._items(environment)),
+                         key=lambda pair: pair[0])
+        following = [item for order, item in ordered if after is None or order > after]
+        return [TaskItem.model_validate(item).to_task() for item in following[:limit]], len(following) > limit
+
+    def _items(self, environment: str) -> builtins.list[dict[str, Any]]:
+        return self._table.query_all(
             key_condition="pk = :pk AND begins_with(sk, :prefix)",
             values={":pk": environment_pk(environment), ":prefix": TASK_PREFIX},
         )
-        tasks = [TaskItem.model_validate(item).to_task() for item in items]
-        return sorted(tasks, key=listing_order)
 
     def delete(self, *, environment: str, task_id: str) -> None:
         try:

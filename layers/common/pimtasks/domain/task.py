@@ -48,52 +48,52 @@ class TaskCommon(BaseModel):
 
 
 class ImportTask(TaskCommon):
-    type: Literal["import"] = "import"
+    type: Literal["import"]
     settings: ImportSettings
 
 
 class ImportEtimTask(TaskCommon):
-    type: Literal["import_etim"] = "import_etim"
+    type: Literal["import_etim"]
     settings: ImportEtimSettings
 
 
 class ExportTask(TaskCommon):
-    type: Literal["export"] = "export"
+    type: Literal["export"]
     settings: ExportSettings
 
 
 class FeedTask(TaskCommon):
-    type: Literal["feed"] = "feed"
+    type: Literal["feed"]
     settings: FeedSettings
 
 
 class MagentoTask(TaskCommon):
-    type: Literal["magento"] = "magento"
+    type: Literal["magento"]
     settings: MagentoSettings
 
 
 class Import2baTask(TaskCommon):
-    type: Literal["import_2ba"] = "import_2ba"
+    type: Literal["import_2ba"]
     settings: Import2baSettings
 
 
 class ImportArtConnectInvoicesTask(TaskCommon):
-    type: Literal["import_artconnect_invoices"] = "import_artconnect_invoices"
+    type: Literal["import_artconnect_invoices"]
     settings: ImportArtConnectInvoicesSettings
 
 
 class ExportArtConnectTask(TaskCommon):
-    type: Literal["export_artconnect"] = "export_artconnect"
+    type: Literal["export_artconnect"]
     settings: ExportArtConnectSettings
 
 
 class ExportArtConnectUsersTask(TaskCommon):
-    type: Literal["export_artconnect_users"] = "export_artconnect_users"
+    type: Literal["export_artconnect_users"]
     settings: ExportArtConnectUsersSettings
 
 
 class ExportArtikelbeheerTask(TaskCommon):
-    type: Literal["export_artikelbeheer"] = "export_artikelbeheer"
+    type: Literal["export_artikelbeheer"]
     settings: ExportArtikelbeheerSettings
 
 
@@ -110,7 +110,10 @@ TaskSpec = Annotated[
     | ExportArtikelbeheerTask,
     Field(discriminator="type"),
 ]
-"""What an administrator defines: the common settings and the settings of one of the ten types."""
+"""What an administrator defines: the common settings and the settings of one of the ten types.
+
+``type`` picks the variant, so every variant requires it (no default): the OpenAPI document then says so too.
+"""
 
 
 class Task(BaseModel):

@@ -102,11 +102,10 @@ class TaskService:
         position = decode_page_token(next_token, position=TaskPagePosition)
         if position is not None and position.environment != environment:
             raise ValidationFailedError(field="next_token", message="not a token of this environment's tasks")
-        tasks = self.list(environment=environment)
-        if position is not None:
-            tasks = [task for task in tasks if listing_order(task) > position.order()]
-        page = tasks[:limit]
-        token = encode_page_token(TaskPagePosition.after(page[-1])) if len(tasks) > limit else None
+        self._require_environment(environment)
+        page, more = self._tasks.page(environment=environment, limit=limit,
+                                      after=position.order() if position is not None else None)
+        token = encode_page_token(TaskPagePosition.after(page[-1])) if more and page else None
         return page, token
 
     def shown(self, *, environment: str, tasks: builtins.list[Task]) -> builtins.list[Task]:
