@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pimtasks.adapters.dynamo import DynamoTable
 from pimtasks.api.app import openapi_json
+from pimtasks.settings import get_settings
 from pimtasks.wiring import task_repository
 from werkzeug.test import TestResponse
 
@@ -254,3 +256,19 @@ def test_a_stored_credential_naming_no_secret_is_never_shown(stack: LocalApiStac
     assert "hunter2" not in shown.get_data(as_text=True) and "hunter2" not in listed.get_data(as_text=True)
     # and the placeholder is no name a secret can take
     assert error_of(call(stack, "PUT", f"{BASE}/secrets/REDACTED", body={"value": "x"}), 422)
+
+
+def test_a_task_stored_before_the_list_index_is_listed(stack: LocalApiStack) -> None:
+    # given a task item without the index's sort key (stored by an earlier version)
+    environment = fresh_environment(stack)
+    created = call(stack, "POST", f"/environments/{environment}/tasks", body={
+        "type": "import", "description": "Old import", "frequency": {"every": "day", "time": "06:00"},
+        "settings": {"import_name": "Old"}}).get_json()
+    table = DynamoTable(table_name=get_settings().require("tasks_table"))
+    key = {"pk": f"ENV#{environment}", "sk": f"TASK#{created['task_id']}"}
+    table.update(key, update="REMOVE list_sk")
+    # when the list is read
+    listed = stack.client.get(f"/environments/{environment}/tasks", headers=stack.headers()).get_json()
+    # then it is there, and it has its key from now on
+    assert [t["task_id"] for t in listed["items"]] == [created["task_id"]]
+    assert "list_sk" in (table.get(key) or {})

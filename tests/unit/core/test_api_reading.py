@@ -19,7 +19,7 @@ from pimtasks.clock import SystemClock
 from pimtasks.domain.environment import ApiKey, Principal
 from pimtasks.domain.ftps_user import is_ftps_username
 from pimtasks.domain.identifiers import REDACTED_SECRET_REF, is_environment_id, is_folder_name
-from pimtasks.domain.task import TaskSpec
+from pimtasks.domain.task import Task, TaskSpec, listing_key
 from pimtasks.domain.task_types import redact_secret_references, secret_references
 from pimtasks.errors import ConflictError, ValidationFailedError
 from pimtasks.services.access import AccessService
@@ -79,7 +79,7 @@ def test_merge_patch_is_taken_where_declared_and_json_with_it() -> None:
 
 
 def _position() -> TaskPagePosition:
-    return TaskPagePosition(environment="000001", sequence_no=10, description="weekly", task_id="a" * 32)
+    return TaskPagePosition(pk="ENV#000001", sk=f"TASK#{'a' * 32}", list_sk=f"000010\x01weekly\x01{'a' * 32}")
 
 
 def test_a_page_token_round_trips_and_a_garbled_one_names_next_token() -> None:
@@ -87,7 +87,7 @@ def test_a_page_token_round_trips_and_a_garbled_one_names_next_token() -> None:
     assert decode_page_token(token, position=TaskPagePosition) == _position()
     assert decode_page_token(None, position=TaskPagePosition) is None
     document = json.loads(base64.urlsafe_b64decode(token))
-    for forged in ({**document, "sequence_no": "10"}, {**document, "extra": 1}, {**document, "task_id": "x"}, [1]):
+    for forged in ({**document, "pk": 10}, {**document, "extra": 1}, {**document, "sk": "TASK#x"}, [1]):
         garbled = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode()
         with pytest.raises(ValidationFailedError) as raised:
             decode_page_token(garbled, position=TaskPagePosition)
@@ -95,6 +95,20 @@ def test_a_page_token_round_trips_and_a_garbled_one_names_next_token() -> None:
     for garbage in ("%%%", "é", token[:-3], "A" * 2001):
         with pytest.raises(ValidationFailedError):
             decode_page_token(garbage, position=TaskPagePosition)
+
+
+def test_the_listing_key_orders_by_sequence_no_then_description_ignoring_case() -> None:
+    def stored(sequence_no: int, description: str, task_id: str) -> Task:
+        spec = TypeAdapter(TaskSpec).validate_python(task("import", description=description, sequence_no=sequence_no))
+        now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        return Task(task_id=task_id, environment="000001", spec=spec, created_at=now, updated_at=now, version=1,
+                    schedule_anchor=now)
+
+    tasks = [stored(10, "Export 2", "a" * 32), stored(10, "export", "b" * 32), stored(9, "Zeta", "c" * 32),
+             stored(100, "A", "d" * 32), stored(10, "Export", "0" * 32), stored(10, "Ex\tport", "e" * 32)]
+    listed = [(t.spec.sequence_no, t.spec.description) for t in sorted(tasks, key=listing_key)]
+    assert listed == [(9, "Zeta"), (10, "Ex\tport"), (10, "Export"), (10, "export"), (10, "Export 2"), (100, "A")]
+    assert all(len(listing_key(t).encode()) <= 1024 for t in tasks)
 
 
 @pytest.mark.parametrize("suffix", ["\n", "\r", "\x00"], ids=["newline", "carriage-return", "nul"])

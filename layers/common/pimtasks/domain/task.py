@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -135,6 +136,15 @@ class Task(BaseModel):
         return TaskType(self.spec.type)
 
 
-def listing_order(task: Task) -> tuple[int, str, str]:
-    """Where a task comes in a task list: by sequence no, then description (case-insensitive), then id."""
-    return task.spec.sequence_no, task.spec.description.lower(), task.task_id
+LISTED_DESCRIPTION_CHARACTERS = 200
+"""How much of a description orders the task list (a DynamoDB sort key holds at most 1,024 bytes)."""
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f]")
+
+
+def listing_key(task: Task) -> str:
+    """Where a task comes in a task list, as one string whose order is the list's: sequence no, then
+    description (case-insensitive, its first 200 characters), then id. Stored as the tasks table's
+    ``list_sk``, so a query of its ``tasks_in_order`` index returns tasks in this order; the fields are joined
+    by U+0001, below every character a description keeps here, so "Export" comes before "Export 2"."""
+    description = _CONTROL_CHARACTERS.sub(" ", task.spec.description.lower()[:LISTED_DESCRIPTION_CHARACTERS])
+    return f"{task.spec.sequence_no:06d}\x01{description}\x01{task.task_id}"

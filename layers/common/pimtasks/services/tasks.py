@@ -14,8 +14,8 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from pimtasks.clock import Clock
-from pimtasks.domain.identifiers import TASK_ID_PATTERN, EnvironmentId, new_task_id
-from pimtasks.domain.task import Task, TaskSpec, listing_order
+from pimtasks.domain.identifiers import new_task_id
+from pimtasks.domain.task import Task, TaskSpec
 from pimtasks.domain.task_types import ImportSettings, TaskType, redact_secret_references, secret_references
 from pimtasks.errors import NotFoundError, ValidationFailedError
 from pimtasks.schedules import next_run_at
@@ -34,22 +34,13 @@ class SecretNames(Protocol):
 
 
 class TaskPagePosition(BaseModel):
-    """Where a page of the task list starts: after this task in ``listing_order``."""
+    """Where a page of the task list starts: the last task's key in the ``tasks_in_order`` index."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    environment: EnvironmentId
-    sequence_no: int = Field(ge=0, le=999_999)
-    description: str = Field(max_length=500)
-    task_id: str = Field(pattern=TASK_ID_PATTERN)
-
-    @classmethod
-    def after(cls, task: Task) -> TaskPagePosition:
-        sequence_no, description, task_id = listing_order(task)
-        return cls(environment=task.environment, sequence_no=sequence_no, description=description, task_id=task_id)
-
-    def order(self) -> tuple[int, str, str]:
-        return self.sequence_no, self.description, self.task_id
+    pk: str = Field(pattern=r"^ENV#[0-9]{6}$")
+    sk: str = Field(pattern=r"^TASK#[0-9a-f]{32}$")
+    list_sk: str = Field(min_length=1, max_length=1024)
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -96,17 +87,16 @@ class TaskService:
         """A page of the environment's tasks by sequence no, then description, and the next page's token.
 
         The position is the last task's place in that order (not an offset), so tasks created or deleted
-        between pages never make another task appear twice or not at all.
+        between pages never make another task appear twice or not at all; a page reads only its own tasks.
         """
         limit = max(1, min(limit, MAX_PAGE_SIZE))
         position = decode_page_token(next_token, position=TaskPagePosition)
-        if position is not None and position.environment != environment:
+        if position is not None and position.pk != f"ENV#{environment}":
             raise ValidationFailedError(field="next_token", message="not a token of this environment's tasks")
         self._require_environment(environment)
-        page, more = self._tasks.page(environment=environment, limit=limit,
-                                      after=position.order() if position is not None else None)
-        token = encode_page_token(TaskPagePosition.after(page[-1])) if more and page else None
-        return page, token
+        page, last = self._tasks.page(environment=environment, limit=limit,
+                                      start_key=position.model_dump() if position is not None else None)
+        return page, encode_page_token(TaskPagePosition.model_validate(last)) if last else None
 
     def shown(self, *, environment: str, tasks: builtins.list[Task]) -> builtins.list[Task]:
         """``tasks`` as the API may show them: a credential field naming no existing secret is redacted
