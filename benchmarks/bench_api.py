@@ -2,8 +2,8 @@
 the authorizer and the API handler: one page (the default 50 tasks, each with its computed next run) and a walk
 over every page (100 a page, as ``pimtasks tasks list`` does). Two baselines from the same run: a raw paginated
 DynamoDB query of the same 500 items against the same emulator (what storage alone costs: the emulator's query
-is slow, real DynamoDB is not; every page reads the partition, see ``TaskRepository.page``), and ``GET /health``
-(HTTP + API Gateway emulation + handler overhead)."""
+is slow, real DynamoDB is not; a page queries only its own tasks, see ``TaskRepository.page``), and
+``GET /health`` (HTTP + API Gateway emulation + handler overhead)."""
 
 from __future__ import annotations
 

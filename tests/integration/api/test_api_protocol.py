@@ -272,3 +272,22 @@ def test_a_task_stored_before_the_list_index_is_listed(stack: LocalApiStack) -> 
     # then it is there, and it has its key from now on
     assert [t["task_id"] for t in listed["items"]] == [created["task_id"]]
     assert "list_sk" in (table.get(key) or {})
+
+
+def test_a_well_formed_token_of_this_listing_pages_from_where_it_points(stack: LocalApiStack) -> None:
+    # a client-made position is only a place in this environment's (or task's) own order: no error, no leak
+    environment = fresh_environment(stack)
+    base = f"/environments/{environment}"
+    task_ids = [call(stack, "POST", f"{base}/tasks", body={
+        "type": "import", "description": name, "frequency": {"every": "day", "time": "06:00"},
+        "settings": {"import_name": name}}).get_json()["task_id"] for name in ("Alpha", "Beta")]
+    position = {"pk": f"ENV#{environment}", "sk": f"TASK#{'f' * 32}", "list_sk": "000100\x01b"}
+    token = base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
+    page = stack.client.get(f"{base}/tasks", query_string={"next_token": token}, headers=stack.headers())
+    assert page.status_code == 200 and [t["description"] for t in page.get_json()["items"]] == ["Beta"]
+    run_key = {"pk": f"ENV#{environment}#RUN#{'0' * 32}", "sk": "RUN",
+               "task_pk": f"ENV#{environment}#TASK#{task_ids[0]}", "task_sk": f"2026-11-23T10:00:00.000Z#{'0' * 32}"}
+    run_token = base64.urlsafe_b64encode(json.dumps(run_key).encode()).decode()
+    runs = stack.client.get(f"{base}/tasks/{task_ids[0]}/runs", query_string={"next_token": run_token},
+                            headers=stack.headers())
+    assert runs.status_code == 200 and runs.get_json() == {"items": [], "next_token": None}

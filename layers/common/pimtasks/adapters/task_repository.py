@@ -98,6 +98,8 @@ class TaskRepository:
 
     def __init__(self, *, table: DynamoTable) -> None:
         self._table = table
+        # Environments whose tasks all have list_sk (every write sets it): checked once per process.
+        self._indexed: set[str] = set()
 
     def create(self, task: Task) -> None:
         self._put(task, condition="attribute_not_exists(pk)", values=None)
@@ -140,8 +142,9 @@ class TaskRepository:
              limit: int) -> tuple[builtins.list[Task], dict[str, Any] | None]:
         """Up to ``limit`` tasks in list order from the ``tasks_in_order`` index, after ``start_key``, and
         the key to continue from (None on the last page: one item more is read to know)."""
-        if start_key is None:
+        if start_key is None and environment not in self._indexed:
             self._index_unlisted(environment)
+            self._indexed.add(environment)
         pages = self._table.query_pages(key_condition="pk = :pk", values={":pk": environment_pk(environment)},
                                         index=TASKS_IN_ORDER_INDEX, limit=limit + 1, start_key=start_key)
         items, _ = next(pages)
@@ -154,7 +157,8 @@ class TaskRepository:
     def _index_unlisted(self, environment: str) -> None:
         """Give ``list_sk`` to tasks stored before the index existed (the index leaves them out otherwise).
 
-        Runs before a first page; the filter makes DynamoDB return only such items (normally none).
+        Runs before the first first page of an environment in this process; the filter makes DynamoDB return
+        only such items (normally none), and writes always set ``list_sk``, so once is enough.
         """
         unlisted = self._table.query_all(
             key_condition="pk = :pk AND begins_with(sk, :prefix)",

@@ -78,7 +78,7 @@ class TaskService:
         return self._tasks.get(environment=environment, task_id=task_id)
 
     def list(self, *, environment: str) -> list[Task]:
-        """Every task of the environment, in ``listing_order`` (for internal use: the API lists pages)."""
+        """Every task of the environment, in list order (``listing_key``); for internal use: the API pages."""
         self._require_environment(environment)
         return self._tasks.list(environment=environment)
 
