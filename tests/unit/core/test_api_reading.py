@@ -52,7 +52,8 @@ def test_a_json_body_is_read_and_an_empty_one_is_none() -> None:
     ('{"a": ', False, "not valid JSON: Expecting value (line 1, column 7)"),
     ("[" * 100_000 + "]" * 100_000, False, "nested deeper than 32 levels"),
     ('{"a":' * 33 + "1" + "}" * 33, False, "nested deeper than 32 levels"),
-], ids=["not-utf8", "lone-surrogate", "not-base64", "not-json", "100000-deep", "33-deep"])
+    ('{"sequence_no": ' + "9" * 5000 + "}", False, "cannot be read: Exceeds the limit (4300 digits)"),
+], ids=["not-utf8", "lone-surrogate", "not-base64", "not-json", "100000-deep", "33-deep", "5000-digits"])
 def test_an_unreadable_body_is_a_bad_request_saying_why(body: str, is_base64: bool, expected: str) -> None:
     with pytest.raises(BadRequestError) as raised:
         read(body, is_base64=is_base64)

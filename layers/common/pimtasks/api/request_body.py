@@ -80,6 +80,8 @@ def read_json_body(*, body: str | None, is_base64: bool, media_type: str, accept
     except json.JSONDecodeError as exc:
         raise BadRequestError(f"The body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") \
             from exc
+    except ValueError as exc:  # a number the parser refuses (an integer of more than 4,300 digits)
+        raise BadRequestError(f"The body's JSON holds a value that cannot be read: {exc}") from exc
     if _depth_exceeds(value, MAX_JSON_DEPTH):
         raise BadRequestError(f"The body's JSON is nested deeper than {MAX_JSON_DEPTH} levels")
     return value
