@@ -7,7 +7,6 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import BaseModel, Field
 
 from pimtasks.api.context import admin_caller, environment_caller, principal_of
 from pimtasks.api.models import (
@@ -15,6 +14,7 @@ from pimtasks.api.models import (
     ApiKeyOut,
     EnvironmentIn,
     EnvironmentOut,
+    HealthOut,
     IssuedApiKeyOut,
     ItemList,
     SecretIn,
@@ -30,10 +30,6 @@ router = APIGatewayRouter()
 
 SecretNamePath = Annotated[str, Path(pattern=SECRET_NAME_PATTERN)]
 ApiKeyIdPath = Annotated[str, Path(pattern=API_KEY_ID_PATTERN)]
-
-
-class HealthOut(BaseModel):
-    status: str = Field(examples=["ok"])
 
 
 @router.get("/health", summary="Liveness (no API key needed)", tags=["Health"],
