@@ -89,7 +89,8 @@ def access_service() -> AccessService:
 
 
 def task_service() -> TaskService:
-    return TaskService(tasks=task_repository(), environments=admin_repository(), clock=clock)
+    return TaskService(tasks=task_repository(), environments=admin_repository(), clock=clock,
+                       secrets=admin_repository())
 
 
 @lru_cache(maxsize=1)

@@ -33,7 +33,7 @@ WRITABLE_FOLDER = "Uploads"
 
 def is_ftps_username(value: str) -> bool:
     """True when ``value`` is a well-formed FTPS username."""
-    return bool(_USERNAME_RE.match(value))
+    return bool(_USERNAME_RE.fullmatch(value))
 
 
 class FtpsUser(BaseModel):
