@@ -20,9 +20,11 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
+from aws_lambda_powertools.utilities import jmespath_utils
 
 from pimtasks.settings import get_settings
 
@@ -126,8 +128,13 @@ def lambda_handler(*, correlation_id_path: str | None = None,
         def as_hosted_service(event: Any, context: Any) -> Any:
             service = _hosted_service.get()
             if service:
-                # After clear_state (which clears thread-local keys too); thread-local keys win over the rest.
-                logger.thread_safe_append_keys(service=service)
+                # inject_lambda_context keeps the invocation's keys in the one shared formatter, where a
+                # concurrent invocation overwrites them; thread-local keys win over those, so the invocation's
+                # own are repeated there (after clear_state, which clears thread-local keys too).
+                keys: dict[str, Any] = dict(build_lambda_context_model(context).__dict__)
+                if correlation_id_path:
+                    keys["correlation_id"] = jmespath_utils.query(envelope=correlation_id_path, data=event)
+                logger.thread_safe_append_keys(service=service, **keys)
             return handler(event, context)
 
         traced = tracer.capture_lambda_handler(as_hosted_service, capture_response=trace_payloads,

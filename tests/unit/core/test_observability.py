@@ -79,7 +79,9 @@ def test_concurrent_hosted_invocations_each_log_under_their_own_service(logs: io
 
     lines = _lines(logs)
     assert len(lines) == 4
-    assert all(line["service"] == line["who"] for line in lines), lines
+    # the service, and the keys of the invocation's own context, although both share one Logger
+    assert all((line["service"], line["function_name"]) == (line["who"], f"pimtasks-{line['who']}")
+               for line in lines), lines
 
 
 def test_stack_metrics_carry_exactly_the_stack_dimension(monkeypatch: pytest.MonkeyPatch) -> None:
