@@ -7,8 +7,10 @@ data but never evaluates an alarm). Matching is CloudWatch's: same namespace, na
 so an alarm that names fewer dimensions than the code emits stays quiet here as it would in AWS.
 
 Limits: an alarm is evaluated when a metric it watches is published, so it goes to ALARM but never back to OK
-by the passing of time; only ``Statistic`` alarms (no metric math, no percentiles). Publishing is best effort:
-a failure is logged and never fails the invocation (as a lost log line would not in Lambda).
+by the passing of time; only ``Statistic`` alarms (no metric math, no percentiles); alarms created after the
+first datum of their metric are not seen (the local stack deploys them all before any function runs).
+Publishing is best effort: a failure is logged and never fails the invocation (as a lost log line would not in
+Lambda).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -76,6 +79,9 @@ class CloudWatchMetricsSink:
     def __init__(self, clients: Callable[[str], Any], *, now: Callable[[], dt.datetime] | None = None) -> None:
         self._clients = clients
         self._now = now or (lambda: dt.datetime.now(dt.UTC))
+        # Alarms are deployed once, before any function runs: which ones watch a metric is looked up once.
+        self._watchers: dict[MetricKey, list[str]] = {}
+        self._lock = threading.Lock()
 
     def __call__(self, document: Mapping[str, Any]) -> None:
         try:
@@ -102,10 +108,12 @@ class CloudWatchMetricsSink:
     def evaluate_alarms(self, key: MetricKey) -> list[str]:
         """Evaluate the alarms on ``key`` now; returns the names of those that went to ALARM."""
         cloudwatch = self._clients("cloudwatch")
-        alarms = cloudwatch.describe_alarms_for_metric(Namespace=key.namespace, MetricName=key.name)["MetricAlarms"]
+        watchers = self._watchers_of(key)
+        if not watchers:
+            return []
         fired = []
-        for alarm in alarms:
-            if not alarm_watches(alarm, key) or alarm.get("StateValue") == "ALARM" or not alarm.get("Statistic"):
+        for alarm in cloudwatch.describe_alarms(AlarmNames=watchers)["MetricAlarms"]:
+            if alarm.get("StateValue") == "ALARM" or not alarm.get("Statistic"):
                 continue
             breaching = self._breaching_datapoints(alarm, key)
             needed = int(alarm.get("DatapointsToAlarm") or alarm.get("EvaluationPeriods") or 1)
@@ -118,6 +126,14 @@ class CloudWatchMetricsSink:
             self._notify(alarm, reason)
             fired.append(str(alarm["AlarmName"]))
         return fired
+
+    def _watchers_of(self, key: MetricKey) -> list[str]:
+        with self._lock:
+            if key not in self._watchers:
+                alarms = self._clients("cloudwatch").describe_alarms_for_metric(
+                    Namespace=key.namespace, MetricName=key.name)["MetricAlarms"]
+                self._watchers[key] = [str(a["AlarmName"]) for a in alarms if alarm_watches(a, key)]
+            return self._watchers[key]
 
     def _breaching_datapoints(self, alarm: Mapping[str, Any], key: MetricKey) -> list[float]:
         period = int(alarm["Period"])

@@ -130,3 +130,20 @@ def test_every_handler_of_the_template_wears_the_observability_decorator() -> No
     undecorated = [name for name, handler in handlers.items() if not hasattr(handler, TRACE_PAYLOADS_ATTRIBUTE)]
     tracing_secrets = [name for name in HANDLERS_WITH_SECRETS if getattr(handlers[name], TRACE_PAYLOADS_ATTRIBUTE)]
     assert undecorated == [] and tracing_secrets == []
+
+
+def test_an_alarm_watches_a_metric_only_with_exactly_its_dimensions() -> None:
+    from pimtasks_local.cloudwatch_metrics import MetricKey, alarm_watches, emf_datums
+
+    document = {"_aws": {"Timestamp": 1_796_000_000_000, "CloudWatchMetrics": [
+        {"Namespace": "Pimtasks", "Dimensions": [["service", "stack"]], "Metrics": [{"Name": "RunsFailed",
+                                                                                      "Unit": "Count"}]}]},
+                "service": "etim", "stack": "prod", "RunsFailed": [1.0, 1.0]}
+    [(key, datum), (_, second)] = list(emf_datums(document))
+    assert key == MetricKey("Pimtasks", "RunsFailed", frozenset({("service", "etim"), ("stack", "prod")}))
+    assert datum["Value"] == second["Value"] == 1.0 and datum["Unit"] == "Count"
+
+    alarm = {"Namespace": "Pimtasks", "MetricName": "RunsFailed", "Dimensions": [{"Name": "stack", "Value": "prod"}]}
+    # CloudWatch does not match a metric that carries more dimensions than the alarm names
+    assert not alarm_watches(alarm, key)
+    assert alarm_watches(alarm, MetricKey("Pimtasks", "RunsFailed", frozenset({("stack", "prod")})))
