@@ -42,6 +42,9 @@ MetricsSink = Callable[[Mapping[str, Any]], None]
 # seconds) can be short here.
 LOCAL_DEFAULTS = {"POWERTOOLS_TRACE_DISABLED": "true", "SEQUENCE_SETTLE_SECONDS": "3"}
 SERVICE_NAME_VARIABLE = "POWERTOOLS_SERVICE_NAME"
+# What the handlers' shared Logger says outside any invocation (the FTPS gateway, the seed): the host, not the
+# function whose handler happened to be imported first.
+HOST_SERVICE_NAME = "local"
 
 
 class FunctionNotFoundError(LookupError):
@@ -129,6 +132,21 @@ def emulator_clients() -> Callable[[str], Any]:
             return cache[service]
 
     return client
+
+
+def _import_shared_observability() -> None:
+    """Create the handlers' shared Logger/Tracer/Metrics (``pimtasks.observability``) as the host's."""
+    if "pimtasks.observability" in sys.modules:
+        return
+    saved = os.environ.get(SERVICE_NAME_VARIABLE)
+    os.environ[SERVICE_NAME_VARIABLE] = HOST_SERVICE_NAME
+    try:
+        importlib.import_module("pimtasks.observability")
+    finally:
+        if saved is None:
+            os.environ.pop(SERVICE_NAME_VARIABLE, None)
+        else:
+            os.environ[SERVICE_NAME_VARIABLE] = saved
 
 
 def union_environment(functions: Iterable[FunctionSpec]) -> dict[str, str]:
@@ -316,6 +334,7 @@ class FunctionHost:
             if module_spec is None or module_spec.loader is None:
                 raise ImportError(f"cannot import {path}")
             module: ModuleType = importlib.util.module_from_spec(module_spec)
+            _import_shared_observability()
             sys.modules[module_name] = module
             saved = {name: self._environ.get(name) for name in PER_FUNCTION_VARIABLES}
             try:

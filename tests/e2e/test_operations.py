@@ -43,7 +43,10 @@ def test_a_failed_run_sets_off_the_failed_runs_alarm(local_stack: LocalStack) ->
 
 def test_every_function_logs_under_its_own_service_name(local_stack: LocalStack) -> None:
     stack_name = local_stack.state["stack_name"]
-    assert local_stack.post("/environments/000001/ftps-users", {"username": "supplier-logs"}).status == 201
+    # the API logs when it creates an FTPS user (in an environment of its own: other tests list 000001's users)
+    local_stack.post("/environments", {"environment": "000045", "name": "Logs"})
+    assert local_stack.post("/environments/000045/ftps-users", {"username": "supplier-logs"}).status == 201
+    assert local_stack.delete("/environments/000045/ftps-users/supplier-logs").status == 204
     run = _fail_a_run(local_stack)
 
     def lines() -> list[dict[str, Any]]:

@@ -109,8 +109,9 @@ def hosted_invocation(*, service: str | None, metrics_sink: MetricsSink | None =
     finally:
         _metrics_sink.reset(sink_token)
         _hosted_service.reset(service_token)
-        # The handler's thread-local keys must not label what this thread logs next.
-        logger.thread_safe_clear_keys()
+        # Neither this invocation's thread-local keys nor the context keys it left in the shared formatter may
+        # label what is logged next outside an invocation (a concurrent hosted one has its own, thread-local).
+        logger.clear_state()
 
 
 def lambda_handler(*, correlation_id_path: str | None = None,
