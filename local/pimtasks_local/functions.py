@@ -43,8 +43,10 @@ MetricsSink = Callable[[Mapping[str, Any]], None]
 LOCAL_DEFAULTS = {"POWERTOOLS_TRACE_DISABLED": "true", "SEQUENCE_SETTLE_SECONDS": "3"}
 SERVICE_NAME_VARIABLE = "POWERTOOLS_SERVICE_NAME"
 # What the handlers' shared Logger says outside any invocation (the FTPS gateway, the seed): the host, not the
-# function whose handler happened to be imported first.
-HOST_SERVICE_NAME = "local"
+# function whose handler happened to be imported first. Powertools drops stdlib records of every logger whose
+# name *contains* its service name (SuppressFilter on the root handlers), so this must not be part of
+# "pimtasks_local" ("local" silenced the stack's own log).
+HOST_SERVICE_NAME = "local-stack"
 
 
 class FunctionNotFoundError(LookupError):

@@ -63,3 +63,6 @@ def test_every_function_logs_under_its_own_service_name(local_stack: LocalStack)
                 f"{stack_name}-scheduler-sync": "scheduler_sync", f"{stack_name}-run-sweeper": "run_sweeper"}
     wrong = {(name, service) for name, service in services if expected.get(name, service) != service}
     assert wrong == set()
+    # and the stack's own log goes on once the handlers (and their Logger) are loaded
+    text = local_stack.log_path.read_text(errors="replace")
+    assert "pimtasks_local: function host:" in text and "pimtasks_local: API on" in text
