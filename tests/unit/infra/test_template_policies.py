@@ -133,3 +133,23 @@ def test_arns_name_the_partition_instead_of_aws() -> None:
                *sorted((ROOT / "functions").rglob("*.py"))]
     hard_coded = [str(path.relative_to(ROOT)) for path in sources if "arn:aws:" in path.read_text(encoding="utf-8")]
     assert hard_coded == []
+
+
+def test_task_function_arns_take_the_partition_the_template_gives(resources: dict[str, Any],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from pimtasks.domain.task_types import TaskFunction
+    from pimtasks.settings import get_settings
+    from pimtasks.wiring import task_function_arn
+
+    for name, function in of_type(resources, "AWS::Lambda::Function").items():
+        assert function["Properties"]["Environment"]["Variables"]["AWS_PARTITION"] == {"Ref": "AWS::Partition"}, name
+    monkeypatch.setenv("AWS_PARTITION", "aws-cn")
+    monkeypatch.setenv("AWS_REGION", "cn-north-1")
+    monkeypatch.setenv("AWS_ACCOUNT_ID", "123456789012")
+    monkeypatch.setenv("FUNCTION_NAME_PREFIX", "prod-task-")
+    get_settings.cache_clear()
+    try:
+        arn = task_function_arn(TaskFunction.IMPORT)
+        assert arn == "arn:aws-cn:lambda:cn-north-1:123456789012:function:prod-task-import"
+    finally:
+        get_settings.cache_clear()
