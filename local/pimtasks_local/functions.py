@@ -22,26 +22,28 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pimtasks_local.deployment import FunctionSpec
+
+if TYPE_CHECKING:
+    from pimtasks.observability import MetricsSink
 
 LOGGER = logging.getLogger(__name__)
 
 # Variables whose value legitimately differs per function; they are set while that handler is imported
 # (so a module-level Powertools Logger picks up its own service name) and never left in os.environ.
-PER_FUNCTION_VARIABLES = frozenset({"POWERTOOLS_SERVICE_NAME"})
-MetricsSink = Callable[[Mapping[str, Any]], None]
+SERVICE_NAME_VARIABLE = "POWERTOOLS_SERVICE_NAME"
+PER_FUNCTION_VARIABLES = frozenset({SERVICE_NAME_VARIABLE})
 # Defaults for a process that hosts the handlers outside Lambda: no X-Ray daemon. (Metrics stay on: they go to
 # the emulator's CloudWatch instead of stdout.) The local schedule runner fires every schedule due in a minute
 # in the same tick, so the sequence settle (which in AWS waits for EventBridge Scheduler's spread of a few
 # seconds) can be short here.
 LOCAL_DEFAULTS = {"POWERTOOLS_TRACE_DISABLED": "true", "SEQUENCE_SETTLE_SECONDS": "3"}
-SERVICE_NAME_VARIABLE = "POWERTOOLS_SERVICE_NAME"
 # What the handlers' shared Logger says outside any invocation (the FTPS gateway, the seed): the host, not the
 # function whose handler happened to be imported first. Powertools drops stdlib records of every logger whose
 # name *contains* its service name (SuppressFilter on the root handlers), so this must not be part of
@@ -293,8 +295,8 @@ class FunctionHost:
             aws_request_id=str(uuid.uuid4()),
             timeout_seconds=spec.timeout_seconds,
         )
-        # Imported here, not at the top: the first handler import creates its Logger with that handler's
-        # environment (log level, service), as it would in Lambda.
+        # Imported here, not at the top: it must be created after the functions' environment is in place (log
+        # level); ``_import`` creates it just before the first handler.
         from pimtasks.observability import hosted_invocation
 
         with hosted_invocation(service=spec.environment.get(SERVICE_NAME_VARIABLE), metrics_sink=self._metrics_sink):

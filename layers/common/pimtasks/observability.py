@@ -98,9 +98,8 @@ def put_stack_metric(name: str, *, value: float = 1.0, unit: MetricUnit = Metric
 def hosted_invocation(*, service: str | None, metrics_sink: MetricsSink | None = None) -> Iterator[None]:
     """Within this block (in this thread), handlers log as ``service`` and write metrics to ``metrics_sink``.
 
-    For a process that hosts several functions at once (the local stack): the Logger was created once, with
-    the service of whichever function imported this module first. In Lambda every function has a process of
-    its own and needs neither.
+    For a process that hosts several functions at once (the local stack), whose Logger was created once for
+    all of them. In Lambda every function has a process of its own and needs neither.
     """
     service_token = _hosted_service.set(service)
     sink_token = _metrics_sink.set(metrics_sink or _metrics_sink.get())
