@@ -26,8 +26,6 @@ from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 from aws_lambda_powertools.utilities import jmespath_utils
 
-from pimtasks.settings import get_settings
-
 METRICS_NAMESPACE = "Pimtasks"
 # The only dimension of the metrics alarms watch (see ``put_stack_metric``).
 STACK_DIMENSION = "stack"
@@ -85,6 +83,8 @@ def put_stack_metric(name: str, *, value: float = 1.0, unit: MetricUnit = Metric
     shared set (which also carries ``service``, different in every function) would never reach one. Written as
     an EMF document of its own, so it does not join the shared set.
     """
+    from pimtasks.settings import get_settings  # here: importing this module stays free of pydantic
+
     if is_metrics_disabled():
         return
     # service="" rather than None: None would read POWERTOOLS_SERVICE_NAME and add the service dimension.
