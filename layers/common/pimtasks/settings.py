@@ -37,6 +37,8 @@ class Settings(BaseModel):
     function_name_prefix: str = Field(default="pimtasks-", description="Type functions are named <prefix><family>")
     aws_region: str = "eu-west-1"
     aws_account_id: str | None = None
+    aws_partition: str = Field(default="aws", description="ARN partition (aws, aws-cn, aws-us-gov); the template "
+                                                          "sets it from AWS::Partition")
     mail_sender: str | None = None
     secrets_prefix: str = "pimtasks"
     run_retention_days: int = 90

@@ -154,7 +154,7 @@ def schedule_sync() -> ScheduleSync:
 
 def task_function_arn(function: TaskFunction) -> str:
     settings = get_settings()
-    return (f"arn:aws:lambda:{settings.aws_region}:{settings.require('aws_account_id')}:function:"
+    return (f"arn:{settings.aws_partition}:lambda:{settings.aws_region}:{settings.require('aws_account_id')}:function:"
             f"{settings.function_name_prefix}{function.value}")
 
 
