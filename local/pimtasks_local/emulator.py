@@ -2,7 +2,9 @@
 
 ``Emulator.start()`` serves moto on ``host:port`` (0 picks a free port) and points every boto3 client of
 this process at it (``AWS_ENDPOINT_URL``, dummy credentials, region ``eu-west-1``). Because moto runs
-in-process, the stack can also read what has no API: the e-mails SES accepted (``mail_outbox``).
+in-process, the stack can also read what has no API: the e-mails SES accepted (``mail_outbox``). Every
+request passes ``Emulator.gate`` (``emulator_state.RequestGate``), which lets the state be saved between
+requests and tells when it changed.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ import os
 import socket
 import threading
 from collections.abc import Callable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+
+if TYPE_CHECKING:
+    from pimtasks_local.emulator_state import RequestGate
 
 LOGGER = logging.getLogger(__name__)
 
@@ -85,6 +90,33 @@ class _TimestampedMessages(list[Any]):
         super().append(item)
 
 
+class _MotoServer:
+    """moto's WSGI application behind a ``RequestGate``, served by werkzeug on a background thread
+    (what ``moto.server.ThreadedMotoServer`` does, with the gate in front)."""
+
+    def __init__(self, *, host: str, port: int) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import make_server
+
+        from pimtasks_local.emulator_state import RequestGate
+
+        self.gate = RequestGate(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(host, port, self.gate, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto-server", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def address(self) -> tuple[str, int]:
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join()
+        self._server.server_close()
+
+
 class Emulator:
     """moto server on a background thread."""
 
@@ -94,29 +126,37 @@ class Emulator:
         self._requested_port = port
         self.region = region
         self.account_id = account_id
-        self._server: Any = None
+        self._server: _MotoServer | None = None
 
     @property
     def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the emulator is not started")
-        host, port = self._server.get_host_and_port()
+        host, port = self._started().address()
         return f"http://{host}:{port}"
 
     @property
     def port(self) -> int:
-        return int(self._server.get_host_and_port()[1])
+        return self._started().address()[1]
+
+    @property
+    def gate(self) -> RequestGate:
+        """What every request to the emulator passes (``emulator_state``)."""
+        return self._started().gate
+
+    def _started(self) -> _MotoServer:
+        if self._server is None:
+            raise RuntimeError("the emulator is not started")
+        return self._server
 
     def start(self, environ: MutableMapping[str, str] | None = None) -> Emulator:
-        """Serve moto and point this process's boto3 clients at it."""
-        from moto.server import ThreadedMotoServer  # imported here: moto's server pulls in flask
+        """Serve moto and point this process's boto3 clients at it.
 
-        # ThreadedMotoServer binds in its own thread and would wait forever if the port is taken.
+        State restored into moto's backends before this (``EmulatorState.restore``) is served as is.
+        """
         ensure_port_free(self._host, self._requested_port, what="the AWS emulator")
-        self._server = ThreadedMotoServer(ip_address=self._host, port=self._requested_port, verbose=False)
+        self._server = _MotoServer(host=self._host, port=self._requested_port)
         self._server.start()
         (os.environ if environ is None else environ).update(emulator_environment(self.url, region=self.region))
-        self._install_mail_timestamps()
+        self.install_mail_timestamps()
         return self
 
     def stop(self) -> None:
@@ -133,7 +173,8 @@ class Emulator:
 
         return get_backend("ses")[self.account_id][self.region]
 
-    def _install_mail_timestamps(self) -> None:
+    def install_mail_timestamps(self) -> None:
+        """From now on note when each mail arrives (moto keeps no time; a restored outbox keeps its times)."""
         backend = self._ses_backend()
         backend.sent_messages = _TimestampedMessages(backend.sent_messages)
 

@@ -1,0 +1,688 @@
+"""The emulator's state across restarts: snapshots of moto's backends in the state directory.
+
+moto keeps everything in Python objects (its "backends"). ``EmulatorState`` pickles them into
+``<state dir>/emulator/state.pickle`` and restores them before the emulator serves again, so the template
+deployment then finds its tables, buckets and queues in place (the deployer is idempotent over them).
+
+- **When**: ``Snapshotter`` saves a few seconds after the emulator's state changed (``RequestGate`` counts
+  the requests that can change it) and once more on a clean stop. A ``kill -9`` so loses at most the last
+  few seconds.
+- **Consistent**: the gate holds new requests back and waits for those in flight, so a snapshot never
+  holds half a request (an item without its stream record).
+- **Cheap for the stack**: under the gate the process only forks (milliseconds); the child pickles its
+  copy-on-write image of the backends and writes the file while the stack goes on serving. Where there
+  is no ``fork`` the snapshot is taken in-process, under the gate.
+- **Atomic**: written to a temporary file that is renamed over the previous snapshot; S3 object bodies
+  (which moto keeps in spooled temporary files) are written once each, as files of their own under
+  ``blobs/``, before the snapshot that names them, and removed once no snapshot names them.
+
+A snapshot records the moto version that wrote it; another version's snapshot is refused (pickled moto
+objects only fit the code that made them) with a message that names ``--fresh``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copyreg
+import datetime as dt
+import functools
+import gc
+import json
+import logging
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+LOGGER = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+SNAPSHOT_FILE = "state.pickle"
+BLOB_DIRECTORY = "blobs"
+PARTIAL_SUFFIX = ".partial"
+MIN_INTERVAL_SECONDS = 2.0
+"""At most one snapshot per this many seconds while the state keeps changing."""
+INTERVAL_PER_SNAPSHOT_SECOND = 2.0
+"""...and a pause of twice the last snapshot's duration, so a big state costs at most a third of a core."""
+RETRY_AFTER_FAILURE_SECONDS = 30.0
+_CHECK_SECONDS = 0.5
+_COPY_CHUNK = 1024 * 1024
+_BLOB_ATTRIBUTE = "_pimtasks_blob"
+"""Set on a moto S3 key once its body is saved under ``blobs/`` (bodies never change after creation)."""
+_SKIPPED_SERVICES = frozenset({"dynamodbstreams", "moto_api"})
+"""Not worth keeping: shard iterators (every poller asks for fresh ones) and moto's own admin state."""
+_READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Query", "Scan", "BatchGet", "Receive")
+_READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+_restoring_blobs: ContextVar[Path] = ContextVar("_restoring_blobs")
+_NEW_OBJECT = copyreg.__newobj__  # type: ignore[attr-defined]
+"""As the callable of a reduce tuple: pickle makes the object with ``cls.__new__(cls)`` (no ``__init__``)."""
+
+
+class SnapshotError(RuntimeError):
+    """A snapshot cannot be written or restored (the message says why and what to do)."""
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    """What a snapshot holds and what it cost."""
+
+    path: str
+    taken_at: str
+    moto_version: str
+    services: tuple[str, ...]
+    bytes: int
+    blobs: int
+    blob_bytes: int
+    pickle_seconds: float
+    pause_seconds: float = 0.0
+
+
+# --- which requests change the state -------------------------------------------------------------
+
+
+def is_read_only(environ: dict[str, Any]) -> bool:
+    """True for a request that cannot change moto's state worth keeping.
+
+    GET/HEAD/OPTIONS, and JSON-protocol actions (``X-Amz-Target``) that read. ``ReceiveMessage`` counts as
+    a read: what it changes (visibility, receive count) only makes a message come back sooner after a restore.
+    Query-protocol calls (SES, IAM) carry their action in the body and count as changes.
+    """
+    if environ.get("REQUEST_METHOD", "GET").upper() in _READ_ONLY_METHODS:
+        return True
+    target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+    return bool(target) and target.rsplit(".", 1)[-1].startswith(_READ_ONLY_PREFIXES)
+
+
+class RequestGate:
+    """WSGI middleware in front of moto: counts requests that may change state, and can hold all requests.
+
+    ``paused()`` waits for the requests in flight, holds new ones back until it exits, and yields the
+    change count at that point: the state then is exactly that of the requests counted.
+    """
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self._app = app
+        self._condition = threading.Condition()
+        self._in_flight = 0
+        self._paused = False
+        self._changes = 0
+
+    @property
+    def changes(self) -> int:
+        """How many requests that may change the state have been let through."""
+        return self._changes
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        changes = not is_read_only(environ)
+        with self._condition:
+            while self._paused:
+                self._condition.wait()
+            self._in_flight += 1
+            self._changes += changes
+        try:
+            return self._app(environ, start_response)
+        finally:
+            with self._condition:
+                self._in_flight -= 1
+                if not self._in_flight:
+                    self._condition.notify_all()
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[int]:
+        with self._condition:
+            while self._paused:
+                self._condition.wait()
+            self._paused = True
+            while self._in_flight:
+                self._condition.wait()
+            changes = self._changes
+        try:
+            yield changes
+        finally:
+            with self._condition:
+                self._paused = False
+                self._condition.notify_all()
+
+
+# --- pickling moto's objects ---------------------------------------------------------------------
+
+
+def _backend_dicts() -> list[Any]:
+    """moto's ``BackendDict`` of every service used in this process (one per service)."""
+    from moto.core.base_backend import BackendDict
+
+    unique: dict[int, Any] = {}
+    for backend_dict in list(BackendDict._instances):  # type: ignore[misc]
+        unique.setdefault(id(backend_dict), backend_dict)
+    return [b for b in unique.values() if b.service_name not in _SKIPPED_SERVICES]
+
+
+def _location(backend_dict: Any) -> tuple[str, str]:
+    """(module, attribute) under which moto keeps ``backend_dict`` (e.g. ``moto.s3.models``, ``s3_backends``)."""
+    module = sys.modules[backend_dict.backend.__module__]
+    for name, value in vars(module).items():
+        if value is backend_dict:
+            return module.__name__, name
+    raise SnapshotError(f"cannot find where moto keeps the {backend_dict.service_name} backends")
+
+
+def _live_backend_dict(module: str, attribute: str) -> Any:
+    import importlib
+
+    return getattr(importlib.import_module(module), attribute)
+
+
+def _live_account_backend(module: str, attribute: str, account_id: str) -> Any:
+    return _live_backend_dict(module, attribute)[account_id]
+
+
+def _set_mapping_state(mapping: dict[Any, Any], state: tuple[dict[Any, Any], dict[str, Any] | None]) -> None:
+    items, attributes = state
+    dict.update(mapping, items)
+    if attributes:
+        mapping.__dict__.update(attributes)
+
+
+def _set_list_state(sequence: list[Any], state: tuple[list[Any], dict[str, Any] | None]) -> None:
+    items, attributes = state
+    list.extend(sequence, items)
+    if attributes:
+        sequence.__dict__.update(attributes)
+
+
+def _reduce_mapping(mapping: dict[Any, Any]) -> tuple[Any, ...]:
+    # Unpickling a dict subclass calls its own __setitem__ for every item: moto's _VersionedKeyStore
+    # would wrap each S3 version list in another list, and LimitedSizeDict sizes the whole item on every
+    # attribute (minutes for a catalog). The items are put back with dict's own update instead.
+    items = {key: dict.__getitem__(mapping, key) for key in dict.keys(mapping)}
+    return (_NEW_OBJECT, (type(mapping),), (items, getattr(mapping, "__dict__", None) or None),
+            None, None, _set_mapping_state)
+
+
+def _reduce_list(sequence: list[Any]) -> tuple[Any, ...]:
+    # The same for list subclasses with their own append/extend (the SES outbox stamps arrival times).
+    return (_NEW_OBJECT, (type(sequence),), (list(list.__iter__(sequence)),
+            getattr(sequence, "__dict__", None) or None), None, None, _set_list_state)
+
+
+def _reduce_lock(lock: Any) -> tuple[Any, ...]:
+    return (threading.RLock if "RLock" in type(lock).__name__ else threading.Lock), ()
+
+
+def _load_private_key(der: bytes) -> Any:
+    from cryptography.hazmat.primitives import serialization
+
+    return serialization.load_der_private_key(der, password=None)
+
+
+def _reduce_private_key(key: Any) -> tuple[Any, ...]:
+    from cryptography.hazmat.primitives import serialization
+
+    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    return _load_private_key, (der,)
+
+
+def _moto_missing() -> Any:
+    from moto.core.constants import MISSING
+
+    return MISSING
+
+
+def _set_key_state(key: Any, state: tuple[dict[str, Any], str]) -> None:
+    attributes, blob = state
+    key.__dict__.update(attributes)
+    key.lock = threading.Lock()
+    key._value_buffer = tempfile.SpooledTemporaryFile(max_size=key._max_buffer_size)  # noqa: SIM115 (the key owns it)
+    if blob:
+        with (_restoring_blobs.get() / blob).open("rb") as body:
+            shutil.copyfileobj(body, key._value_buffer, _COPY_CHUNK)
+    if key.__dict__.get("disposed"):
+        key._value_buffer.close()
+
+
+def _reduce_s3_key(key: Any) -> tuple[Any, ...]:
+    blob = key.__dict__.get(_BLOB_ATTRIBUTE)
+    if blob is None:
+        raise SnapshotError(f"the body of S3 object {key.bucket_name}/{key.name} was not saved")
+    attributes = {name: value for name, value in key.__dict__.items() if name not in ("_value_buffer", "lock")}
+    return _NEW_OBJECT, (type(key),), (attributes, blob), None, None, _set_key_state
+
+
+def _own_container_types() -> tuple[list[type], list[type]]:
+    """Dict and list subclasses (of moto and of this package) that override how items are added."""
+    mappings: list[type] = []
+    sequences: list[type] = []
+    modules: list[ModuleType] = [m for name, m in list(sys.modules.items())
+                                 if m is not None and name.startswith(("moto.", "pimtasks_local."))]
+    for module in modules:
+        for value in list(vars(module).values()):
+            if not isinstance(value, type) or value.__module__ != module.__name__:
+                continue
+            if issubclass(value, dict) and value.__setitem__ is not dict.__setitem__:
+                mappings.append(value)
+            elif issubclass(value, list) and (value.append is not list.append or value.extend is not list.extend):
+                sequences.append(value)
+    return mappings, sequences
+
+
+def _private_key_types() -> list[type]:
+    try:
+        from cryptography.hazmat.bindings._rust import openssl
+    except ImportError:  # another cryptography layout: KMS keys then fail to pickle, loudly
+        return []
+    names = (("rsa", "RSAPrivateKey"), ("ec", "ECPrivateKey"), ("ed25519", "Ed25519PrivateKey"))
+    return [getattr(getattr(openssl, module), name) for module, name in names
+            if hasattr(getattr(openssl, module, None), name)]
+
+
+def _dispatch_table(backend_dicts: list[Any]) -> dict[type, Callable[[Any], Any]]:
+    from moto.core.base_backend import AccountSpecificBackend
+    from moto.core.constants import MISSING
+    from moto.s3.models import FakeKey
+
+    table: dict[type, Callable[[Any], Any]] = dict(copyreg.dispatch_table)
+    mappings, sequences = _own_container_types()
+    table.update({cls: _reduce_mapping for cls in mappings})
+    table.update({cls: _reduce_list for cls in sequences})
+    table[type(threading.Lock())] = _reduce_lock
+    table[type(threading.RLock())] = _reduce_lock
+    table.update({cls: _reduce_private_key for cls in _private_key_types()})
+    table[type(MISSING)] = lambda _missing: (_moto_missing, ())
+    table[FakeKey] = _reduce_s3_key
+    locations = {id(b): _location(b) for b in backend_dicts}
+
+    def live_backend_dict(backend_dict: Any) -> tuple[Any, ...]:
+        return _live_backend_dict, locations.get(id(backend_dict)) or _location(backend_dict)
+
+    def live_account_backend(account: Any) -> tuple[Any, ...]:
+        owner = next(b for b in backend_dicts if b.get(account.account_id) is account)
+        return _live_account_backend, (*(locations.get(id(owner)) or _location(owner)), account.account_id)
+
+    for backend_dict in backend_dicts:
+        table[type(backend_dict)] = live_backend_dict
+    table[AccountSpecificBackend] = live_account_backend
+    return table
+
+
+_BASE_BACKEND_DICT_ATTRIBUTES = frozenset({"backend", "service_name", "_use_boto3_regions", "_additional_regions",
+                                           "_id"})
+
+
+def _payload(backend_dicts: list[Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every backend by (module, attribute) -> {account: {region: backend}}, plus the dict's own attributes."""
+    payload: dict[tuple[str, str], dict[str, Any]] = {}
+    for backend_dict in backend_dicts:
+        payload[_location(backend_dict)] = {
+            "accounts": {account: dict(dict.items(regions)) for account, regions in dict.items(backend_dict)},
+            # e.g. S3's bucket -> account map, which lives on the BackendDict itself
+            "attributes": {k: v for k, v in vars(backend_dict).items() if k not in _BASE_BACKEND_DICT_ATTRIBUTES},
+        }
+    return payload
+
+
+# --- S3 bodies -----------------------------------------------------------------------------------
+
+
+def _s3_keys() -> Iterator[Any]:
+    """Every S3 key moto can still return: each version, delete markers' keys, multipart parts."""
+    from moto.s3.models import FakeDeleteMarker, FakeKey, s3_backends
+
+    for regions in list(dict.values(s3_backends)):
+        for backend in list(dict.values(regions)):
+            buckets = [*getattr(backend, "buckets", {}).values(), *getattr(backend, "table_buckets", {}).values()]
+            for bucket in buckets:
+                for _name, versions in bucket.keys.iterlists():
+                    for version in list(versions):
+                        key = version.key if isinstance(version, FakeDeleteMarker) else version
+                        if isinstance(key, FakeKey):
+                            yield key
+                for multipart in list(bucket.multiparts.values()):
+                    yield from list(multipart.parts.values())
+
+
+class _Blobs:
+    """S3 bodies as files of their own, one per key, written once."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._known: set[str] | None = None
+
+    def known(self) -> set[str]:
+        if self._known is None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._known = {p.name for p in self.directory.iterdir() if not p.name.endswith(PARTIAL_SUFFIX)}
+        return self._known
+
+    def save_new(self, *, settled_only: bool) -> set[str]:
+        """Write the body of every key that has none saved yet; returns the blob names of all keys.
+
+        ``settled_only`` skips keys whose ETag moto has not computed yet: moto reads such a body
+        without the key's lock, so those are saved while requests are held (the second pass).
+        """
+        known = self.known()
+        names: set[str] = set()
+        for key in _s3_keys():
+            name = key.__dict__.get(_BLOB_ATTRIBUTE)
+            if name is not None and (name == "" or name in known):
+                names.add(name)
+                continue
+            if settled_only and key._etag is None:
+                continue
+            name = self._save(key)
+            if name is not None:
+                names.add(name)
+        names.discard("")
+        return names
+
+    def _save(self, key: Any) -> str | None:
+        if key.disposed:
+            key.__dict__[_BLOB_ATTRIBUTE] = ""
+            return ""
+        name = uuid.uuid4().hex
+        partial = self.directory / f"{name}{PARTIAL_SUFFIX}"
+        try:
+            with key.lock, partial.open("wb") as out:
+                key._value_buffer.seek(0)
+                shutil.copyfileobj(key._value_buffer, out, _COPY_CHUNK)
+                out.flush()
+                os.fsync(out.fileno())
+        except ValueError:  # its buffer was closed: the key was deleted meanwhile
+            partial.unlink(missing_ok=True)
+            return None
+        os.replace(partial, self.directory / name)
+        self.known().add(name)
+        key.__dict__[_BLOB_ATTRIBUTE] = name
+        return name
+
+    def remove_unreferenced(self, referenced: set[str]) -> int:
+        removed = 0
+        for name in list(self.known() - referenced):
+            (self.directory / name).unlink(missing_ok=True)
+            self.known().discard(name)
+            removed += 1
+        return removed
+
+    def sizes(self, names: set[str]) -> int:
+        return sum((self.directory / name).stat().st_size for name in names if (self.directory / name).exists())
+
+
+# --- the state directory -------------------------------------------------------------------------
+
+
+def moto_version() -> str:
+    import moto
+
+    return str(moto.__version__)
+
+
+class EmulatorState:
+    """Snapshots of the emulator in ``directory``: restore, save, discard."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.snapshot_path = directory / SNAPSHOT_FILE
+        self._blobs = _Blobs(directory / BLOB_DIRECTORY)
+
+    def exists(self) -> bool:
+        return self.snapshot_path.exists()
+
+    def discard(self) -> bool:
+        """Remove every saved state (``--fresh``); True when there was one."""
+        existed = self.directory.exists()
+        shutil.rmtree(self.directory, ignore_errors=True)
+        self._blobs = _Blobs(self.directory / BLOB_DIRECTORY)
+        return existed
+
+    def header(self) -> dict[str, Any] | None:
+        """What the saved snapshot says about itself (None when there is none)."""
+        try:
+            with self.snapshot_path.open("rb") as file:
+                header: dict[str, Any] = pickle.load(file)  # noqa: S301 (our own state directory, mode 0700)
+                return header
+        except FileNotFoundError:
+            return None
+        except (OSError, pickle.UnpicklingError, EOFError) as exc:
+            raise SnapshotError(f"{self.snapshot_path} cannot be read ({exc})") from exc
+
+    def restore(self) -> SnapshotInfo | None:
+        """Put the saved backends into moto (before it serves); None when nothing was saved."""
+        self._remove_partials()
+        header = self.header()
+        if header is None:
+            return None
+        if header.get("format") != FORMAT_VERSION or header.get("moto") != moto_version():
+            raise SnapshotError(
+                f"{self.snapshot_path} was written by moto {header.get('moto')} (format {header.get('format')}); "
+                f"this is moto {moto_version()} (format {FORMAT_VERSION}), which cannot read it")
+        started = time.perf_counter()
+        token = _restoring_blobs.set(self._blobs.directory)
+        collecting = gc.isenabled()
+        gc.disable()  # unpickling makes millions of objects; collections on the way would take seconds
+        try:
+            with self.snapshot_path.open("rb") as file:
+                pickle.load(file)  # noqa: S301 (the header, read above)
+                payload = pickle.load(file)  # noqa: S301 (our own state directory, mode 0700)
+        except Exception as exc:  # any unpickling failure: report it with the way out
+            raise SnapshotError(f"{self.snapshot_path} cannot be restored ({type(exc).__name__}: {exc})") from exc
+        finally:
+            if collecting:
+                gc.enable()
+            _restoring_blobs.reset(token)
+        _install(payload)
+        info = SnapshotInfo(path=str(self.snapshot_path), taken_at=str(header["taken_at"]), moto_version=header["moto"],
+                            services=tuple(header.get("services", ())), bytes=self.snapshot_path.stat().st_size,
+                            blobs=int(header.get("blob_count", 0)), blob_bytes=int(header.get("blob_bytes", 0)),
+                            pickle_seconds=round(time.perf_counter() - started, 3))
+        LOGGER.debug("emulator state restored: %s", info)
+        return info
+
+    def save(self, gate: RequestGate, *, fork: bool = True) -> tuple[SnapshotInfo, int]:
+        """Write a snapshot of the state as it is now; returns it and the gate's change count it holds."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.directory, 0o700)  # the snapshot can hold secrets (Secrets Manager) and key hashes
+        self._blobs.save_new(settled_only=True)  # big bodies are copied while the stack serves
+        can_fork = fork and hasattr(os, "fork")
+        paused_at = time.perf_counter()
+        with gate.paused() as changes:
+            blobs = self._blobs.save_new(settled_only=False)
+            header = self._header(blobs)
+            if can_fork:
+                child, result = _fork(functools.partial(self._write, header))
+            else:
+                info = self._write(header)
+            pause = time.perf_counter() - paused_at
+        if can_fork:
+            info = _wait_for(child, result)
+        self._blobs.remove_unreferenced(blobs)
+        return SnapshotInfo(**{**asdict(info), "pause_seconds": round(pause, 4)}), changes
+
+    def _header(self, blobs: set[str]) -> dict[str, Any]:
+        return {
+            "format": FORMAT_VERSION,
+            "moto": moto_version(),
+            "python": list(sys.version_info[:2]),
+            "taken_at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "services": sorted(b.service_name for b in _backend_dicts()),
+            "blob_count": len(blobs),
+            "blob_bytes": self._blobs.sizes(blobs),
+        }
+
+    def _write(self, header: dict[str, Any], *, parent: int | None = None) -> SnapshotInfo:
+        """Pickle the backends into a temporary file and rename it over the snapshot."""
+        started = time.perf_counter()
+        backend_dicts = _backend_dicts()
+        partial = self.snapshot_path.with_name(f"{SNAPSHOT_FILE}{PARTIAL_SUFFIX}-{os.getpid()}")
+        try:
+            with partial.open("wb") as file:
+                os.chmod(partial, 0o600)
+                pickle.dump(header, file, protocol=pickle.HIGHEST_PROTOCOL)
+                pickler = pickle.Pickler(file, protocol=pickle.HIGHEST_PROTOCOL)
+                pickler.dispatch_table = _dispatch_table(backend_dicts)
+                pickler.dump(_payload(backend_dicts))
+                file.flush()
+                os.fsync(file.fileno())
+            if parent is not None and os.getppid() != parent:
+                raise SnapshotError("the stack stopped while its state was being saved")
+            os.replace(partial, self.snapshot_path)
+        finally:
+            partial.unlink(missing_ok=True)
+        return SnapshotInfo(path=str(self.snapshot_path), taken_at=header["taken_at"], moto_version=header["moto"],
+                            services=tuple(header["services"]), bytes=self.snapshot_path.stat().st_size,
+                            blobs=header["blob_count"], blob_bytes=header["blob_bytes"],
+                            pickle_seconds=round(time.perf_counter() - started, 3))
+
+    def _remove_partials(self) -> None:
+        """Temporary files of a stack that was killed while writing them."""
+        if not self.directory.exists():
+            return
+        for leftover in [*self.directory.glob(f"*{PARTIAL_SUFFIX}*"),
+                         *self._blobs.directory.glob(f"*{PARTIAL_SUFFIX}")]:
+            leftover.unlink(missing_ok=True)
+
+
+def _install(payload: dict[tuple[str, str], dict[str, Any]]) -> None:
+    """Put restored backends into moto's live ``BackendDict`` objects (the ones its responses use)."""
+    for (module, attribute), saved in payload.items():
+        backend_dict = _live_backend_dict(module, attribute)
+        for account_id, regions in saved["accounts"].items():
+            account = backend_dict[account_id]  # creates it the way moto does (and registers the service)
+            for region, backend in regions.items():
+                dict.__setitem__(account, region, backend)
+        for name, value in saved["attributes"].items():
+            setattr(backend_dict, name, value)
+
+
+# --- writing in a forked child -------------------------------------------------------------------
+
+
+def _fork(write: Callable[..., SnapshotInfo]) -> tuple[int, int]:
+    """Fork; the child writes the snapshot and reports through a pipe. Returns (child pid, pipe to read)."""
+    read_end, write_end = os.pipe()
+    parent = os.getpid()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns on every fork of a threaded process; this child only pickles and writes a file,
+        # and every lock it could need is free: the gate holds all requests, the child uses no other thread.
+        warnings.filterwarnings("ignore", message=r".*use of fork\(\) may lead to deadlocks",
+                                category=DeprecationWarning)
+        child = os.fork()
+    if child == 0:  # pragma: no cover - the child's coverage is not collected
+        code = 1
+        try:
+            _close_inherited_descriptors(keep=write_end)
+            gc.disable()  # the child only pickles; a collection would touch (and so copy) every page
+            info = write(parent=parent)
+            os.write(write_end, json.dumps(asdict(info)).encode())
+            code = 0
+        except BaseException:  # noqa: BLE001 - reported to the parent, which logs it
+            os.write(write_end, json.dumps({"error": traceback.format_exc(limit=8)}).encode())
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    return child, read_end
+
+
+def _close_inherited_descriptors(*, keep: int) -> None:
+    # The child must not hold the stack's sockets open (a closed connection would stay open until the
+    # child exits) nor the state directory's lock (a restarted stack would wait for an orphan child).
+    limit = 65536
+    with contextlib.suppress(ImportError, ValueError, OSError):
+        import resource
+
+        limit = min(limit, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    os.closerange(3, keep)
+    os.closerange(keep + 1, limit)
+
+
+def _wait_for(child: int, result: int) -> SnapshotInfo:
+    chunks = []
+    with os.fdopen(result, "rb") as pipe:
+        while chunk := pipe.read(65536):
+            chunks.append(chunk)
+    _, status = os.waitpid(child, 0)
+    try:
+        report = json.loads(b"".join(chunks) or b"{}")
+    except ValueError:
+        report = {}
+    if os.waitstatus_to_exitcode(status) != 0 or "error" in report or not report:
+        raise SnapshotError(str(report.get("error") or f"the snapshot process ended with status {status}"))
+    report["services"] = tuple(report["services"])
+    return SnapshotInfo(**report)
+
+
+# --- the periodic saver --------------------------------------------------------------------------
+
+
+class Snapshotter:
+    """Saves the emulator's state a few seconds after it changed, and once more at ``stop()``."""
+
+    def __init__(self, state: EmulatorState, gate: RequestGate, *, fork: bool = True,
+                 min_interval_seconds: float = MIN_INTERVAL_SECONDS) -> None:
+        self._state = state
+        self._gate = gate
+        self._fork = fork
+        self._min_interval = min_interval_seconds
+        self._saved_changes = -1
+        self._not_before = 0.0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last: SnapshotInfo | None = None
+        self.failures = 0
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="emulator-snapshots", daemon=True)
+        self._thread.start()
+
+    def save_if_changed(self, *, fork: bool | None = None) -> SnapshotInfo | None:
+        """A snapshot now when the state changed since the last one; None when it did not."""
+        with self._lock:
+            if self._gate.changes == self._saved_changes:
+                return None
+            started = time.monotonic()
+            try:
+                info, changes = self._state.save(self._gate, fork=self._fork if fork is None else fork)
+            except Exception as exc:  # noqa: BLE001 - a failed snapshot must not stop the stack; it is logged
+                self.failures += 1
+                self._not_before = time.monotonic() + RETRY_AFTER_FAILURE_SECONDS
+                LOGGER.warning("the emulator's state could not be saved (retrying in %.0f s): %s",
+                               RETRY_AFTER_FAILURE_SECONDS, exc)
+                return None
+            elapsed = time.monotonic() - started
+            self._not_before = time.monotonic() + max(self._min_interval, INTERVAL_PER_SNAPSHOT_SECOND * elapsed)
+            self._saved_changes = changes
+            if self.last is None:
+                LOGGER.info("emulator state saved to %s (%.1f MB and %d S3 bodies; %.2f s, requests held %.0f ms); "
+                            "saved again whenever it changes", info.path, info.bytes / 1e6, info.blobs, elapsed,
+                            info.pause_seconds * 1000)
+            else:
+                LOGGER.debug("emulator state saved: %s", info)
+            self.last = info
+            return info
+
+    def stop(self) -> None:
+        """Stop the periodic saves and save what changed since the last one (in this process)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        info = self.save_if_changed(fork=False)
+        if info is not None:
+            LOGGER.info("emulator state saved to %s (%.1f MB)", info.path, info.bytes / 1e6)
+
+    def _run(self) -> None:
+        while not self._stop.wait(_CHECK_SECONDS):
+            if time.monotonic() >= self._not_before:
+                self.save_if_changed()
