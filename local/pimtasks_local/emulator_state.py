@@ -32,6 +32,7 @@ import logging
 import os
 import pickle
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -207,7 +208,7 @@ def _reduce_mapping(mapping: dict[Any, Any]) -> tuple[Any, ...]:
     # Unpickling a dict subclass calls its own __setitem__ for every item: moto's _VersionedKeyStore
     # would wrap each S3 version list in another list, and LimitedSizeDict sizes the whole item on every
     # attribute (minutes for a catalog). The items are put back with dict's own update instead.
-    items = {key: dict.__getitem__(mapping, key) for key in dict.keys(mapping)}
+    items = dict(dict.items(mapping))
     return (_NEW_OBJECT, (type(mapping),), (items, getattr(mapping, "__dict__", None) or None),
             None, None, _set_mapping_state)
 
@@ -436,6 +437,8 @@ class EmulatorState:
         self.directory = directory
         self.snapshot_path = directory / SNAPSHOT_FILE
         self._blobs = _Blobs(directory / BLOB_DIRECTORY)
+        self._child: int | None = None
+        self._child_lock = threading.Lock()
 
     def exists(self) -> bool:
         return self.snapshot_path.exists()
@@ -460,7 +463,7 @@ class EmulatorState:
 
     def restore(self) -> SnapshotInfo | None:
         """Put the saved backends into moto (before it serves); None when nothing was saved."""
-        self._remove_partials()
+        self.remove_partials()
         header = self.header()
         if header is None:
             return None
@@ -501,12 +504,19 @@ class EmulatorState:
             blobs = self._blobs.save_new(settled_only=False)
             header = self._header(blobs)
             if can_fork:
-                child, result = _fork(functools.partial(self._write, header))
+                # While the child lives, every page this process writes is copied first. The cyclic GC would
+                # write to every object it scans; frozen, the objects of the moment are left out of its scans.
+                gc.freeze()
+                with self._child_lock:
+                    self._child, result = _fork(functools.partial(self._write, header))
             else:
                 info = self._write(header)
             pause = time.perf_counter() - paused_at
         if can_fork:
-            info = _wait_for(child, result)
+            try:
+                info = _wait_for(result, reap=self._reap_child)
+            finally:
+                gc.unfreeze()
         self._blobs.remove_unreferenced(blobs)
         return SnapshotInfo(**{**asdict(info), "pause_seconds": round(pause, 4)}), changes
 
@@ -545,8 +555,22 @@ class EmulatorState:
                             blobs=header["blob_count"], blob_bytes=header["blob_bytes"],
                             pickle_seconds=round(time.perf_counter() - started, 3))
 
-    def _remove_partials(self) -> None:
-        """Temporary files of a stack that was killed while writing them."""
+    def cancel(self) -> None:
+        """End a snapshot a child is writing (the stack is stopping and saves what is newer itself)."""
+        with self._child_lock:
+            if self._child is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self._child, signal.SIGKILL)
+
+    def _reap_child(self) -> int:
+        with self._child_lock:  # never a kill of a reaped pid (which the system could give to another process)
+            child, self._child = self._child, None
+        if child is None:
+            raise SnapshotError("no snapshot process to wait for")
+        return os.waitpid(child, 0)[1]
+
+    def remove_partials(self) -> None:
+        """Temporary files of a snapshot that was interrupted (a killed stack or snapshot process)."""
         if not self.directory.exists():
             return
         for leftover in [*self.directory.glob(f"*{PARTIAL_SUFFIX}*"),
@@ -584,6 +608,8 @@ def _fork(write: Callable[..., SnapshotInfo]) -> tuple[int, int]:
         try:
             _close_inherited_descriptors(keep=write_end)
             gc.disable()  # the child only pickles; a collection would touch (and so copy) every page
+            with contextlib.suppress(OSError):
+                os.nice(10)  # the stack's own work comes first; a snapshot can wait for spare CPU
             info = write(parent=parent)
             os.write(write_end, json.dumps(asdict(info)).encode())
             code = 0
@@ -607,12 +633,13 @@ def _close_inherited_descriptors(*, keep: int) -> None:
     os.closerange(keep + 1, limit)
 
 
-def _wait_for(child: int, result: int) -> SnapshotInfo:
+def _wait_for(result: int, *, reap: Callable[[], int]) -> SnapshotInfo:
+    """The child's report from the pipe ``result`` (read until it closes), once ``reap`` has its exit status."""
     chunks = []
     with os.fdopen(result, "rb") as pipe:
         while chunk := pipe.read(65536):
             chunks.append(chunk)
-    _, status = os.waitpid(child, 0)
+    status = reap()
     try:
         report = json.loads(b"".join(chunks) or b"{}")
     except ValueError:
@@ -640,6 +667,7 @@ class Snapshotter:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._cancelling = False
         self.last: SnapshotInfo | None = None
         self.failures = 0
 
@@ -656,6 +684,9 @@ class Snapshotter:
             try:
                 info, changes = self._state.save(self._gate, fork=self._fork if fork is None else fork)
             except Exception as exc:  # noqa: BLE001 - a failed snapshot must not stop the stack; it is logged
+                if self._cancelling:
+                    LOGGER.debug("snapshot ended by the stop: %s", exc)
+                    return None
                 self.failures += 1
                 self._not_before = time.monotonic() + RETRY_AFTER_FAILURE_SECONDS
                 LOGGER.warning("the emulator's state could not be saved (retrying in %.0f s): %s",
@@ -674,11 +705,21 @@ class Snapshotter:
             return info
 
     def stop(self) -> None:
-        """Stop the periodic saves and save what changed since the last one (in this process)."""
+        """Stop the periodic saves and save what changed since the last one (in this process).
+
+        A snapshot a child is still writing is ended: this last one is newer, and waiting for both would
+        make Ctrl-C slow.
+        """
         self._stop.set()
+        self._cancelling = True
+        self._state.cancel()
         if self._thread is not None:
             self._thread.join()
+        self._cancelling = False
+        if self._gate.changes != self._saved_changes:
+            LOGGER.info("saving the emulator's state before stopping")
         info = self.save_if_changed(fork=False)
+        self._state.remove_partials()
         if info is not None:
             LOGGER.info("emulator state saved to %s (%.1f MB)", info.path, info.bytes / 1e6)
 

@@ -28,7 +28,13 @@ from typing import Any
 
 from pimtasks_local.deployment import Deployment
 from pimtasks_local.emulator import Emulator, PortInUseError, ensure_port_free
-from pimtasks_local.emulator_state import EmulatorState, SnapshotError, SnapshotInfo, Snapshotter
+from pimtasks_local.emulator_state import (
+    MIN_INTERVAL_SECONDS,
+    EmulatorState,
+    SnapshotError,
+    SnapshotInfo,
+    Snapshotter,
+)
 from pimtasks_local.functions import FunctionHost, FunctionInvoker
 from pimtasks_local.stack_state import (
     DEFAULT_STATE_DIR,
@@ -61,6 +67,7 @@ class StackOptions:
     state_dir: Path = DEFAULT_STATE_DIR
     seed: bool = True
     fresh: bool = False
+    snapshot_seconds: float = MIN_INTERVAL_SECONDS
     log_level: str = "INFO"
     template: Path = DEFAULT_TEMPLATE
     stack_name: str = DEFAULT_STACK_NAME
@@ -96,6 +103,8 @@ def parse_arguments(argv: list[str] | None = None) -> StackOptions:
                         help="no demo environment and tasks (an admin key is still issued)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     parser.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE, help=argparse.SUPPRESS)
+    # the least time between two snapshots of the emulator (benchmarks compare with snapshots all but off)
+    parser.add_argument("--snapshot-seconds", type=float, default=MIN_INTERVAL_SECONDS, help=argparse.SUPPRESS)
     parser.add_argument("--stack-name", default=DEFAULT_STACK_NAME, help=argparse.SUPPRESS)
     parser.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE",
                         help="override a template parameter (repeatable)")
@@ -115,6 +124,7 @@ def parse_arguments(argv: list[str] | None = None) -> StackOptions:
         state_dir=arguments.state_dir,
         seed=not arguments.no_seed,
         fresh=arguments.fresh,
+        snapshot_seconds=arguments.snapshot_seconds,
         log_level=arguments.log_level,
         template=arguments.template,
         stack_name=arguments.stack_name,
@@ -148,7 +158,7 @@ class LocalStack:
         emulator = Emulator(host=options.host, port=options.emulator_port).start()
         self._stoppers.append(("emulator", emulator.stop))
         LOGGER.info("emulator (moto) serving on %s", emulator.url)
-        snapshots = Snapshotter(kept, emulator.gate)
+        snapshots = Snapshotter(kept, emulator.gate, min_interval_seconds=options.snapshot_seconds)
         snapshots.start()
         self._stoppers.append(("emulator state", snapshots.stop))
 
