@@ -79,6 +79,13 @@ def ensure_port_free(host: str, port: int, *, what: str) -> None:
                                  "is another local stack running? Choose other ports or port 0") from exc
 
 
+class _Untracked(list[Any]):
+    """A list that stays empty: what moto's model classes append their instances to, locally."""
+
+    def append(self, item: Any) -> None:
+        return None
+
+
 class _TimestampedMessages(list[Any]):
     """moto's ``sent_messages`` list, noting when each message arrived (moto keeps no timestamp)."""
 
@@ -154,6 +161,7 @@ class Emulator:
         """
         ensure_port_free(self._host, self._requested_port, what="the AWS emulator")
         self._server = _MotoServer(host=self._host, port=self._requested_port)
+        self.stop_tracking_model_instances()
         self._server.start()
         (os.environ if environ is None else environ).update(emulator_environment(self.url, region=self.region))
         self.install_mail_timestamps()
@@ -181,6 +189,25 @@ class Emulator:
     def mail_outbox(self) -> list[dict[str, Any]]:
         """Every e-mail SES (v1 or v2) accepted, oldest first: from, to, subject, body, timestamp."""
         return [_describe_message(message) for message in list(self._ses_backend().sent_messages)]
+
+    def stop_tracking_model_instances(self) -> int:
+        """Keep moto from holding every model object it ever made; returns how many it held.
+
+        moto appends each object of its models to a list on the class (for its reset and its dashboard, which
+        the stack never uses), including the copy of an item that every GetItem or Query returns: a
+        long-running stack would keep every item it ever read. Classes imported later get a list of their
+        own, so the janitor calls this again now and then.
+        """
+        from moto.core.model_instances import model_data
+
+        released = 0
+        for models in list(model_data.values()):
+            for model in list(models.values()):
+                tracked = getattr(model, "instances_tracked", None)
+                if isinstance(tracked, list) and not isinstance(tracked, _Untracked):
+                    released += len(tracked)
+                    model.instances_tracked = _Untracked()  # type: ignore[attr-defined]
+        return released
 
     def prune_stream_iterators(self, keep: int = 200) -> int:
         """Forget all but the newest ``keep`` DynamoDB stream iterators.

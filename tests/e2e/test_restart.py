@@ -3,9 +3,11 @@
 One scenario, three starts of the stack on one state directory:
 
 1. a new environment, a key bound to it and an import task; a file uploaded and imported; a second, big
-   file whose import is running when the stack is killed with SIGKILL (after a snapshot that shows it);
+   file whose import is running when the stack is killed with SIGKILL (after a snapshot that shows it), as
+   is a multipart upload (an FTPS delivery);
 2. a restart keeps environments, keys, tasks, runs, files and catalog, prints the same admin key, seeds no
-   second demo environment, and the run the kill interrupted is failed by the sweeper;
+   second demo environment, the run the kill interrupted is failed by the sweeper and the unfinished
+   upload is aborted;
 3. a clean stop and a start with ``--fresh`` begins empty again.
 """
 
@@ -118,6 +120,12 @@ def before(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Before]:
         eventually(lambda: snapshot_taken_after(state_dir, seen_running), seconds=30,
                    what="a snapshot of the running import")
         demo_tasks = len(stack.get("/environments/000001/tasks").body["items"])
+        unfinished = f"environments/{ENVIRONMENT}/Uploads/{IMPORT_NAME}/by-ftps.csv"  # as the FTPS gateway does it
+        s3 = stack.aws("s3")
+        upload_id = s3.create_multipart_upload(Bucket=stack.state["bucket"], Key=unfinished)["UploadId"]
+        s3.upload_part(Bucket=stack.state["bucket"], Key=unfinished, UploadId=upload_id, PartNumber=1, Body=b"x")
+        unfinished_at = dt.datetime.now(dt.UTC)
+        eventually(lambda: snapshot_taken_after(state_dir, unfinished_at), seconds=30, what="a snapshot")
         first.kill()
     with launched_stack(state_dir) as second:
         yield Before(admin_key=stack.admin_key, key=key, task_id=task_id, imported_run=imported,
@@ -148,6 +156,11 @@ def test_keys_tasks_runs_files_and_catalog_survive_a_kill(before: Before) -> Non
     assert object_body(stack, f"environments/{ENVIRONMENT}/{archived}") == products(KEPT_ROWS, prefix="KEEP")
     assert object_body(stack, before.big_upload) == before.big_content  # an 8 MB body, kept whole
     assert catalog_count(stack, f"ENV#{ENVIRONMENT}#PRODUCT#KEEP-") == KEPT_ROWS
+
+
+def test_uploads_the_kill_left_unfinished_are_aborted(before: Before) -> None:
+    assert before.stack.aws("s3").list_multipart_uploads(Bucket=before.stack.state["bucket"]).get("Uploads", []) == []
+    assert "1 upload(s) unfinished when the stack last stopped were aborted" in before.restarted.output()
 
 
 def test_the_run_the_kill_interrupted_is_failed_by_the_sweeper_at_once(before: Before) -> None:

@@ -211,3 +211,20 @@ def test_interrupted_writes_leave_the_last_snapshot(aws: Callable[[str], Any], s
 
     assert aws("sqs").list_queues()["QueueUrls"][0].endswith("/kept")
     assert sorted(p.name for p in state.directory.rglob("*") if "partial" in p.name) == []
+
+
+def test_the_emulator_does_not_keep_every_item_it_ever_returned(aws: Callable[[str], Any]) -> None:
+    from moto.dynamodb.models.dynamo_type import Item
+
+    dynamodb = aws("dynamodb")
+    dynamodb.create_table(TableName="t", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                          BillingMode="PAY_PER_REQUEST")
+    dynamodb.put_item(TableName="t", Item={"pk": {"S": "a"}})
+    Emulator().stop_tracking_model_instances()
+
+    for _ in range(50):
+        dynamodb.get_item(TableName="t", Key={"pk": {"S": "a"}})
+
+    assert len(Item.instances_tracked) == 0  # type: ignore[attr-defined]
+    assert dynamodb.get_item(TableName="t", Key={"pk": {"S": "a"}})["Item"] == {"pk": {"S": "a"}}
