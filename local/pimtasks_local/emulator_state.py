@@ -31,6 +31,7 @@ import json
 import logging
 import os
 import pickle
+import select
 import shutil
 import signal
 import sys
@@ -58,6 +59,8 @@ MIN_INTERVAL_SECONDS = 2.0
 INTERVAL_PER_SNAPSHOT_SECOND = 2.0
 """...and a pause of twice the last snapshot's duration, so a big state costs at most a third of a core."""
 RETRY_AFTER_FAILURE_SECONDS = 30.0
+SNAPSHOT_TIMEOUT_SECONDS = 600.0
+"""A snapshot process still busy after this long is ended (and the next one tried): never a silent stall."""
 _CHECK_SECONDS = 0.5
 _COPY_CHUNK = 1024 * 1024
 _BLOB_ATTRIBUTE = "_pimtasks_blob"
@@ -89,6 +92,8 @@ class SnapshotInfo:
     blob_bytes: int
     pickle_seconds: float
     pause_seconds: float = 0.0
+    copied_bytes: int = 0
+    """Memory the snapshot process had to copy from the stack's (Linux; 0 elsewhere or in-process)."""
 
 
 # --- which requests change the state -------------------------------------------------------------
@@ -514,7 +519,7 @@ class EmulatorState:
             pause = time.perf_counter() - paused_at
         if can_fork:
             try:
-                info = _wait_for(result, reap=self._reap_child)
+                info = _wait_for(result, reap=self._reap_child, end=self.cancel, timeout=SNAPSHOT_TIMEOUT_SECONDS)
             finally:
                 gc.unfreeze()
         self._blobs.remove_unreferenced(blobs)
@@ -553,7 +558,8 @@ class EmulatorState:
         return SnapshotInfo(path=str(self.snapshot_path), taken_at=header["taken_at"], moto_version=header["moto"],
                             services=tuple(header["services"]), bytes=self.snapshot_path.stat().st_size,
                             blobs=header["blob_count"], blob_bytes=header["blob_bytes"],
-                            pickle_seconds=round(time.perf_counter() - started, 3))
+                            pickle_seconds=round(time.perf_counter() - started, 3),
+                            copied_bytes=_private_dirty_bytes() if parent is not None else 0)
 
     def cancel(self) -> None:
         """End a snapshot a child is writing (the stack is stopping and saves what is newer itself)."""
@@ -597,6 +603,8 @@ def _fork(write: Callable[..., SnapshotInfo]) -> tuple[int, int]:
     """Fork; the child writes the snapshot and reports through a pipe. Returns (child pid, pipe to read)."""
     read_end, write_end = os.pipe()
     parent = os.getpid()
+    descriptors = _descriptor_limit()  # found here: the child should import nothing (another thread may hold
+    # an import lock at the fork, which the child would wait for forever)
     with warnings.catch_warnings():
         # Python 3.12+ warns on every fork of a threaded process; this child only pickles and writes a file,
         # and every lock it could need is free: the gate holds all requests, the child uses no other thread.
@@ -606,7 +614,7 @@ def _fork(write: Callable[..., SnapshotInfo]) -> tuple[int, int]:
     if child == 0:  # pragma: no cover - the child's coverage is not collected
         code = 1
         try:
-            _close_inherited_descriptors(keep=write_end)
+            _close_inherited_descriptors(keep=write_end, limit=descriptors)
             gc.disable()  # the child only pickles; a collection would touch (and so copy) every page
             with contextlib.suppress(OSError):
                 os.nice(10)  # the stack's own work comes first; a snapshot can wait for spare CPU
@@ -621,25 +629,50 @@ def _fork(write: Callable[..., SnapshotInfo]) -> tuple[int, int]:
     return child, read_end
 
 
-def _close_inherited_descriptors(*, keep: int) -> None:
+def _descriptor_limit() -> int:
+    try:
+        import resource
+    except ImportError:  # no resource module (Windows, which has no fork either)
+        return 256
+    return min(65536, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+
+
+def _close_inherited_descriptors(*, keep: int, limit: int) -> None:
     # The child must not hold the stack's sockets open (a closed connection would stay open until the
     # child exits) nor the state directory's lock (a restarted stack would wait for an orphan child).
-    limit = 65536
-    with contextlib.suppress(ImportError, ValueError, OSError):
-        import resource
-
-        limit = min(limit, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
     os.closerange(3, keep)
     os.closerange(keep + 1, limit)
 
 
-def _wait_for(result: int, *, reap: Callable[[], int]) -> SnapshotInfo:
-    """The child's report from the pipe ``result`` (read until it closes), once ``reap`` has its exit status."""
+def _private_dirty_bytes() -> int:
+    """This process's memory that is its own (in a forked child: what it copied), from /proc (Linux)."""
+    try:
+        rollup = Path("/proc/self/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    return sum(int(line.split()[1]) * 1024 for line in rollup.splitlines() if line.startswith("Private_Dirty:"))
+
+
+def _wait_for(result: int, *, reap: Callable[[], int], end: Callable[[], None], timeout: float) -> SnapshotInfo:
+    """The child's report from the pipe ``result`` (read until it closes), once ``reap`` has its exit status;
+    ``end`` ends a child that takes longer than ``timeout`` seconds."""
     chunks = []
-    with os.fdopen(result, "rb") as pipe:
-        while chunk := pipe.read(65536):
+    deadline = time.monotonic() + timeout
+    timed_out = False
+    with os.fdopen(result, "rb", buffering=0) as pipe:
+        while True:
+            ready, _, _ = select.select([pipe], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready and not timed_out:
+                timed_out = True
+                end()
+                continue
+            chunk = pipe.read(65536)
+            if not chunk:
+                break
             chunks.append(chunk)
     status = reap()
+    if timed_out:
+        raise SnapshotError(f"the snapshot process was still busy after {timeout:g} s and was ended")
     try:
         report = json.loads(b"".join(chunks) or b"{}")
     except ValueError:

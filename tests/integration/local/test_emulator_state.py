@@ -228,3 +228,24 @@ def test_the_emulator_does_not_keep_every_item_it_ever_returned(aws: Callable[[s
 
     assert len(Item.instances_tracked) == 0  # type: ignore[attr-defined]
     assert dynamodb.get_item(TableName="t", Key={"pk": {"S": "a"}})["Item"] == {"pk": {"S": "a"}}
+
+
+def test_a_snapshot_process_that_hangs_is_ended(aws: Callable[[str], Any], state: EmulatorState,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from pimtasks_local import emulator_state
+
+    aws("sqs").create_queue(QueueName="kept")
+    state.save(idle_gate(), fork=False)
+    saved = state.snapshot_path.read_bytes()
+    monkeypatch.setattr(emulator_state, "SNAPSHOT_TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(EmulatorState, "_write", lambda self, header, parent=None: time.sleep(60))
+    gate = idle_gate()
+
+    with pytest.raises(SnapshotError, match=r"still busy after 0\.5 s"):
+        state.save(gate, fork=True)
+
+    assert state.snapshot_path.read_bytes() == saved
+    with gate.paused():  # the gate was let go
+        pass
