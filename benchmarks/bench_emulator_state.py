@@ -150,7 +150,18 @@ def _snapshot_figures(state_dir: Path) -> dict[str, Any]:
         "snapshot_seconds_forked": round(forked_seconds, 3),
         "requests_held_ms_forked": round(forked.pause_seconds * 1000, 1),
         "memory_copied_mb_forked": round(forked.copied_bytes / 1e6, 1),  # the child's own pages (Linux)
+        "memory_copied_to_rss_ratio": round(forked.copied_bytes / _rss_bytes(), 3) if _rss_bytes() else None,
+        "forked": forked.forked,
     }
+
+
+def _rss_bytes() -> int:
+    """This process's resident memory (it holds the restored state, as the stack would), from /proc."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0)
 
 
 def _median_ratio(numerators: list[float], denominators: list[float]) -> float:

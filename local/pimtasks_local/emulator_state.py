@@ -17,7 +17,8 @@ deployment then finds its tables, buckets and queues in place (the deployer is i
   ``blobs/``, before the snapshot that names them, and removed once no snapshot names them.
 
 A snapshot records the moto version that wrote it; another version's snapshot is refused (pickled moto
-objects only fit the code that made them) with a message that names ``--fresh``.
+objects only fit the code that made them) with a message that names ``--fresh``. What a snapshot holds, and
+how moto's objects are pickled and put back, is ``moto_pickling``.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ class SnapshotInfo:
     pause_seconds: float = 0.0
     copied_bytes: int = 0
     """Memory the snapshot process had to copy from the stack's (Linux; 0 elsewhere or in-process)."""
+    forked: bool = False
 
 
 # --- which requests change the state -------------------------------------------------------------
@@ -232,7 +234,7 @@ class EmulatorState:
         self.directory.mkdir(parents=True, exist_ok=True)
         os.chmod(self.directory, 0o700)  # the snapshot can hold secrets (Secrets Manager) and key hashes
         self._blobs.save_new(settled_only=True)  # big bodies are copied while the stack serves
-        can_fork = fork and hasattr(os, "fork")
+        can_fork = fork and hasattr(os, "fork") and _room_to_fork()
         paused_at = time.perf_counter()
         with gate.paused() as changes:
             blobs = self._blobs.save_new(settled_only=False)
@@ -252,7 +254,7 @@ class EmulatorState:
             finally:
                 gc.unfreeze()
         self._blobs.remove_unreferenced(blobs)
-        return SnapshotInfo(**{**asdict(info), "pause_seconds": round(pause, 4)}), changes
+        return SnapshotInfo(**{**asdict(info), "pause_seconds": round(pause, 4), "forked": can_fork}), changes
 
     def _header(self, blobs: set[str]) -> dict[str, Any]:
         return {
@@ -343,6 +345,24 @@ def _fork(write: Callable[..., SnapshotInfo]) -> tuple[int, int]:
     return child, read_end
 
 
+def _room_to_fork() -> bool:
+    """Whether the machine has the memory a snapshot process may need: it copies every page of the stack
+    that holds an object it pickles, so up to about the stack's size (Linux; elsewhere assumed)."""
+    try:
+        available = _kilobytes(Path("/proc/meminfo").read_text(), "MemAvailable:")
+        resident = _kilobytes(Path("/proc/self/status").read_text(), "VmRSS:")
+    except (OSError, ValueError):
+        return True
+    return available >= resident
+
+
+def _kilobytes(text: str, field: str) -> int:
+    line = next((line for line in text.splitlines() if line.startswith(field)), None)
+    if line is None:
+        raise ValueError(f"no {field}")
+    return int(line.split()[1])
+
+
 def _descriptor_limit() -> int:
     try:
         import resource
@@ -428,8 +448,9 @@ class Snapshotter:
             if self._gate.changes == self._saved_changes:
                 return None
             started = time.monotonic()
+            wanted_fork = self._fork if fork is None else fork
             try:
-                info, changes = self._state.save(self._gate, fork=self._fork if fork is None else fork)
+                info, changes = self._state.save(self._gate, fork=wanted_fork)
             except Exception as exc:  # noqa: BLE001 - a failed snapshot must not stop the stack; it is logged
                 if self._cancelling:
                     LOGGER.debug("snapshot ended by the stop: %s", exc)
@@ -442,6 +463,9 @@ class Snapshotter:
             elapsed = time.monotonic() - started
             self._not_before = time.monotonic() + max(self._min_interval, INTERVAL_PER_SNAPSHOT_SECOND * elapsed)
             self._saved_changes = changes
+            if wanted_fork and not info.forked and (self.last is None or self.last.forked):
+                LOGGER.info("too little free memory for a snapshot process: snapshots are taken in-process for "
+                            "now (requests wait %.1f s each time)", info.pause_seconds)
             if self.last is None:
                 LOGGER.info("emulator state saved to %s (%.1f MB and %d S3 bodies; %.2f s, requests held %.0f ms); "
                             "saved again whenever it changes", info.path, info.bytes / 1e6, info.blobs, elapsed,

@@ -249,3 +249,17 @@ def test_a_snapshot_process_that_hangs_is_ended(aws: Callable[[str], Any], state
     assert state.snapshot_path.read_bytes() == saved
     with gate.paused():  # the gate was let go
         pass
+
+
+def test_without_memory_to_spare_a_snapshot_is_taken_in_process(aws: Callable[[str], Any], state: EmulatorState,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from pimtasks_local import emulator_state
+
+    aws("sqs").create_queue(QueueName="kept")
+    monkeypatch.setattr(emulator_state, "_room_to_fork", lambda: False)
+
+    info, _ = state.save(idle_gate(), fork=True)
+    restart(state)
+
+    assert not info.forked
+    assert aws("sqs").list_queues()["QueueUrls"][0].endswith("/kept")
