@@ -7,8 +7,8 @@
   dict and list subclasses that change how items are added (an S3 version list would be wrapped again, a
   DynamoDB item re-sized on every attribute), locks, KMS private keys, moto's ``MISSING``, references to
   moto's live ``BackendDict`` objects, and S3 keys, whose bodies are files of their own.
-- ``S3Bodies``: those files, one per S3 key (each version, delete markers' keys, multipart parts), written
-  once, as moto's bodies never change after the key is made.
+- ``S3Bodies``: those files, one per S3 key (each version, delete markers' keys), written once, as moto's
+  bodies never change after the key is made. Unfinished multipart uploads are left out.
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def _private_key_types() -> list[type]:
 def _dispatch_table(backends: list[Any]) -> dict[type, Callable[[Any], Any]]:
     from moto.core.base_backend import AccountSpecificBackend
     from moto.core.constants import MISSING
-    from moto.s3.models import FakeKey
+    from moto.s3.models import FakeKey, MultipartDict
 
     table: dict[type, Callable[[Any], Any]] = dict(copyreg.dispatch_table)
     mappings, sequences = _own_container_types()
@@ -187,6 +187,9 @@ def _dispatch_table(backends: list[Any]) -> dict[type, Callable[[Any], Any]]:
     table.update({cls: _reduce_private_key for cls in _private_key_types()})
     table[type(MISSING)] = lambda _missing: (_moto_missing, ())
     table[FakeKey] = _reduce_s3_key
+    # Unfinished multipart uploads (FTPS deliveries under way) are left out: nobody can finish them after a
+    # restart, and saving their parts would write every big delivery twice.
+    table[MultipartDict] = lambda _uploads: (MultipartDict, ())
     locations = {id(b): _location(b) for b in backends}
 
     def live_backend_dict(backend_dict: Any) -> tuple[Any, ...]:
@@ -218,7 +221,8 @@ def _payload(backends: list[Any]) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def _s3_keys() -> Iterator[Any]:
-    """Every S3 key moto can still return: each version, delete markers' keys, multipart parts."""
+    """Every S3 key a snapshot holds: each version, delete markers' keys, and the parts a completed multipart
+    upload keeps (moto has disposed of their bodies). Unfinished multipart uploads are not kept at all."""
     from moto.s3.models import FakeDeleteMarker, FakeKey, s3_backends
 
     for regions in list(dict.values(s3_backends)):
@@ -230,8 +234,8 @@ def _s3_keys() -> Iterator[Any]:
                         key = version.key if isinstance(version, FakeDeleteMarker) else version
                         if isinstance(key, FakeKey):
                             yield key
-                for multipart in list(bucket.multiparts.values()):
-                    yield from list(multipart.parts.values())
+                            if key.multipart is not None:
+                                yield from list(key.multipart.parts.values())
 
 
 class S3Bodies:

@@ -167,8 +167,6 @@ class LocalStack:
         lambda_url = self._start_lambda_endpoint(host)
         self._start_function_host(host, deployment)
         ended_runs = self._end_runs_of_previous_process() if restored else []
-        if restored:
-            self._abort_uploads_of_previous_process(deployment, emulator)
         api_url = self._start_api(deployment, host, emulator)
         self._start_pollers(deployment, host, emulator)
         self._start_janitor(emulator)
@@ -238,20 +236,6 @@ class LocalStack:
             LOGGER.warning("%d run(s) still active when the stack last stopped were ended (failed): %s",
                            len(ended), ", ".join(ended))
         return ended
-
-    def _abort_uploads_of_previous_process(self, deployment: Deployment, emulator: Emulator) -> None:
-        """Abort the multipart uploads (FTPS deliveries) a previous stack process left unfinished: nobody can
-        complete them any more. (In AWS the bucket's lifecycle aborts them after days; moto has no lifecycle.)"""
-        bucket = _function_variable(deployment, "FILES_BUCKET")
-        if not bucket:
-            return
-        s3 = emulator.clients()("s3")
-        uploads = s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
-        for upload in uploads:
-            s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
-        if uploads:
-            LOGGER.warning("%d upload(s) unfinished when the stack last stopped were aborted: %s", len(uploads),
-                           ", ".join(upload["Key"] for upload in uploads))
 
     def _deploy(self, emulator: Emulator) -> Deployment:
         from pimtasks_local.deployer import deploy_template

@@ -26,6 +26,7 @@ from pimtasks_local.emulator_state import EmulatorState, RequestGate, SnapshotEr
 TEMPLATE = Path(__file__).resolve().parents[3] / "infra" / "template.yaml"
 SENDER = "pimtasks@example.com"
 BIG_BODY = os.urandom(6 * 1024 * 1024)  # more than moto keeps in memory: its buffer rolls over to a file
+MULTIPART_BODY = b"p" * (5 * 1024 * 1024)
 
 
 def idle_gate() -> RequestGate:
@@ -57,9 +58,13 @@ def fill(aws: Callable[[str], Any], deployment: Deployment) -> dict[str, Any]:
     s3.put_object(Bucket=bucket, Key="environments/000001/Downloads/big.bin", Body=BIG_BODY)
     s3.put_object(Bucket=bucket, Key="environments/000001/Reports/gone.txt", Body=b"deleted")
     s3.delete_object(Bucket=bucket, Key="environments/000001/Reports/gone.txt")
-    upload = s3.create_multipart_upload(Bucket=bucket, Key="environments/000001/Downloads/partial.bin")["UploadId"]
-    s3.upload_part(Bucket=bucket, Key="environments/000001/Downloads/partial.bin", UploadId=upload, PartNumber=1,
-                   Body=b"p" * (5 * 1024 * 1024))
+    for name, complete in (("whole.bin", True), ("partial.bin", False)):  # an FTPS delivery, done or under way
+        key = f"environments/000001/Uploads/P/{name}"
+        upload = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+        etag = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=1, Body=MULTIPART_BODY)["ETag"]
+        if complete:
+            s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload,
+                                         MultipartUpload={"Parts": [{"ETag": etag, "PartNumber": 1}]})
     for number in range(20):
         dynamodb.put_item(TableName=tasks, Item={"pk": {"S": f"ENV#000001#TASK#{number}"}, "sk": {"S": "TASK"},
                                                  "n": {"N": str(number)}, "tags": {"SS": ["a", "b"]},
@@ -74,7 +79,7 @@ def fill(aws: Callable[[str], Any], deployment: Deployment) -> dict[str, Any]:
         Target={"Arn": "arn:aws:lambda:eu-west-1:123456789012:function:f", "RoleArn": "arn:aws:iam::1:role/r"})
     aws("ses").send_email(Source=SENDER, Destination={"ToAddresses": ["pim@example.com"]},
                           Message={"Subject": {"Data": "Run report"}, "Body": {"Text": {"Data": "24 created"}}})
-    return {"bucket": bucket, "tasks": tasks, "versions": [first, second], "upload": upload}
+    return {"bucket": bucket, "tasks": tasks, "versions": [first, second]}
 
 
 @pytest.mark.parametrize("fork", [True, False], ids=["forked", "in-process"])
@@ -100,8 +105,8 @@ def test_what_the_stack_keeps_survives_a_restart(aws: Callable[[str], Any], stat
     assert s3.get_object(Bucket=bucket, Key="environments/000001/Downloads/big.bin")["Body"].read() == BIG_BODY
     markers = s3.list_object_versions(Bucket=bucket, Prefix="environments/000001/Reports/")["DeleteMarkers"]
     assert [m["Key"] for m in markers] == ["environments/000001/Reports/gone.txt"]
-    parts = s3.list_parts(Bucket=bucket, Key="environments/000001/Downloads/partial.bin", UploadId=kept["upload"])
-    assert [p["Size"] for p in parts["Parts"]] == [5 * 1024 * 1024]
+    assert s3.get_object(Bucket=bucket, Key="environments/000001/Uploads/P/whole.bin")["Body"].read() == MULTIPART_BODY
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []  # nobody could finish it
     assert dynamodb.scan(TableName=tasks, Select="COUNT")["Count"] == 20
     item = dynamodb.get_item(TableName=tasks, Key={"pk": {"S": "ENV#000001#TASK#7"}, "sk": {"S": "TASK"}})["Item"]
     assert item["nested"] == {"M": {"list": {"L": [{"S": "x"}, {"N": "1"}]}}} and set(item["tags"]["SS"]) == {"a", "b"}
