@@ -127,7 +127,8 @@ def _paired_imports(root: Path) -> tuple[list[_Cost], list[_Cost]]:
 def _snapshot_figures(state_dir: Path) -> dict[str, Any]:
     """Restore the kept state into this process, then save it in-process and forked."""
     from moto.backends import get_backend
-    from pimtasks_local.emulator_state import EmulatorState, RequestGate
+    from pimtasks_local.emulator_state import EmulatorState
+    from pimtasks_local.request_gate import RequestGate
 
     kept = EmulatorState(state_dir / "emulator")
     for service in (kept.header() or {}).get("services", ()):

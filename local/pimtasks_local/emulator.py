@@ -3,8 +3,8 @@
 ``Emulator.start()`` serves moto on ``host:port`` (0 picks a free port) and points every boto3 client of
 this process at it (``AWS_ENDPOINT_URL``, dummy credentials, region ``eu-west-1``). Because moto runs
 in-process, the stack can also read what has no API: the e-mails SES accepted (``mail_outbox``). Every
-request passes ``Emulator.gate`` (``emulator_state.RequestGate``), which lets the state be saved between
-requests and tells when it changed.
+request passes ``Emulator.gate`` (``request_gate``), which lets the state be saved between requests and
+tells when it changed.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import boto3
 from botocore.config import Config
 
 if TYPE_CHECKING:
-    from pimtasks_local.emulator_state import RequestGate
+    from pimtasks_local.request_gate import RequestGate
 
 LOGGER = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ class _MotoServer:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
         from werkzeug.serving import make_server
 
-        from pimtasks_local.emulator_state import RequestGate
+        from pimtasks_local.request_gate import RequestGate
 
         self.gate = RequestGate(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(host, port, self.gate, threaded=True)

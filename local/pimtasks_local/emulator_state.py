@@ -4,9 +4,9 @@ moto keeps everything in Python objects (its "backends"). ``EmulatorState`` pick
 ``<state dir>/emulator/state.pickle`` and restores them before the emulator serves again, so the template
 deployment then finds its tables, buckets and queues in place (the deployer is idempotent over them).
 
-- **When**: ``Snapshotter`` saves a few seconds after the emulator's state changed (``RequestGate`` counts
-  the requests that can change it) and once more on a clean stop. A ``kill -9`` so loses at most the last
-  few seconds.
+- **When**: ``Snapshotter`` saves a few seconds after the emulator's state changed (``request_gate``
+  counts the requests that can change it) and once more on a clean stop. A ``kill -9`` so loses at most
+  the last few seconds.
 - **Consistent**: the gate holds new requests back and waits for those in flight, so a snapshot never
   holds half a request (an item without its stream record).
 - **Cheap for the stack**: under the gate the process only forks (milliseconds); the child pickles its
@@ -39,7 +39,7 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -53,8 +53,9 @@ from pimtasks_local.moto_pickling import (
     install,
     load_backends,
 )
+from pimtasks_local.request_gate import RequestGate
 
-__all__ = ["EmulatorState", "RequestGate", "SnapshotError", "SnapshotInfo", "Snapshotter", "is_read_only"]
+__all__ = ["EmulatorState", "SnapshotError", "SnapshotInfo", "Snapshotter"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -69,8 +70,6 @@ RETRY_AFTER_FAILURE_SECONDS = 30.0
 SNAPSHOT_TIMEOUT_SECONDS = 600.0
 """A snapshot process still busy after this long is ended (and the next one tried): never a silent stall."""
 _CHECK_SECONDS = 0.5
-_READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Query", "Scan", "BatchGet", "Receive")
-_READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 
@@ -90,73 +89,6 @@ class SnapshotInfo:
     copied_bytes: int = 0
     """Memory the snapshot process had to copy from the stack's (Linux; 0 elsewhere or in-process)."""
     forked: bool = False
-
-
-# --- which requests change the state -------------------------------------------------------------
-
-
-def is_read_only(environ: dict[str, Any]) -> bool:
-    """True for a request that cannot change moto's state worth keeping.
-
-    GET/HEAD/OPTIONS, and JSON-protocol actions (``X-Amz-Target``) that read. ``ReceiveMessage`` counts as
-    a read: what it changes (visibility, receive count) only makes a message come back sooner after a restore.
-    Query-protocol calls (SES, IAM) carry their action in the body and count as changes.
-    """
-    if environ.get("REQUEST_METHOD", "GET").upper() in _READ_ONLY_METHODS:
-        return True
-    target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
-    return bool(target) and target.rsplit(".", 1)[-1].startswith(_READ_ONLY_PREFIXES)
-
-
-class RequestGate:
-    """WSGI middleware in front of moto: counts requests that may change state, and can hold all requests.
-
-    ``paused()`` waits for the requests in flight, holds new ones back until it exits, and yields the
-    change count at that point: the state then is exactly that of the requests counted.
-    """
-
-    def __init__(self, app: Callable[..., Any]) -> None:
-        self._app = app
-        self._condition = threading.Condition()
-        self._in_flight = 0
-        self._paused = False
-        self._changes = 0
-
-    @property
-    def changes(self) -> int:
-        """How many requests that may change the state have been let through."""
-        return self._changes
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        changes = not is_read_only(environ)
-        with self._condition:
-            while self._paused:
-                self._condition.wait()
-            self._in_flight += 1
-            self._changes += changes
-        try:
-            return self._app(environ, start_response)
-        finally:
-            with self._condition:
-                self._in_flight -= 1
-                if not self._in_flight:
-                    self._condition.notify_all()
-
-    @contextlib.contextmanager
-    def paused(self) -> Iterator[int]:
-        with self._condition:
-            while self._paused:
-                self._condition.wait()
-            self._paused = True
-            while self._in_flight:
-                self._condition.wait()
-            changes = self._changes
-        try:
-            yield changes
-        finally:
-            with self._condition:
-                self._paused = False
-                self._condition.notify_all()
 
 
 # --- the state directory -------------------------------------------------------------------------
@@ -236,7 +168,8 @@ class EmulatorState:
         self._blobs.save_new(settled_only=True)  # big bodies are copied while the stack serves
         can_fork = fork and hasattr(os, "fork") and _room_to_fork()
         paused_at = time.perf_counter()
-        with gate.paused() as changes:
+        # A forked child has its own copy of moto's objects: SQS long polls may go on meanwhile.
+        with gate.paused(include_polls=not can_fork) as changes:
             blobs = self._blobs.save_new(settled_only=False)
             header = self._header(blobs)
             if can_fork:

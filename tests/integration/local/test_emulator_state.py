@@ -21,7 +21,8 @@ from moto.core.base_backend import BackendDict
 from pimtasks_local.deployer import deploy_template
 from pimtasks_local.deployment import Deployment
 from pimtasks_local.emulator import Emulator
-from pimtasks_local.emulator_state import EmulatorState, RequestGate, SnapshotError, Snapshotter
+from pimtasks_local.emulator_state import EmulatorState, SnapshotError, Snapshotter
+from pimtasks_local.request_gate import RequestGate
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "infra" / "template.yaml"
 SENDER = "pimtasks@example.com"
@@ -268,3 +269,44 @@ def test_without_memory_to_spare_a_snapshot_is_taken_in_process(aws: Callable[[s
 
     assert not info.forked
     assert aws("sqs").list_queues()["QueueUrls"][0].endswith("/kept")
+
+
+def test_a_failed_transaction_does_not_undo_a_write_made_meanwhile() -> None:
+    # moto undoes a failed TransactWriteItems by putting back a copy of the table taken at its start; the
+    # gate runs transactions alone, so a run's claim written meanwhile (queued -> running) stays written
+    import threading
+    import time
+
+    import boto3
+
+    emulator = Emulator(port=0).start(environ={})
+    try:
+        dynamodb = boto3.client("dynamodb", endpoint_url=emulator.url, region_name="eu-west-1",
+                                aws_access_key_id="testing", aws_secret_access_key="testing")
+        dynamodb.create_table(TableName="runs", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                              BillingMode="PAY_PER_REQUEST")
+        dynamodb.put_item(TableName="runs", Item={"pk": {"S": "run"}, "status": {"S": "queued"}})
+        for first in range(0, 2000, 25):  # a table that takes a while to copy
+            dynamodb.batch_write_item(RequestItems={"runs": [
+                {"PutRequest": {"Item": {"pk": {"S": f"other-{n}"}, "data": {"S": "x" * 100}}}}
+                for n in range(first, first + 25)]})
+
+        def failing_transaction() -> None:
+            with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+                dynamodb.transact_write_items(TransactItems=[{"Put": {
+                    "TableName": "runs", "Item": {"pk": {"S": "run"}},
+                    "ConditionExpression": "attribute_not_exists(pk)"}}])
+
+        transaction = threading.Thread(target=failing_transaction)
+        transaction.start()
+        time.sleep(0.05)
+        dynamodb.update_item(TableName="runs", Key={"pk": {"S": "run"}}, UpdateExpression="SET #s = :s",
+                             ExpressionAttributeNames={"#s": "status"},
+                             ExpressionAttributeValues={":s": {"S": "running"}})
+        transaction.join()
+
+        stored = dynamodb.get_item(TableName="runs", Key={"pk": {"S": "run"}})["Item"]
+        assert stored["status"] == {"S": "running"}
+    finally:
+        emulator.stop()

@@ -3,13 +3,14 @@ lets a snapshot happen between requests, the state directory's lock and the star
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pimtasks_local.emulator_state import RequestGate, is_read_only
+from pimtasks_local.request_gate import RequestGate, is_read_only
 from pimtasks_local.stack import state_summary
 from pimtasks_local.stack_state import StateDirInUseError, StateDirLock
 
@@ -73,6 +74,73 @@ def test_a_pause_waits_for_requests_in_flight_and_holds_new_ones() -> None:
 
     assert events == ["first answered", "paused after 1 change(s)", "resuming", "later answered"]
     assert gate.changes == 2
+
+
+POLL = {"REQUEST_METHOD": "POST", "HTTP_X_AMZ_TARGET": "AmazonSQS.ReceiveMessage"}
+TRANSACTION = {"REQUEST_METHOD": "POST", "HTTP_X_AMZ_TARGET": "DynamoDB_20120810.TransactWriteItems"}
+
+
+def in_thread(gate: RequestGate, environ: dict[str, Any]) -> threading.Thread:
+    thread = threading.Thread(target=gate, args=(dict(environ), None))
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize(("include_polls", "waits"), [(False, False), (True, True)])
+def test_a_pause_waits_for_a_long_poll_only_when_asked(include_polls: bool, waits: bool) -> None:
+    app = SlowApp()
+    gate = RequestGate(app)
+    poll = in_thread(gate, POLL)
+    assert app.entered.wait(5)
+    paused = threading.Event()
+
+    def pause() -> None:
+        with gate.paused(include_polls=include_polls):
+            paused.set()
+
+    pauser = threading.Thread(target=pause)
+    pauser.start()
+
+    assert paused.wait(0.5) is not waits
+    app.release.set()
+    poll.join(5)
+    pauser.join(5)
+    assert paused.is_set()
+
+
+def test_a_transaction_runs_alone() -> None:
+    # moto undoes a failed transaction by putting back copies of its tables: a write in between would be lost
+    order: list[str] = []
+    transaction_entered, release = threading.Event(), threading.Event()
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if "TransactWriteItems" in environ.get("HTTP_X_AMZ_TARGET", ""):
+            transaction_entered.set()
+            release.wait(5)
+        order.append(environ.get("HTTP_X_AMZ_TARGET", environ["REQUEST_METHOD"]).rsplit(".", 1)[-1])
+        return []
+
+    gate = RequestGate(app)
+    transaction = in_thread(gate, TRANSACTION)
+    assert transaction_entered.wait(5)
+    write = in_thread(gate, {"REQUEST_METHOD": "POST", "HTTP_X_AMZ_TARGET": "DynamoDB_20120810.UpdateItem"})
+    time.sleep(0.2)
+    release.set()
+    transaction.join(5)
+    write.join(5)
+
+    assert order == ["TransactWriteItems", "UpdateItem"]
+    assert gate.changes == 2
+
+
+def test_a_big_body_is_read_before_the_request_enters() -> None:
+    body = b"x" * (3 * 1024 * 1024)
+    seen: list[bytes] = []
+    gate = RequestGate(lambda environ, start_response: seen.append(environ["wsgi.input"].read()) or [])
+
+    gate({"REQUEST_METHOD": "PUT", "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body + b"more")}, None)
+
+    assert seen == [body]
 
 
 def test_a_state_directory_serves_one_stack_at_a_time(tmp_path: Path) -> None:
