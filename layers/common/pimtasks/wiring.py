@@ -93,8 +93,9 @@ def task_service() -> TaskService:
 
 @lru_cache(maxsize=1)
 def sequencer() -> Sequencer:
+    settings = get_settings()
     return Sequencer(runs=run_repository(), invoker=function_invoker(), clock=clock,
-                     settle_seconds=get_settings().sequence_settle_seconds)
+                     settle_seconds=settings.sequence_settle_seconds, stall_seconds=settings.slot_stall_seconds)
 
 
 @lru_cache(maxsize=1)
@@ -132,9 +133,10 @@ def run_engine(workers: WorkerFactory = not_available_workers) -> RunEngine:
 
 def run_sweeper() -> RunSweeper:
     settings = get_settings()
-    return RunSweeper(runs=run_repository(), finisher=run_finisher(), clock=clock,
+    return RunSweeper(runs=run_repository(), finisher=run_finisher(), sequencer=sequencer(), clock=clock,
                       stale_after_seconds=settings.stale_after_seconds,
-                      queued_timeout_seconds=settings.queued_timeout_seconds)
+                      queued_timeout_seconds=settings.queued_timeout_seconds,
+                      stall_seconds=settings.slot_stall_seconds)
 
 
 @lru_cache(maxsize=1)
