@@ -127,7 +127,7 @@ def union_environment(functions: Iterable[FunctionSpec]) -> dict[str, str]:
     return merged
 
 
-class _DaemonPool:
+class DaemonPool:
     """A bounded pool of daemon threads returning ``Future`` objects (unlike ThreadPoolExecutor's
     workers, daemon threads never hold up interpreter exit after Ctrl-C). Threads are started on demand:
     a job waits only when all ``workers`` threads are busy."""
@@ -195,7 +195,7 @@ class FunctionHost:
         self._environ: Any = os.environ if environ is None else environ
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
         self._load_errors: dict[str, BaseException] = {}
-        self._pool = _DaemonPool(workers=max_async_workers, name="lambda-async")
+        self._pool = DaemonPool(workers=max_async_workers, name="lambda-async")
 
     @property
     def functions(self) -> list[FunctionSpec]:
