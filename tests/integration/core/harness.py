@@ -85,11 +85,12 @@ class FakeClock:
         return self.current
 
     def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
         meanwhile, self.while_sleeping = self.while_sleeping, []
         for happening in meanwhile:
             happening()
-        if seconds > 0:
-            self.current += dt.timedelta(seconds=seconds)
+        self.current += dt.timedelta(seconds=seconds)
 
     def advance(self, **delta: float) -> None:
         self.current += dt.timedelta(**delta)

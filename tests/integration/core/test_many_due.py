@@ -103,6 +103,26 @@ def test_only_the_first_trigger_of_an_environment_minute_waits_and_the_minute_ru
     assert all(a.ended_at <= b.started_at for a, b in pairwise(runs))
 
 
+def test_a_minute_whose_triggers_arrive_late_and_spread_still_starts_at_its_lowest_sequence_no(core: Core) -> None:
+    # given a busy moment: the minute's first trigger (sequence 20) is handled only 15 s after its minute, and
+    # the trigger of sequence 10 two seconds after that, while the first one waits
+    later, sooner = tasks(core, "000001", 2, first_sequence_no=20)[0], tasks(core, "000001", 1)[0]
+    core.clock.current = SCHEDULED + dt.timedelta(seconds=15)
+
+    def sooner_arrives() -> None:
+        core.clock.advance(seconds=2)
+        fire(core, sooner)
+
+    core.clock.while_sleeping.append(sooner_arrives)
+    fire(core, later)
+
+    # then the first trigger waited for the other, and the minute runs in sequence order
+    assert sequence_calls(core) == [run_of(core, sooner).run_id]
+    worker = TimedWorker(core)
+    core.pump(worker.factory)
+    assert worker.order == [sooner.spec.description, later.spec.description]
+
+
 def test_a_slow_environment_does_not_hold_up_another_environments_minute(core: Core) -> None:
     # given a slow environment with four tasks in a minute (a minute of work each) and another with one task
     slow = tasks(core, "000001", 4)

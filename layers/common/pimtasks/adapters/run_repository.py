@@ -306,14 +306,15 @@ class RunRepository:
                   function: str, now: dt.datetime) -> None:
         self._table.put({"pk": slot_pk(environment, slot), "sk": f"MEMBER#{sequence_no:07d}#{run_id}",
                          "run_id": run_id, "task_id": task_id, "sequence_no": sequence_no, "function": function,
-                         "expires_at": _slot_expiry(now)})
+                         "joined_at": iso(now), "expires_at": _slot_expiry(now)})
 
     def slot_members(self, *, environment: str, slot: str) -> list[SlotMember]:
         """A slot's runs in ascending sequence no (read consistently: a run that joined is never missed)."""
         items = self._table.query_all(key_condition="pk = :pk AND begins_with(sk, :m)",
                                       values={":pk": slot_pk(environment, slot), ":m": "MEMBER#"}, consistent=True)
         return [SlotMember(run_id=str(i["run_id"]), function=str(i["function"]), task_id=i.get("task_id"),
-                           sequence_no=int(i.get("sequence_no", str(i["sk"]).split("#")[1])))
+                           sequence_no=int(i.get("sequence_no", str(i["sk"]).split("#")[1])),
+                           joined_at=_when(i, "joined_at"))
                 for i in items]
 
     def arrive_at_slot(self, *, environment: str, slot: str, run_id: str, now: dt.datetime) -> SlotArrival:

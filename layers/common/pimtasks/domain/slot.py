@@ -17,6 +17,7 @@ class SlotMember(BaseModel):
     function: str
     sequence_no: int
     task_id: str | None = None  # absent on members written before it was stored; then read from the run
+    joined_at: dt.datetime | None = None
 
 
 class SlotArrival(BaseModel):

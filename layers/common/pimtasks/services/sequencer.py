@@ -3,11 +3,12 @@ sequence no, never in parallel; environments (and minutes) never wait for each o
 
 Every scheduled run joins its environment's *slot* for that minute. The first run to arrive at the slot is its
 *settler*: it pauses briefly (so that all triggers of the minute have arrived; EventBridge Scheduler delivers
-them within seconds), marks the slot settled, and compare-and-sets the slot's holder to the lowest queued run,
-whose function is then invoked. The other runs of the minute return at once (the settler will see them), so a
-minute with many tasks costs one pause, not one per task. A run arriving after the slot settled moves the
-sequence on itself. When a run ends, the finisher calls ``advance`` again for the next one. The sweeper calls
-``unstick`` for a slot whose runs waited too long (a settler or a hand-over invocation that went missing).
+them within seconds, and the pause stretches while they are still arriving), marks the slot settled, and
+compare-and-sets the slot's holder to the lowest queued run, whose function is then invoked. The other runs of
+the minute return at once (the settler will see them), so a minute with many tasks costs one pause, not one
+per task. A run arriving after the slot settled moves the sequence on itself. When a run ends, the finisher
+calls ``advance`` again for the next one. The sweeper calls ``unstick`` for a slot whose runs waited too long
+(a settler or a hand-over invocation that went missing).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Sequencer:
         self._invoker = invoker
         self._clock = clock
         self._settle = dt.timedelta(seconds=settle_seconds)
+        self._quiet = dt.timedelta(seconds=max(settle_seconds / 4, 1.0))
         self._stall = dt.timedelta(seconds=stall_seconds)
 
     def arrive(self, run: Run, *, scheduled_time: dt.datetime, remaining_ms: Callable[[], int]) -> None:
@@ -47,18 +49,35 @@ class Sequencer:
         arrival = self._runs.arrive_at_slot(environment=environment, slot=slot, run_id=run.run_id,
                                             now=self._clock.now())
         if arrival.settler:
-            self.settle(scheduled_time=scheduled_time, remaining_ms=remaining_ms)
+            self.settle(environment=environment, slot=slot, scheduled_time=scheduled_time, remaining_ms=remaining_ms)
             self._runs.mark_settled(environment=environment, slot=slot, now=self._clock.now())
         elif not arrival.settled:
             return  # the settler has not read the slot yet: it will see this run
         self.advance(environment, slot)
 
-    def settle(self, *, scheduled_time: dt.datetime, remaining_ms: Callable[[], int]) -> None:
-        """Wait until the minute's triggers have all arrived: at most the settle period (a trigger stamped with
-        a future time, e.g. fired by hand, must not wait for it), within the invocation's time budget."""
-        wait = (scheduled_time + self._settle - self._clock.now()).total_seconds()
-        budget = remaining_ms() / 1000 - 5
-        self._clock.sleep(min(wait, self._settle.total_seconds(), budget))
+    def settle(self, *, environment: str, slot: str, scheduled_time: dt.datetime,
+               remaining_ms: Callable[[], int]) -> None:
+        """Wait until the minute's triggers have all arrived, within the invocation's time budget.
+
+        First until the settle period after the scheduled time, but never longer than the period (a trigger
+        stamped with a future time, e.g. fired by hand, must not wait for it). Then, while triggers are still
+        arriving (a busy moment spreads them), until none has joined for a quiet spell, up to three periods in
+        all: a run that joins after its minute has started runs later than its sequence no says.
+        """
+        arrived = self._clock.now()
+        until = min(arrived + self._budget(remaining_ms), arrived + 3 * self._settle)
+        first = min(scheduled_time + self._settle, arrived + self._settle, until)
+        self._clock.sleep((first - arrived).total_seconds())
+        while self._clock.now() < until:
+            joined = [m.joined_at for m in self._runs.slot_members(environment=environment, slot=slot) if m.joined_at]
+            quiet_from = max(joined, default=arrived) + self._quiet
+            if quiet_from <= self._clock.now():
+                return
+            self._clock.sleep((min(quiet_from, until) - self._clock.now()).total_seconds())
+
+    @staticmethod
+    def _budget(remaining_ms: Callable[[], int]) -> dt.timedelta:
+        return dt.timedelta(seconds=max(remaining_ms() / 1000 - 5, 0))
 
     def advance(self, environment: str, slot: str) -> str | None:
         """Hand the slot to its next queued run and invoke it; the run id, or None when it is not our move."""
