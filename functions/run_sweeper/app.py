@@ -1,4 +1,5 @@
-"""Runs every minute: ends runs whose heartbeat stopped, so nothing stays "running" forever."""
+"""Runs every minute: ends runs whose heartbeat stopped, so nothing stays "running" forever (a bounded share
+of the active runs per invocation, within the invocation's remaining time; the next one continues)."""
 
 from typing import Any
 
@@ -9,5 +10,5 @@ from pimtasks.wiring import run_sweeper
 
 @lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    swept = run_sweeper().sweep()
-    return {"swept": [run.run_id for run in swept]}
+    report = run_sweeper().sweep(remaining_ms=context.get_remaining_time_in_millis)
+    return {"swept": report.swept, "pages": report.pages, "complete": report.complete}

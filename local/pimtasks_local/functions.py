@@ -4,7 +4,9 @@ Each handler is loaded from its file (``CodeUri`` + ``Handler``) under a module 
 the functions' environment variables in ``os.environ`` first (all functions share one process, so the
 union of their variables is set; conflicting values are reported). Invocations get a Lambda-like context
 object; asynchronous ones run on a bounded pool of daemon threads, like Lambda's ``Event`` invocations,
-so a long-running handler never keeps Ctrl-C from stopping the stack.
+so a long-running handler never keeps Ctrl-C from stopping the stack. The pool starts a thread whenever no
+idle one is left (up to its bound), as Lambda starts an execution environment per concurrent invocation:
+long or waiting invocations (a slow environment's runs, a minute's settle) never hold up the others.
 
 Every invocation runs inside ``pimtasks.observability.hosted_invocation``: its logs carry its own function's
 service name (the handlers share one Logger, created when the first of them was imported) and its metrics go
@@ -170,34 +172,49 @@ def union_environment(functions: Iterable[FunctionSpec]) -> dict[str, str]:
     return merged
 
 
-class _DaemonPool:
+class DaemonPool:
     """A bounded pool of daemon threads returning ``Future`` objects (unlike ThreadPoolExecutor's
-    workers, daemon threads never hold up interpreter exit after Ctrl-C)."""
+    workers, daemon threads never hold up interpreter exit after Ctrl-C). Threads are started on demand:
+    a job waits only when all ``workers`` threads are busy."""
 
     def __init__(self, *, workers: int, name: str) -> None:
         self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = queue.SimpleQueue()
-        self._threads = [
-            threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True) for i in range(workers)
-        ]
+        self._max_workers = workers
+        self._name = name
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._idle = 0  # threads waiting for a job
+        self._queued = 0  # jobs no thread has taken yet
         self._closed = False
-        for thread in self._threads:
-            thread.start()
 
     def submit(self, job: Callable[[], Any]) -> Future[Any]:
-        if self._closed:
-            raise RuntimeError("the function host is stopped")
         future: Future[Any] = Future()
-        self._jobs.put((future, job))
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the function host is stopped")
+            self._jobs.put((future, job))
+            self._queued += 1
+            if self._queued > self._idle and len(self._threads) < self._max_workers:
+                thread = threading.Thread(target=self._work, name=f"{self._name}-{len(self._threads)}", daemon=True)
+                self._threads.append(thread)
+                thread.start()
         return future
 
     def close(self) -> None:
-        self._closed = True
-        for _ in self._threads:
-            self._jobs.put(None)
+        with self._lock:
+            self._closed = True
+            for _ in self._threads:
+                self._jobs.put(None)
 
     def _work(self) -> None:
         while True:
+            with self._lock:
+                self._idle += 1
             item = self._jobs.get()
+            with self._lock:
+                self._idle -= 1
+                if item is not None:
+                    self._queued -= 1
             if item is None:
                 return
             future, job = item
@@ -216,7 +233,7 @@ class FunctionHost:
         self,
         functions: Iterable[FunctionSpec],
         *,
-        max_async_workers: int = 16,
+        max_async_workers: int = 64,
         environ: dict[str, str] | None = None,
         metrics_sink: MetricsSink | None = None,
     ) -> None:
@@ -229,7 +246,7 @@ class FunctionHost:
         self._environ: Any = os.environ if environ is None else environ
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
         self._load_errors: dict[str, BaseException] = {}
-        self._pool = _DaemonPool(workers=max_async_workers, name="lambda-async")
+        self._pool = DaemonPool(workers=max_async_workers, name="lambda-async")
 
     @property
     def functions(self) -> list[FunctionSpec]:

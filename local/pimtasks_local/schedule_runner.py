@@ -1,10 +1,14 @@
 """The schedule runner: fires EventBridge Scheduler schedules, which moto stores but never fires.
 
-Every tick (about once a second) it lists the schedules of all groups, reads the details of new or
-changed ones (cached by name and LastModificationDate, so hundreds of schedules stay cheap), and fires
-every fire time in ``(previous tick, now]`` of each ENABLED schedule, computed by
-``pimtasks.schedules.evaluator.next_fire_time`` with the schedule's time zone and start/end dates. A
-late tick catches up on every fire time it missed; on start nothing from the past is fired.
+It keeps the schedules in a cache: a refresh lists the schedules of all groups and reads the details of
+new or changed ones only (by LastModificationDate). Under ``run`` refreshes happen in a thread of their own
+every ``refresh_seconds`` (less often when listing is slow: it never takes more than a tenth of the time), so
+with thousands of schedules firing is never held up by reading them. Every tick (about once a second) fires,
+from the cache alone, every fire time up to now of each ENABLED schedule, computed by
+``pimtasks.schedules.evaluator.next_fire_time`` with the schedule's time zone and start/end dates. A late
+tick catches up on every fire time it missed; a schedule first seen (or changed) by a refresh fires its times
+since the previous refresh began (and since it was modified), so the refresh interval can delay a new
+schedule's first fire time, never drop it. On start nothing from the past is fired.
 
 Firing does what EventBridge Scheduler does for a Lambda target: the target ``Input`` with the
 ``<aws.scheduler.*>`` context attributes filled in is sent to the function asynchronously; a failure is
@@ -21,6 +25,7 @@ import itertools
 import json
 import logging
 import threading
+import time
 import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
@@ -35,6 +40,7 @@ from pimtasks_local.functions import FunctionInvoker
 LOGGER = logging.getLogger(__name__)
 
 _MAX_CATCH_UP = 10_000
+_DETAILS_CHUNK = 100
 _DEFAULT_RETRY = {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
 
 
@@ -95,6 +101,11 @@ class _Tracked:
     modified: Any
     details: dict[str, Any] | None
     next_due: dt.datetime | None
+    fired_until: dt.datetime | None = None  # the last fire time delivered
+
+    @property
+    def enabled(self) -> bool:
+        return self.details is not None and self.details.get("State") == "ENABLED"
 
 
 @dataclass(order=True)
@@ -117,6 +128,7 @@ class ScheduleRunner:
         retry_base_seconds: float = 1.0,
         retry_max_seconds: float = 60.0,
         page_size: int = 100,
+        refresh_seconds: float = 10.0,
     ) -> None:
         self._scheduler = scheduler
         self._sqs = sqs
@@ -125,8 +137,14 @@ class ScheduleRunner:
         self._retry_base = retry_base_seconds
         self._retry_max = retry_max_seconds
         self._page_size = page_size
+        self._refresh_seconds = refresh_seconds
         self._tracked: dict[tuple[str, str], _Tracked] = {}
+        self._tracked_lock = threading.Lock()  # the refresher thread applies changes while ticks fire
         self._last_tick: dt.datetime | None = None
+        self._refreshed_from: dt.datetime | None = None  # when the last completed refresh began listing
+        self._refreshed_at: dt.datetime | None = None
+        self._listing_seconds = 0.0
+        self._background_refresh = False
         self._retries: list[_Retry] = []
         self._retry_lock = threading.Lock()
         self._sequence = itertools.count()
@@ -137,11 +155,14 @@ class ScheduleRunner:
     def start(self) -> None:
         """Begin at the clock's now: fire times before it are not fired."""
         self._last_tick = self._clock.now()
+        self._refreshed_from = self._last_tick
 
     def run(self, stop: threading.Event, *, interval_seconds: float = 1.0) -> None:
-        """Tick every ``interval_seconds`` until ``stop`` is set."""
+        """Tick every ``interval_seconds`` until ``stop`` is set; refresh the cache in a thread of its own."""
         if self._last_tick is None:
             self.start()
+        self._background_refresh = True
+        threading.Thread(target=self._refresh_loop, args=(stop,), name="schedule-refresh", daemon=True).start()
         while not stop.wait(interval_seconds):
             try:
                 self.tick()
@@ -151,26 +172,44 @@ class ScheduleRunner:
                 LOGGER.exception("schedule runner tick failed")
 
     def tick(self) -> list[Firing]:
-        """Fire everything due in ``(previous tick, now]`` and every retry that is due; returns the firings."""
+        """Fire every cached fire time up to now and every retry that is due; returns the firings.
+
+        Outside ``run`` (tests, one-off use) the tick refreshes the cache itself when a refresh is due.
+        """
         if self._last_tick is None:
             self.start()
-        assert self._last_tick is not None
         now = self._clock.now()
-        summaries = self._list_schedules()  # raises on failure, so the window is retried next tick
+        if not self._background_refresh and self._refresh_due(now):
+            self.refresh()  # raises on failure: the fire times are fired by a later tick
         fired: list[Firing] = []
-        seen: set[tuple[str, str]] = set()
-        for summary in summaries:
-            key = (summary["GroupName"], summary["Name"])
-            seen.add(key)
-            tracked = self._track(key, summary)
-            if tracked.details is None or tracked.details.get("State") != "ENABLED":
-                continue
-            fired += self._fire_due(key, tracked, now)
-        for key in set(self._tracked) - seen:
-            del self._tracked[key]
+        completed: list[tuple[str, str]] = []
+        with self._tracked_lock:
+            for key, tracked in self._tracked.items():
+                if tracked.enabled and tracked.next_due is not None and tracked.next_due <= now:
+                    fired += self._fire_due(key, tracked, now)
+                    if tracked.next_due is None and (tracked.details or {}).get("ActionAfterCompletion") == "DELETE":
+                        completed.append(key)
+        for key in completed:
+            self._delete(key)
         self._last_tick = now
         fired += self._due_retries(now)
         return fired
+
+    def _refresh_due(self, now: dt.datetime) -> bool:
+        if self._refreshed_at is None:
+            return True
+        return (now - self._refreshed_at).total_seconds() >= max(self._refresh_seconds, 9 * self._listing_seconds)
+
+    def _refresh_loop(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                if self._refresh_due(self._clock.now()):
+                    self.refresh()
+            except (ClientError, BotoCoreError) as exc:
+                LOGGER.warning("schedule runner refresh failed, retrying: %s", exc)
+            except Exception:  # the refresher must survive a bad refresh; the error is logged
+                LOGGER.exception("schedule runner refresh failed")
+            stop.wait(1.0)
 
     # --- firing ----------------------------------------------------------------------------------
 
@@ -207,11 +246,10 @@ class ScheduleRunner:
             firing = self._firing(key[0], key[1], details, tracked.next_due)
             self._deliver(firing)
             fired.append(firing)
+            tracked.fired_until = tracked.next_due
             tracked.next_due = self._next(details, after=tracked.next_due)
         if len(fired) > 1:
             LOGGER.warning("schedule %s/%s: caught up on %d missed fire times", *key, len(fired))
-        if fired and tracked.next_due is None and details.get("ActionAfterCompletion") == "DELETE":
-            self._delete(key)
         return fired
 
     def _firing(self, group: str, name: str, details: dict[str, Any], moment: dt.datetime) -> Firing:
@@ -309,8 +347,31 @@ class ScheduleRunner:
 
     # --- reading schedules -----------------------------------------------------------------------
 
+    def refresh(self) -> None:
+        """List the schedules; read the details of new and changed ones only; forget deleted ones."""
+        if self._last_tick is None:
+            self.start()
+        began = self._clock.now()
+        listing_started = time.monotonic()
+        summaries = {(summary["GroupName"], summary["Name"]): summary for summary in self._list_schedules()}
+        self._listing_seconds = time.monotonic() - listing_started
+        with self._tracked_lock:
+            for key in set(self._tracked) - set(summaries):
+                del self._tracked[key]
+            changed = [(key, summary) for key, summary in summaries.items() if key not in self._tracked
+                       or self._tracked[key].modified != summary.get("LastModificationDate")]
+        # Applied a chunk at a time: while a first read of thousands of schedules goes on, the first ones fire.
+        for start in range(0, len(changed), _DETAILS_CHUNK):
+            read = [(key, summary, self._details(key)) for key, summary in changed[start:start + _DETAILS_CHUNK]]
+            with self._tracked_lock:
+                for key, summary, details in read:
+                    self._tracked[key] = self._tracking(key, summary, details)
+        self._refreshed_from, self._refreshed_at = began, self._clock.now()
+        if len(changed) > _DETAILS_CHUNK:
+            LOGGER.info("schedule runner: read %d new or changed schedules of %d", len(changed), len(summaries))
+
     def _list_schedules(self) -> list[dict[str, Any]]:
-        # One ListSchedules without a group filter covers every group (the API allows it), so a tick
+        # One ListSchedules without a group filter covers every group (the API allows it), so a refresh
         # costs one request per page rather than one per environment.
         schedules: list[dict[str, Any]] = []
         token: str | None = None
@@ -324,22 +385,31 @@ class ScheduleRunner:
             if not token:
                 return schedules
 
-    def _track(self, key: tuple[str, str], summary: dict[str, Any]) -> _Tracked:
-        modified = summary.get("LastModificationDate")
-        tracked = self._tracked.get(key)
-        if tracked is not None and tracked.modified == modified:
-            return tracked
+    def _details(self, key: tuple[str, str]) -> dict[str, Any] | None:
         try:
-            details = self._scheduler.get_schedule(GroupName=key[0], Name=key[1])
+            return dict(self._scheduler.get_schedule(GroupName=key[0], Name=key[1]))
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
                 raise
-            details = None  # deleted between listing and reading
-        assert self._last_tick is not None
-        next_due = self._next(details, after=self._last_tick) if details else None
-        tracked = _Tracked(modified=modified, details=details, next_due=next_due)
-        self._tracked[key] = tracked
-        return tracked
+            return None  # deleted between listing and reading
+
+    def _tracking(self, key: tuple[str, str], summary: dict[str, Any], details: dict[str, Any] | None) -> _Tracked:
+        """The cache entry of a new or changed schedule. Its next fire time follows the start of the previous
+        refresh (so none is missed while it was not yet seen), the schedule's modification (none from before it
+        was made) and the last fire time already delivered (none twice)."""
+        previous = self._tracked.get(key)
+        fired_until = previous.fired_until if previous else None
+        assert self._refreshed_from is not None
+        after = max(moment for moment in (self._refreshed_from, self._modified_at(summary), fired_until) if moment)
+        return _Tracked(modified=summary.get("LastModificationDate"), details=details,
+                        next_due=self._next(details, after=after) if details else None, fired_until=fired_until)
+
+    def _modified_at(self, summary: dict[str, Any]) -> dt.datetime | None:
+        """LastModificationDate, when it is a moment of this runner's clock (a test's clock runs elsewhere)."""
+        modified = summary.get("LastModificationDate")
+        if isinstance(modified, dt.datetime) and modified.tzinfo is not None and modified <= self._clock.now():
+            return modified
+        return None
 
     def _next(self, details: dict[str, Any], *, after: dt.datetime) -> dt.datetime | None:
         try:
@@ -361,4 +431,5 @@ class ScheduleRunner:
             if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
                 raise
         LOGGER.info("schedule %s/%s completed and deleted (ActionAfterCompletion DELETE)", *key)
-        self._tracked.pop(key, None)
+        with self._tracked_lock:
+            self._tracked.pop(key, None)

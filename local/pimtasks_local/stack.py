@@ -231,7 +231,13 @@ class LocalStack:
         """
         from pimtasks.wiring import run_sweeper
 
-        ended = [run.run_id for run in run_sweeper(stale_after_seconds=0, queued_timeout_seconds=0).sweep()]
+        sweeper = run_sweeper(stale_after_seconds=0, queued_timeout_seconds=0)
+        ended: list[str] = []
+        while True:  # the sweeper reads bounded pages; here it goes on until it has seen every active run
+            report = sweeper.sweep(remaining_ms=lambda: 60_000)
+            ended.extend(report.swept)
+            if report.complete:
+                break
         if ended:
             LOGGER.warning("%d run(s) still active when the stack last stopped were ended (failed): %s",
                            len(ended), ", ".join(ended))

@@ -46,6 +46,8 @@ class Settings(BaseModel):
     stale_after_seconds: int = 300
     queued_timeout_seconds: int = 6 * 3600
     sequence_settle_seconds: float = 20.0
+    slot_stall_seconds: float = Field(default=120.0, description="After this long waiting in its minute slot, a "
+                                      "queued run's slot is moved on by the sweeper")
     continuation_margin_seconds: float = 60.0
     upload_url_seconds: int = 900
     uploads_queue_url: str | None = None

@@ -95,8 +95,9 @@ def task_service() -> TaskService:
 
 @lru_cache(maxsize=1)
 def sequencer() -> Sequencer:
+    settings = get_settings()
     return Sequencer(runs=run_repository(), invoker=function_invoker(), clock=clock,
-                     settle_seconds=get_settings().sequence_settle_seconds)
+                     settle_seconds=settings.sequence_settle_seconds, stall_seconds=settings.slot_stall_seconds)
 
 
 @lru_cache(maxsize=1)
@@ -136,11 +137,12 @@ def run_sweeper(*, stale_after_seconds: float | None = None, queued_timeout_seco
     """The sweeper with the settings' limits, or others: the local stack sweeps the runs of a stack process
     that died at once (0, 0), as their invocations certainly died with it."""
     settings = get_settings()
-    return RunSweeper(runs=run_repository(), finisher=run_finisher(), clock=clock,
+    return RunSweeper(runs=run_repository(), finisher=run_finisher(), sequencer=sequencer(), clock=clock,
                       stale_after_seconds=settings.stale_after_seconds if stale_after_seconds is None
                       else stale_after_seconds,
                       queued_timeout_seconds=settings.queued_timeout_seconds if queued_timeout_seconds is None
-                      else queued_timeout_seconds)
+                      else queued_timeout_seconds,
+                      stall_seconds=settings.slot_stall_seconds)
 
 
 @lru_cache(maxsize=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,17 +74,23 @@ def create_table(client: Any, name: str, properties: dict[str, Any]) -> None:
 
 
 class FakeClock:
-    """A clock tests move by hand; ``sleep`` advances it instead of waiting."""
+    """A clock tests move by hand; ``sleep`` advances it instead of waiting, and first runs what a test queued
+    in ``while_sleeping`` (what happens elsewhere meanwhile, e.g. other triggers arriving during a settle)."""
 
     def __init__(self, start: dt.datetime) -> None:
         self.current = start
+        self.while_sleeping: list[Callable[[], object]] = []
 
     def now(self) -> dt.datetime:
         return self.current
 
     def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            self.current += dt.timedelta(seconds=seconds)
+        if seconds <= 0:
+            return
+        meanwhile, self.while_sleeping = self.while_sleeping, []
+        for happening in meanwhile:
+            happening()
+        self.current += dt.timedelta(seconds=seconds)
 
     def advance(self, **delta: float) -> None:
         self.current += dt.timedelta(**delta)
@@ -195,8 +201,8 @@ def core_services(monkeypatch: pytest.MonkeyPatch) -> Iterator[Core]:
             runs=RunService(tasks=task_store, runs=run_store, invoker=invoker, finisher=finisher, clock=clock,
                             queued_timeout_seconds=3600),
             finisher=finisher, sequencer=sequencer,
-            sweeper=RunSweeper(runs=run_store, finisher=finisher, clock=clock, stale_after_seconds=300,
-                               queued_timeout_seconds=3600),
+            sweeper=RunSweeper(runs=run_store, finisher=finisher, sequencer=sequencer, clock=clock,
+                               stale_after_seconds=300, queued_timeout_seconds=3600, stall_seconds=120),
             sync=ScheduleSync(gateway=gateway, group_prefix="pimtasks", function_arn=_function_arn,
                               clock_now=clock.now),
             scheduler=scheduler, ses=ses, deployment=deployment,

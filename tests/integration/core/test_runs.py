@@ -150,10 +150,9 @@ def test_the_sweeper_fails_runs_whose_heartbeat_stopped(core: Core) -> None:
                                      "heartbeat_at": core.clock.now()})
     assert core.run_store.save(crashed, expected=(RunStatus.QUEUED,))
     core.clock.advance(minutes=2)
-    assert core.sweeper.sweep() == []  # still within the heartbeat window
+    assert core.sweeper.sweep(remaining_ms=lambda: 120_000).swept == []  # still within the heartbeat window
     core.clock.advance(minutes=5)
-    swept = core.sweeper.sweep()
-    assert [r.run_id for r in swept] == [run.run_id]
+    assert core.sweeper.sweep(remaining_ms=lambda: 120_000).swept == [run.run_id]
     ended = core.runs.get(environment="000001", run_id=run.run_id)
     assert ended.status is RunStatus.FAILED and "stopped responding" in (ended.error or "")
     assert core.runs.start(environment="000001", task_id=task.task_id).status is RunStatus.QUEUED

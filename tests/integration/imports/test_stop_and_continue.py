@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
+import pytest
+from pimtasks.domain.catalog_storage import RecordWrite
 from pimtasks.domain.run import RunStatus
 from pimtasks.domain.task import Task
 from pimtasks.domain.task_types import ImportTarget
@@ -105,3 +109,40 @@ def test_a_run_short_of_time_continues_mid_file_at_the_next_row(imports: Imports
     lines = imports.read(f"Reports/Products/{run.run_id}/products.csv.rejected.csv").decode("utf-8-sig").splitlines()
     assert [line.split(";")[2] for line in lines] == ["row", "4", "35"]
     assert imports.keys("Uploads/") == [] and len(imports.keys("Archived/")) == 1
+
+
+class InvocationDied(BaseException):
+    """The invocation dies (killed, out of memory, timed out): nothing in the process gets to handle it."""
+
+
+@dataclass
+class DiesWriting(RecordingStore):
+    """A catalog store whose invocation dies while writing batch ``dies_at`` (before it is committed)."""
+
+    dies_at: int = 0
+
+    def put_many(self, *, records: Sequence[RecordWrite], **kwargs: Any) -> None:
+        if len(self.written) + 1 == self.dies_at:
+            raise InvocationDied
+        super().put_many(records=records, **kwargs)
+
+
+def test_a_run_whose_invocation_died_is_swept_with_the_counts_of_every_committed_batch(imports: Imports) -> None:
+    # given a 40-row file (one bad row) imported 5 rows per batch, by an invocation that dies writing batch 5
+    task = products_task(imports)
+    imports.upload("products.csv", products_csv(product_rows(40, bad=[3])), import_name="Products")
+    run = imports.core.runs.start(environment=ENV, task_id=task.task_id)
+    with pytest.raises(InvocationDied):
+        imports.core.pump(imports.workers(batch_size=5, store=DiesWriting(imports.catalog, dies_at=5)))
+
+    # when the sweeper finds the run after its heartbeat stopped
+    imports.core.clock.advance(minutes=10)
+    report = imports.core.sweeper.sweep(remaining_ms=lambda: 120_000)
+
+    # then the swept run counts exactly the four committed batches: what the catalog holds
+    swept = imports.core.runs.get(environment=ENV, run_id=run.run_id)
+    assert report.swept == [run.run_id] and swept.status is RunStatus.FAILED
+    committed = imports.records(ImportTarget.PRODUCTS)
+    assert swept.counts.model_dump() == {"read": 20, "created": 19, "updated": 0, "unchanged": 0, "rejected": 1}
+    assert swept.counts.created == len(committed)
+    assert any(m.row == 5 and m.value == "12,5x" for m in swept.messages)  # and the row error of batch 1

@@ -91,6 +91,10 @@ OUT = pathlib.Path({out!r})
 def handler(event, context):
     if isinstance(event, dict) and event.get("sleep"):
         time.sleep(event["sleep"])
+    if isinstance(event, dict) and event.get("wait_for"):
+        deadline = time.monotonic() + 10
+        while not (OUT / event["wait_for"]).exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
     if isinstance(event, dict) and event.get("write"):
         (OUT / event["write"]).write_text(json.dumps(event))
     if isinstance(event, dict) and event.get("fail"):

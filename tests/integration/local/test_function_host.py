@@ -66,6 +66,21 @@ def test_a_broken_handler_fails_only_its_own_invocations(host: FunctionHost) -> 
     assert host.invoke("arn:aws:lambda:eu-west-1:123456789012:function:sample-echo", {"x": 1})["echo"] == {"x": 1}
 
 
+def test_waiting_event_invocations_do_not_hold_up_the_next_one(host: FunctionHost, tmp_path: Path) -> None:
+    # given twenty asynchronous invocations that wait (a minute's settles, a slow environment's runs)
+    waiting = [host.invoke_async("sample-echo", {"wait_for": "go.flag", "write": f"waited-{i}.json"})
+               for i in range(20)]
+
+    # when one more is invoked
+    quick = host.invoke_async("sample-echo", {"write": "quick.json"})
+
+    # then it runs at once, while the others still wait
+    assert quick.result(timeout=5)["echo"]["write"] == "quick.json"
+    assert not any(future.done() for future in waiting)
+    (tmp_path / "go.flag").write_text("go")
+    assert all(future.result(timeout=10) for future in waiting)
+
+
 @pytest.fixture
 def lambda_client(host: FunctionHost) -> Iterator[Any]:
     server = BackgroundServer(LambdaInvokeApp(host), host="127.0.0.1", port=0, name="lambda-test").start()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from pimtasks_local.schedule_runner import ScheduleRunner, task_schedule_location
+from pimtasks_local.schedule_runner import ScheduleRunner, scheduled_time_text, task_schedule_location
 
 from tests.integration.local.support import Call, FakeClock, RecordingInvoker
 
@@ -161,3 +163,109 @@ def test_fire_now_sends_what_the_schedule_would(harness: Harness) -> None:
     assert harness.payloads() == [fired["payload"]]
     with pytest.raises(LookupError):
         harness.runner.fire_now(group=group, name="task-unknown")
+
+
+
+class CountingScheduler:
+    """The Scheduler client, counting the calls made through it; while ``held`` is set, listing waits until
+    ``release`` is set (a slow listing of thousands of schedules)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.counts: dict[str, int] = {}
+        self.held = threading.Event()
+        self.listing_held = threading.Event()
+        self.release = threading.Event()
+
+    def list_schedules(self, **kwargs: Any) -> Any:
+        if self.held.is_set():
+            self.listing_held.set()
+            self.release.wait(10)
+        return self._count("list_schedules", **kwargs)
+
+    def get_schedule(self, **kwargs: Any) -> Any:
+        return self._count("get_schedule", **kwargs)
+
+    def _count(self, name: str, **kwargs: Any) -> Any:
+        self.counts[name] = self.counts.get(name, 0) + 1
+        return getattr(self.inner, name)(**kwargs)
+
+
+def counted_runner(harness: Harness) -> tuple[ScheduleRunner, CountingScheduler]:
+    scheduler = CountingScheduler(harness.scheduler)
+    runner = ScheduleRunner(scheduler=scheduler, sqs=harness.sqs, invoker=harness.invoker, clock=harness.clock,
+                            refresh_seconds=45)
+    return runner, scheduler
+
+
+def test_many_schedules_fire_from_the_cache_and_only_new_or_changed_ones_are_read_again(harness: Harness) -> None:
+    # given 150 schedules at minutes 53, 54, ... of every hour (three of them at minute 53), and a runner that
+    # refreshes its cache every 45 s
+    for index in range(150):
+        harness.schedule(f"task-{index}", f"cron({(53 + index) % 60} * * * ? *)")
+    runner, scheduler = counted_runner(harness)
+    runner.start()
+    runner.tick()  # the first refresh reads them all
+    assert scheduler.counts == {"list_schedules": 2, "get_schedule": 150}
+
+    # when 12:53 comes, within the refresh interval
+    harness.clock.advance(seconds=30)  # 12:53:00
+    fired = runner.tick()
+
+    # then the due ones fire from the cache: no request at all within the refresh interval
+    assert sorted(f.name for f in fired) == ["task-0", "task-120", "task-60"]
+    assert scheduler.counts == {"list_schedules": 2, "get_schedule": 150}
+    # and a later refresh reads only what changed
+    harness.schedule("task-new", "cron(54 12 * * ? *)")
+    harness.clock.advance(seconds=61)  # 12:54:01
+    fired = runner.tick()
+    assert scheduler.counts == {"list_schedules": 4, "get_schedule": 151}
+    assert sorted(f.name for f in fired) == ["task-1", "task-121", "task-61", "task-new"]
+
+
+def test_a_schedule_first_seen_after_its_fire_time_still_fires_once(harness: Harness) -> None:
+    # given a runner that refreshed at 12:52:30, before the schedule existed
+    runner, _ = counted_runner(harness)
+    runner.start()
+    runner.tick()
+
+    # when a schedule for 12:53 is created and the next refresh (every 45 s) comes only after 12:53
+    harness.schedule("task-t1", "cron(53 12 ? * MON *)")
+    harness.clock.advance(seconds=20)  # 12:52:50
+    assert runner.tick() == []
+    harness.clock.advance(seconds=30)  # 12:53:20
+    first = runner.tick()
+    harness.clock.advance(seconds=50)
+    again = runner.tick()  # the next refresh sees it unchanged
+
+    # then it fires late but once
+    assert [(f.name, scheduled_time_text(f.scheduled_time)) for f in first] == [("task-t1", "2026-11-30T11:53:00Z")]
+    assert again == []
+
+
+def test_firing_goes_on_while_a_slow_refresh_reads_the_schedules(harness: Harness) -> None:
+    # given a running runner that knows a schedule due at 12:53, and whose next listing takes long
+    harness.schedule("task-t1", "cron(53 12 ? * MON *)")
+    runner, scheduler = counted_runner(harness)
+    runner.start()
+    runner.refresh()
+    scheduler.held.set()
+    stop = threading.Event()
+    loop = threading.Thread(target=runner.run, args=(stop,), kwargs={"interval_seconds": 0.01}, daemon=True)
+    loop.start()
+    try:
+        # when the clock passes the fire time and the refresh due then is still listing
+        harness.clock.advance(seconds=50)  # 12:53:20
+        assert scheduler.listing_held.wait(10)
+        for _ in range(500):  # up to 5 s for the loop thread to tick
+            if harness.invoker.calls:
+                break
+            time.sleep(0.01)
+
+        # then the schedule has fired meanwhile
+        assert [call.event["scheduled_time"] for call in harness.invoker.calls] == ["2026-11-30T11:53:00Z"]
+        assert not scheduler.release.is_set()
+    finally:
+        scheduler.release.set()
+        stop.set()
+        loop.join(5)

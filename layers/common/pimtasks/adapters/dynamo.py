@@ -7,7 +7,8 @@ stack runs several handlers in one process) and cost more to create.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,10 @@ from pimtasks.adapters.aws_clients import client
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+
+BATCH_GET_LIMIT = 100
+"""Keys BatchGetItem accepts in one request."""
+_BATCH_GET_ATTEMPTS = 8
 
 Item = dict[str, Any]
 
@@ -99,11 +104,41 @@ class DynamoTable:
         _add_expression(kwargs, condition=condition, values=values, names=None)
         self.client.delete_item(**kwargs)
 
+    def batch_get(self, keys: Sequence[Item], *, projection: str | None = None,
+                  names: dict[str, str] | None = None, consistent: bool = True) -> list[Item]:
+        """The items of ``keys`` that exist (in no particular order), read ``BATCH_GET_LIMIT`` keys per request;
+        keys DynamoDB leaves unprocessed (throttling) are asked again with a short back-off."""
+        items: list[Item] = []
+        for start in range(0, len(keys), BATCH_GET_LIMIT):
+            request: dict[str, Any] = {"Keys": [to_dynamo(key) for key in keys[start:start + BATCH_GET_LIMIT]],
+                                       "ConsistentRead": consistent}
+            if projection:
+                request["ProjectionExpression"] = projection
+            if names:
+                request["ExpressionAttributeNames"] = names
+            items.extend(self._batch_get_all(request))
+        return items
+
+    def _batch_get_all(self, request: dict[str, Any]) -> list[Item]:
+        items: list[Item] = []
+        pending: dict[str, Any] = {self.name: request}
+        for attempt in range(_BATCH_GET_ATTEMPTS):
+            response = self.client.batch_get_item(RequestItems=pending)
+            items.extend(from_dynamo(item) for item in response.get("Responses", {}).get(self.name, []))
+            pending = response.get("UnprocessedKeys") or {}
+            if not pending:
+                return items
+            time.sleep(min(0.05 * 2 ** attempt, 2.0))
+        raise RuntimeError(f"BatchGetItem on {self.name} left keys unprocessed after {_BATCH_GET_ATTEMPTS} attempts")
+
     def query_pages(self, *, key_condition: str, values: Item, index: str | None = None,
                     forward: bool = True, limit: int | None = None, start_key: Item | None = None,
                     names: dict[str, str] | None = None,
-                    filter_expression: str | None = None) -> Iterator[tuple[list[Item], Item | None]]:
-        """Pages of (items, last evaluated key); stops after the first page when ``limit`` is given."""
+                    filter_expression: str | None = None,
+                    consistent: bool = False) -> Iterator[tuple[list[Item], Item | None]]:
+        """Pages of (items, last evaluated key); stops after the first page when ``limit`` is given.
+
+        ``consistent`` reads the base table strongly consistent (not possible on a global index)."""
         kwargs: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": key_condition,
@@ -112,6 +147,8 @@ class DynamoTable:
         }
         if filter_expression:
             kwargs["FilterExpression"] = filter_expression
+        if consistent:
+            kwargs["ConsistentRead"] = True
         if names:
             kwargs["ExpressionAttributeNames"] = names
         if index:
@@ -129,10 +166,10 @@ class DynamoTable:
             kwargs["ExclusiveStartKey"] = last
 
     def query_all(self, *, key_condition: str, values: Item, index: str | None = None,
-                  filter_expression: str | None = None) -> list[Item]:
+                  filter_expression: str | None = None, consistent: bool = False) -> list[Item]:
         items: list[Item] = []
         for page, _ in self.query_pages(key_condition=key_condition, values=values, index=index,
-                                        filter_expression=filter_expression):
+                                        filter_expression=filter_expression, consistent=consistent):
             items.extend(page)
         return items
 

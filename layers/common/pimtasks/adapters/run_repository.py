@@ -5,8 +5,11 @@ Items (all keys carry the environment, so one environment can never address anot
   created time + run id, newest first); sparse GSI ``active_runs`` (only while queued/running) for the sweeper;
   ``expires_at`` (TTL) set when the run ends, for the retention period.
 - lease:  ``pk = ENV#<env>#TASK#<task_id>``, ``sk = LEASE``: the one active run of a task, until ``lease_until``.
-- slot:   ``pk = ENV#<env>#SLOT#<minute>``: ``sk = SLOT`` holds the run currently allowed to execute;
-  ``sk = MEMBER#<sequence no>#<run_id>`` lists the scheduled runs due in that minute, in sequence order.
+- slot:   ``pk = ENV#<env>#SLOT#<minute>``: ``sk = SLOT`` holds the run currently allowed to execute (and since
+  when), the minute's settler and whether it has settled; ``sk = MEMBER#<sequence no>#<run_id>`` lists the
+  scheduled runs due in that minute, in sequence order.
+- sweep cursor: ``pk = SWEEPER``, ``sk = CURSOR``: where in ``active_runs`` the sweeper continues (it reads the
+  index a bounded page at a time, across invocations).
 """
 
 from __future__ import annotations
@@ -18,13 +21,20 @@ from botocore.exceptions import ClientError
 
 from pimtasks.adapters.dynamo import DynamoTable, Item, is_condition_failure
 from pimtasks.clock import iso, parse_iso
-from pimtasks.domain.run import Run, RunCounts, RunFile, RunMessage, RunStatus
+from pimtasks.domain.run import ActiveRun, Run, RunCounts, RunFile, RunMessage, RunStatus
+from pimtasks.domain.slot import SlotArrival, SlotMember, SlotState
 from pimtasks.errors import LeaseTakenError, NotFoundError, RunExistsError
 
 ACTIVE_PK = "ACTIVE"
 RUNS_BY_TASK_INDEX = "runs_by_task"
 ACTIVE_RUNS_INDEX = "active_runs"
 SLOT_TTL_DAYS = 2
+SWEEP_CURSOR_KEY: Item = {"pk": "SWEEPER", "sk": "CURSOR"}
+# What the sweeper reads of an active run (all through names: ``status`` is a reserved word).
+_ACTIVE_FIELDS = ("run_id", "environment", "task_id", "status", "created_at", "started_at", "heartbeat_at", "slot")
+_ACTIVE_NAMES = {f"#f{i}": name for i, name in enumerate(_ACTIVE_FIELDS)}
+_ACTIVE_PROJECTION = ", ".join(_ACTIVE_NAMES)
+_STATUS_NAMES = {"#r": "run_id", "#s": "status"}
 
 
 def run_key(environment: str, run_id: str) -> Item:
@@ -88,10 +98,21 @@ def _mutable_attributes(run: Run, *, retention_days: int) -> Item:
     return attributes
 
 
+def _when(item: Item, name: str) -> dt.datetime | None:
+    value = item.get(name) or ""
+    return parse_iso(value) if value else None
+
+
+def active_run_from_item(item: Item) -> ActiveRun:
+    return ActiveRun(run_id=item["run_id"], environment=item["environment"], task_id=item["task_id"],
+                     status=RunStatus(item["status"]), created_at=parse_iso(item["created_at"]),
+                     started_at=_when(item, "started_at"), heartbeat_at=_when(item, "heartbeat_at"),
+                     slot=item.get("slot") or None)
+
+
 def run_from_item(item: Item) -> Run:
     def when(name: str) -> dt.datetime | None:
-        value = item.get(name) or ""
-        return parse_iso(value) if value else None
+        return _when(item, name)
 
     return Run(
         run_id=item["run_id"],
@@ -226,11 +247,36 @@ class RunRepository:
             raise
         return True
 
-    def list_active(self) -> list[Run]:
-        keys = self._table.query_all(key_condition="active_pk = :pk", values={":pk": ACTIVE_PK},
-                                     index=ACTIVE_RUNS_INDEX)
-        runs = (self._table.get({"pk": key["pk"], "sk": key["sk"]}) for key in keys)
-        return [run_from_item(item) for item in runs if item]
+    def active_page(self, *, start_key: Item | None, limit: int) -> tuple[list[ActiveRun], Item | None]:
+        """Up to ``limit`` queued/running runs from ``start_key`` on (index order), and the key to go on from.
+
+        One index query (keys only) and one BatchGetItem of the fields the sweeper decides on; a run that ended
+        since the index was written is left out.
+        """
+        pages = self._table.query_pages(key_condition="active_pk = :pk", values={":pk": ACTIVE_PK},
+                                        index=ACTIVE_RUNS_INDEX, limit=limit, start_key=start_key)
+        keys, last = next(pages)
+        items = self._table.batch_get([{"pk": key["pk"], "sk": key["sk"]} for key in keys],
+                                      projection=_ACTIVE_PROJECTION, names=_ACTIVE_NAMES)
+        by_pk = {run_key(item["environment"], item["run_id"])["pk"]: item for item in items}
+        ordered = (by_pk.get(key["pk"]) for key in keys)
+        return [active_run_from_item(item) for item in ordered
+                if item is not None and RunStatus(item["status"]).is_active], last
+
+    def statuses(self, *, environment: str, run_ids: list[str]) -> dict[str, RunStatus]:
+        """The stored status of each of ``run_ids`` that exists (one BatchGetItem per 100 runs)."""
+        items = self._table.batch_get([run_key(environment, run_id) for run_id in run_ids],
+                                      projection="#r, #s", names=_STATUS_NAMES)
+        return {str(item["run_id"]): RunStatus(item["status"]) for item in items}
+
+    def sweep_cursor(self) -> Item | None:
+        """Where the sweeper's last invocation stopped in ``active_runs`` (None: at the start)."""
+        item = self._table.get(SWEEP_CURSOR_KEY)
+        return json.loads(item["start_key"]) if item and item.get("start_key") else None
+
+    def save_sweep_cursor(self, start_key: Item | None, *, now: dt.datetime) -> None:
+        self._table.put({**SWEEP_CURSOR_KEY, "start_key": json.dumps(start_key) if start_key else "",
+                         "updated_at": iso(now)})
 
     # --- leases -------------------------------------------------------------------------------
     def lease_holder(self, *, environment: str, task_id: str) -> str | None:
@@ -256,38 +302,65 @@ class RunRepository:
                 raise
 
     # --- sequence slots -----------------------------------------------------------------------
-    def join_slot(self, *, environment: str, slot: str, run_id: str, sequence_no: int, function: str,
-                  now: dt.datetime) -> None:
-        expires = int((now + dt.timedelta(days=SLOT_TTL_DAYS)).timestamp())
+    def join_slot(self, *, environment: str, slot: str, run_id: str, task_id: str, sequence_no: int,
+                  function: str, now: dt.datetime) -> None:
         self._table.put({"pk": slot_pk(environment, slot), "sk": f"MEMBER#{sequence_no:07d}#{run_id}",
-                         "run_id": run_id, "function": function, "expires_at": expires})
+                         "run_id": run_id, "task_id": task_id, "sequence_no": sequence_no, "function": function,
+                         "joined_at": iso(now), "expires_at": _slot_expiry(now)})
 
-    def slot_members(self, *, environment: str, slot: str) -> list[tuple[str, str]]:
-        """(run_id, function) of a slot's runs in ascending sequence no."""
+    def slot_members(self, *, environment: str, slot: str) -> list[SlotMember]:
+        """A slot's runs in ascending sequence no (read consistently: a run that joined is never missed)."""
         items = self._table.query_all(key_condition="pk = :pk AND begins_with(sk, :m)",
-                                      values={":pk": slot_pk(environment, slot), ":m": "MEMBER#"})
-        return [(str(i["run_id"]), str(i["function"])) for i in items]
+                                      values={":pk": slot_pk(environment, slot), ":m": "MEMBER#"}, consistent=True)
+        return [SlotMember(run_id=str(i["run_id"]), function=str(i["function"]), task_id=i.get("task_id"),
+                           sequence_no=int(i.get("sequence_no", str(i["sk"]).split("#")[1])),
+                           joined_at=_when(i, "joined_at"))
+                for i in items]
+
+    def arrive_at_slot(self, *, environment: str, slot: str, run_id: str, now: dt.datetime) -> SlotArrival:
+        """Record ``run_id`` as the slot's settler unless one arrived first; says which, and whether it settled.
+
+        One unconditional update (``if_not_exists``) that returns the slot as it is afterwards, so arriving
+        costs no extra read and no failed condition.
+        """
+        item = self._table.update({"pk": slot_pk(environment, slot), "sk": "SLOT"},
+                                  update="SET settler = if_not_exists(settler, :me), expires_at = :expires",
+                                  values={":me": run_id, ":expires": _slot_expiry(now)}, return_new=True) or {}
+        return SlotArrival(settler=item.get("settler") == run_id, settled=bool(item.get("settled", False)))
+
+    def mark_settled(self, *, environment: str, slot: str, now: dt.datetime) -> None:
+        """The settler stops waiting: runs arriving from now on move the sequence on themselves."""
+        self._table.update({"pk": slot_pk(environment, slot), "sk": "SLOT"},
+                           update="SET settled = :yes, expires_at = :expires",
+                           values={":yes": True, ":expires": _slot_expiry(now)})
 
     def slot_holder(self, *, environment: str, slot: str) -> str | None:
-        item = self._table.get({"pk": slot_pk(environment, slot), "sk": "SLOT"})
-        return str(item["holder"]) if item and item.get("holder") else None
+        return self.slot_state(environment=environment, slot=slot).holder
+
+    def slot_state(self, *, environment: str, slot: str) -> SlotState:
+        item = self._table.get({"pk": slot_pk(environment, slot), "sk": "SLOT"}) or {}
+        return SlotState(holder=str(item["holder"]) if item.get("holder") else None,
+                         claimed_at=_when(item, "claimed_at"), settled=bool(item.get("settled", False)))
 
     def claim_slot(self, *, environment: str, slot: str, previous: str | None, holder: str | None,
                    now: dt.datetime) -> bool:
         """Compare-and-set the slot's holder; False when someone else changed it first."""
-        expires = int((now + dt.timedelta(days=SLOT_TTL_DAYS)).timestamp())
         values: Item
         if previous is None:
             condition, values = "attribute_not_exists(holder) OR holder = :empty", {":empty": ""}
         else:
             condition, values = "holder = :previous", {":previous": previous}
-        values.update({":holder": holder or "", ":expires": expires})
+        values.update({":holder": holder or "", ":expires": _slot_expiry(now), ":now": iso(now)})
         try:
             self._table.update({"pk": slot_pk(environment, slot), "sk": "SLOT"},
-                               update="SET holder = :holder, expires_at = :expires",
+                               update="SET holder = :holder, claimed_at = :now, expires_at = :expires",
                                condition=condition, values=values)
         except ClientError as exc:
             if is_condition_failure(exc):
                 return False
             raise
         return True
+
+
+def _slot_expiry(now: dt.datetime) -> int:
+    return int((now + dt.timedelta(days=SLOT_TTL_DAYS)).timestamp())

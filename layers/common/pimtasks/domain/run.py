@@ -128,6 +128,22 @@ class Run(BaseModel):
         )
 
 
+class ActiveRun(BaseModel):
+    """A queued or running run as the sweeper reads it: only what decides whether it is stale (a page of these
+    is one index query and one BatchGetItem, never a read per run with its messages and files)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    environment: str
+    task_id: str
+    status: RunStatus
+    created_at: dt.datetime
+    started_at: dt.datetime | None = None
+    heartbeat_at: dt.datetime | None = None
+    slot: str | None = None
+
+
 class RunSummary(BaseModel):
     """The last run as shown on a task."""
 

@@ -1,7 +1,8 @@
 """The run engine: what every task function does with a trigger, whatever the task type.
 
 - ``schedule``: register the run for (task, scheduled time) exactly once, take the task's lease, join the
-  environment's minute slot, settle, and let the sequencer start the lowest sequence no.
+  environment's minute slot and arrive there: the minute's first run settles and starts the lowest sequence
+  no, the others return at once (see ``pimtasks.services.sequencer``).
 - ``manual`` / ``upload`` / ``predecessor`` / ``sequence``: execute the queued run named in the event.
 - ``continuation``: resume a running run from its checkpoint in a fresh invocation.
 Execution drives the type's worker and ends the run through the finisher whatever happens.
@@ -68,8 +69,7 @@ class RunEngine:
         run = self.register_scheduled_run(task, scheduled_time=scheduled_time)
         if run is None or run.status is not RunStatus.QUEUED or run.slot is None:
             return run
-        self._sequencer.settle(scheduled_time=scheduled_time, remaining_ms=remaining_ms)
-        self._sequencer.advance(run.environment, run.slot)
+        self._sequencer.arrive(run, scheduled_time=scheduled_time, remaining_ms=remaining_ms)
         return run
 
     def register_scheduled_run(self, task: Task, *, scheduled_time: dt.datetime) -> Run | None:
@@ -91,7 +91,8 @@ class RunEngine:
         except LeaseTakenError as taken:
             return self._record_skipped(run, reason=f"the previous run {taken.holder_run_id} is still active")
         self._runs.join_slot(environment=run.environment, slot=run.slot or "", run_id=run.run_id,
-                             sequence_no=task.spec.sequence_no, function=FUNCTION_FOR_TYPE[task.type].value, now=now)
+                             task_id=task.task_id, sequence_no=task.spec.sequence_no,
+                             function=FUNCTION_FOR_TYPE[task.type].value, now=now)
         return run
 
     def _record_skipped(self, run: Run, *, reason: str) -> Run | None:

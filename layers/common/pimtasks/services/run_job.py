@@ -96,29 +96,42 @@ class RunJob:
     def keep_alive(self, checkpoint: dict[str, Any] | None = None) -> None:
         """Call at every safe point (at least every few seconds of work).
 
-        Persists progress at most every heartbeat interval; raises ``StopRequested`` after a Stop,
-        ``LeaseLost`` when the run was swept, and ``ContinueLater`` (after saving ``checkpoint``) when the
-        time budget runs low. Pass a checkpoint only where the work can resume from it.
+        A ``checkpoint`` marks committed work: the run is saved at once with it and with the counts, messages
+        and files so far, so the stored run never reports less than was committed (a crashed invocation's run
+        is swept with exactly these). Without one, progress is persisted at most every heartbeat interval.
+        Raises ``StopRequested`` after a Stop, ``LeaseLost`` when the run was swept, and ``ContinueLater``
+        (after saving ``checkpoint``) when the time budget runs low. Pass a checkpoint only where the work can
+        resume from it.
         """
-        if checkpoint is not None:
-            self.run.checkpoint = checkpoint
-        now = self._clock.now()
-        if now - self._last_beat >= self._heartbeat:
+        beat_due = self._clock.now() - self._last_beat >= self._heartbeat
+        if checkpoint is None:
+            if beat_due:
+                self.heartbeat()
+            return
+        self.run.checkpoint = checkpoint
+        low_on_time = self._remaining_ms() < self._margin_ms
+        if beat_due or low_on_time:
             self.heartbeat()
-        if checkpoint is not None and self._remaining_ms() < self._margin_ms:
-            self.heartbeat()
+        else:
+            self._save()
+        if low_on_time:
             raise ContinueLater
 
     def heartbeat(self) -> None:
+        """Save the run as it is and extend its task's lease (also where a Stop or a sweep is noticed)."""
         now = self._clock.now()
         self._last_beat = now
         self.run.heartbeat_at = now
+        self._save()
+        if not self._runs.extend_lease(environment=self.run.environment, task_id=self.run.task_id,
+                                       run_id=self.run.run_id, until=now + self._lease):
+            raise LeaseLost
+
+    def _save(self) -> None:
+        """Write the run if it is still running and not asked to stop; else raise what happened instead."""
         if not self._runs.save(self.run, expected=(RunStatus.RUNNING,), require_no_cancel=True):
             stored = self._runs.find(environment=self.run.environment, run_id=self.run.run_id)
             if stored is not None and stored.status is RunStatus.RUNNING and stored.cancel_requested:
                 self.run.cancel_requested = True
                 raise StopRequested
-            raise LeaseLost
-        if not self._runs.extend_lease(environment=self.run.environment, task_id=self.run.task_id,
-                                       run_id=self.run.run_id, until=now + self._lease):
             raise LeaseLost
