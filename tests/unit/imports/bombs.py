@@ -252,6 +252,10 @@ ODS_HEADER_ROW = (
 )
 
 
+FILLED_ODS_CELL = b'<table:table-cell office:value-type="float" office:value="1"%s/>'
+"""A filled ODS cell; ``%s`` takes more attributes (a repetition)."""
+
+
 def ods_table(rows: bytes, *, name: str = "Sheet1") -> bytes:
     return f'<table:table table:name="{name}">'.encode() + rows + b"</table:table>"
 

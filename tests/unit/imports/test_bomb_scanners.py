@@ -43,7 +43,7 @@ def letters(column: int) -> str:
 def random_cuts(data: bytes, rng: random.Random) -> list[bytes]:
     chunks, position = [], 0
     while position < len(data):
-        size = rng.choice([7, 50, 300, 5000])
+        size = rng.choice([7, 50, 300, 5000, 1 << 20])
         chunks.append(data[position:position + size])
         position += size
     return chunks
@@ -83,16 +83,17 @@ SHAPES = {
 
 
 def random_sheet(rng: random.Random, *, strings: int) -> bytes:
-    """Rows in one of the ``SHAPES``."""
+    """Rows in one of the ``SHAPES``; a big sheet now and then (pieces of it split around odd rows)."""
     shape_name = rng.choice(list(SHAPES))
     bare = shape_name == "bare"
     kinds = SHAPES[shape_name]
+    big = rng.random() < 0.1
     rows, row = [], 0
-    for _ in range(rng.randint(1, 12)):
-        row += rng.choice([1, 1, 1, 2, 50])
+    for _ in range(rng.randint(600, 900) if big else rng.randint(1, 12)):
+        row += rng.choice([1, 1, 1, 2] if big else [1, 1, 1, 2, 50])
         column, cells = -1, []
         for _ in range(rng.randint(0, 6)):
-            column += rng.choice([1, 1, 2, 30])
+            column += rng.choice([1, 1, 2] if big else [1, 1, 2, 30])
             kind = rng.choice(kinds)
             if bare and not kind.startswith("no-ref"):
                 kind = "no-ref-shared" if kind == "shared" else "no-ref"

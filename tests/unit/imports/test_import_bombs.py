@@ -25,6 +25,7 @@ from pimtasks.imports import (
 from pimtasks.imports.reading.limits import describe_limit
 
 from tests.unit.imports.bombs import (
+    FILLED_ODS_CELL,
     HEADER_ROW,
     ODS_HEAD,
     ODS_HEADER_ROW,
@@ -83,9 +84,9 @@ def test_the_reported_bomb_fails_at_once_on_its_declared_size(sheet_bomb_xlsx: P
 
 def test_the_bomb_within_the_ratio_stops_at_the_unpacked_size_while_streaming(sheet_bomb_xlsx: Path) -> None:
     # given limits that let the directory pass (ratio and size) but cap what may really be unpacked
-    limits = ReadLimits(max_compression_ratio=10_000, max_workbook_xml_bytes=64 << 20, max_cells=10**12,
+    limits = ReadLimits(max_compression_ratio=10_000, max_workbook_xml_bytes=20 << 20, max_cells=10**12,
                         max_file_bytes=4 << 30)
-    bomb = write_sheet_bomb(sheet_bomb_xlsx.with_name("declared-small.xlsx"), declared_size=60 << 20)
+    bomb = write_sheet_bomb(sheet_bomb_xlsx.with_name("declared-small.xlsx"), declared_size=16 << 20)
 
     # when it is read, then the part stops where it passes its (forged) declared size
     error = read_failure(bomb, limits=limits)
@@ -219,7 +220,7 @@ def test_a_binary_workbook_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_metadata_part_larger_than_its_cap_fails(tmp_path: Path) -> None:
-    padding = b"".join(b"<!-- %d -->" % (n * 7919 % 1000003) for n in range(200_000))
+    padding = b"".join(b"<!-- %d -->" % (n * 7919 % 1000003) for n in range(100_000))
     styles = b'<?xml version="1.0"?><styleSheet>' + padding + b"</styleSheet>"
     members = [*xlsx_members([sheet_xml(HEADER_ROW + cells(1))]), deflated("xl/styles.xml", styles)]
     error = read_failure(raw_zip(tmp_path / "styles.xlsx", members), limits=ReadLimits(max_metadata_part_bytes=1 << 20))
@@ -228,7 +229,7 @@ def test_a_metadata_part_larger_than_its_cap_fails(tmp_path: Path) -> None:
 
 # --- ODS -------------------------------------------------------------------------------------------
 
-FILLED = b'<table:table-cell office:value-type="float" office:value="1"%s/>'
+FILLED = FILLED_ODS_CELL
 
 
 def test_an_ods_of_repeated_cells_fails_on_cells(tmp_path: Path) -> None:

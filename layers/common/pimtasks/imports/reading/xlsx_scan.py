@@ -59,6 +59,7 @@ _T_ATTRIBUTE = re.compile(rb"""(?:^|\s)t\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _REFERENCE = re.compile(rb"([A-Za-z]{1,7})([0-9]{1,10})")
 _MERGE_COUNT = (b"mergeCell ", b"mergeCell/", b"mergeCell>")
 _MERGE = b"mergeCell"
+_SMALLEST_SPLIT = 16 << 10
 
 
 def column_number(letters: bytes) -> int:
@@ -234,8 +235,22 @@ class SheetScanner:
         data = piece.data
         if _MERGE in data:
             self.stats.merged_ranges += sum(data.count(marker) for marker in _MERGE_COUNT)
-        if not (self._at.in_cell or piece.cut_in_text) and piece.at_marker and self._feed_fast(data):
+        self._feed_piece(data, whole=piece.at_marker and not piece.cut_in_text)
+
+    def _feed_piece(self, data: bytes, *, whole: bool) -> None:
+        """A fast path if the piece allows one; else its halves (cut before a row) in turn, so that a few
+        odd rows (a header written differently) cost the exact path only for a small piece around them.
+
+        ``whole``: the piece ends before a cell or a row (a fast path needs whole cells).
+        """
+        if whole and not self._at.in_cell and self._feed_fast(data):
             return
+        if len(data) > _SMALLEST_SPLIT:
+            middle = data.find(b"<row", len(data) // 2)
+            if middle > 0:
+                self._feed_piece(data[:middle], whole=True)
+                self._feed_piece(data[middle:], whole=whole)
+                return
         self._feed_by_tag(data)
 
     # --- fast paths -----------------------------------------------------------------------------------
