@@ -30,6 +30,7 @@ from tests.unit.imports.bombs import (
     ODS_HEAD,
     ODS_HEADER_ROW,
     ODS_TAIL,
+    biff,
     biff_dimensions,
     biff_label_sst,
     biff_number,
@@ -331,3 +332,11 @@ def test_files_within_the_limits_read_as_before(tmp_path: Path, fixtures_dir: Pa
 def test_the_sheet_bomb_member_builder_makes_what_it_says() -> None:
     member = sheet_bomb_member(xml_bytes=8 << 20)
     assert 7 << 20 <= member.size <= 8 << 20 and len(member.compressed) < member.size // 100
+
+
+def test_a_file_that_makes_the_reader_panic_fails_as_damaged(tmp_path: Path) -> None:
+    # given an XLS with a truncated name record (Lbl): calamine's Rust code panics on it, and pyo3's
+    # PanicException is no Exception: unguarded it would end the whole invocation
+    workbook = write_xls(tmp_path / "panic.xls", biff_number(0, 0, 1), globals_records=biff(0x0018, b"\x00\x00"))
+    error = read_failure(workbook)
+    assert isinstance(error, CorruptFileError) and "damaged or not a valid XLS workbook" in error.message

@@ -172,15 +172,18 @@ class _CompoundFile:
             sector = table[sector]
         return chain
 
-    def _read_chain(self, start: int, *, size: int, what: str) -> bytes:
+    def _read_chain(self, start: int, *, size: int, what: str) -> bytearray:
+        """A chain's bytes (cut to ``size`` when given), held once: up to ``max_xls_bytes``."""
         if size > self._sectors * self._sector:
             raise _damaged(f"its {what} is declared larger than the file")
         data = bytearray()
         for sector in self._chain(start, table=self._fat, limit=self._sectors, what=what):
             data += self._read_sector(sector)
-        return bytes(data[:size]) if size else bytes(data)
+        if size:
+            del data[size:]
+        return data
 
-    def workbook_stream(self) -> bytes:
+    def workbook_stream(self) -> bytearray:
         """The workbook stream, after checking every chain calamine follows when it opens the file."""
         if len(self._chain(self._dir_start, table=self._fat, limit=self._sectors, what="directory")) > _MAX_DIRECTORY:
             raise _damaged("its directory is implausibly large")
@@ -199,7 +202,7 @@ class _CompoundFile:
                     return self._stream_data(entry, root=(root_start, root_size))
         raise _damaged("it holds no workbook stream")
 
-    def _stream_data(self, entry: bytes, *, root: tuple[int, int]) -> bytes:
+    def _stream_data(self, entry: bytes, *, root: tuple[int, int]) -> bytearray:
         start, size = _entry_extent(entry, sector=self._sector)
         if size >= _MINI_CUTOFF:
             return self._read_chain(start, size=size, what="workbook stream")
@@ -214,7 +217,8 @@ class _CompoundFile:
         data = bytearray()
         for sector in self._chain(start, table=mini_fat, limit=sectors, what="workbook stream"):
             data += mini_stream[sector * _MINI_SECTOR:(sector + 1) * _MINI_SECTOR]
-        return bytes(data[:size])
+        del data[size:]
+        return data
 
 
 def _entry_name(entry: bytes) -> str:
