@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.imports.bombs import write_sheet_bomb
 from tests.unit.imports.corpus import FIXTURES, write_formatted_empty_rows_xlsx
 
 
@@ -19,3 +20,9 @@ def fixtures_dir() -> Path:
 def formatted_empty_rows_xlsx(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Built once per session (about 2 s): a sheet formatted down to row 1,048,576."""
     return write_formatted_empty_rows_xlsx(tmp_path_factory.mktemp("corpus") / "formatted_empty_rows.xlsx")
+
+
+@pytest.fixture(scope="session")
+def sheet_bomb_xlsx(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reported bomb, built once per session (under a second): about 8 MB of XLSX, 1.9 GB of sheet XML."""
+    return write_sheet_bomb(tmp_path_factory.mktemp("bombs") / "bomb.xlsx")

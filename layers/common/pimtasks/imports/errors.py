@@ -78,6 +78,27 @@ class TooLargeError(ImportFileError):
     """A file or sheet beyond the limits this import accepts."""
 
 
+class LimitExceededError(TooLargeError):
+    """A file beyond one of the ``ReadLimits``: ``limit`` names the setting, ``limit_value`` is its value.
+
+    Raised as soon as a reader sees the limit passed (while unpacking or scanning), never after the work.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: str,
+        limit_value: int,
+        file: str | None = None,
+        sheet: str | None = None,
+        value: str | None = None,
+    ) -> None:
+        super().__init__(message, file=file, sheet=sheet, value=value)
+        self.limit = limit
+        self.limit_value = limit_value
+
+
 class LayoutMismatchError(ImportFileError):
     """The file does not fit the layout: a missing column, a missing sheet, an ambiguous header."""
 

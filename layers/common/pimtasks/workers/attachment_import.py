@@ -34,8 +34,9 @@ from pimtasks.imports.attachments import (
 )
 from pimtasks.imports.errors import ImportFileError, UnsupportedFileError
 from pimtasks.imports.reading import open_source
-from pimtasks.imports.reading.archive import extract_member, list_members
+from pimtasks.imports.reading.archive import extract_member, list_members, open_archive
 from pimtasks.imports.reading.limits import ReadLimits
+from pimtasks.imports.reading.safe_zip import ZipContainer
 from pimtasks.imports.reading.sniffing import FileKind, sniff_kind
 from pimtasks.services.catalog_writer import CatalogWriter
 from pimtasks.services.ports import FileStorage
@@ -61,13 +62,14 @@ class AttachmentImport:
 
     def run(self, archive: Path, *, file_name: str, scratch: Path, rejects: RejectsFile) -> RunCounts:
         """Import the ZIP ``archive``; every rejection also goes to ``rejects`` (started here)."""
-        if sniff_kind(archive) is not FileKind.ZIP:
+        if sniff_kind(archive, limits=self.limits) is not FileKind.ZIP:
             raise UnsupportedFileError("an attachments import expects a ZIP archive of files (with an optional "
                                        "index.csv or index.xlsx)", file=file_name)
-        infos = list_members(archive, limits=self.limits)
+        zipped = open_archive(archive, limits=self.limits)
+        infos = list_members(zipped)
         index = _single_index(infos, file_name=file_name)
-        entries, index_rejected, index_header = self._read_index(archive, index, file_name=file_name, scratch=scratch)
-        members, paths = self._unpack(archive, [info for info in infos if not is_index(info.filename)],
+        entries, index_rejected, index_header = self._read_index(zipped, index, file_name=file_name, scratch=scratch)
+        members, paths = self._unpack(zipped, [info for info in infos if not is_index(info.filename)],
                                       scratch=scratch)
         plan = plan_attachments(members, entries, archive=file_name, index_name=index.filename if index else None)
         plan.rejected[:0] = index_rejected
@@ -78,7 +80,7 @@ class AttachmentImport:
         counts = RunCounts(read=len(members), rejected=len(plan.rejected))
         return counts.add(self._write_records(plan, file_name=file_name, rejects=rejects))
 
-    def _read_index(self, archive: Path, info: ZipInfo | None, *, file_name: str,
+    def _read_index(self, archive: ZipContainer, info: ZipInfo | None, *, file_name: str,
                     scratch: Path) -> tuple[list[IndexEntry] | None, list[Rejection], tuple[str, ...]]:
         """The index's entries (None: no index), its rejected rows and its header.
 
@@ -87,20 +89,20 @@ class AttachmentImport:
         if info is None:
             return None, [], ()
         label = f"{file_name}/{info.filename}"
-        member = extract_member(archive, info, target=scratch / "index", limits=self.limits)
+        member = extract_member(archive, info, target=scratch / "index")
         with open_source(member.path, file_name=label, limits=self.limits, workdir=scratch) as source:
             rows = [row for table in source.tables for row in table.rows()]
             header = source.tables[0].header if source.tables else ()
         entries, rejected = parse_index(rows, file=label)
         return entries, rejected, header
 
-    def _unpack(self, archive: Path, infos: Sequence[ZipInfo], *,
+    def _unpack(self, archive: ZipContainer, infos: Sequence[ZipInfo], *,
                 scratch: Path) -> tuple[list[MemberFile], dict[str, Path]]:
         members: list[MemberFile] = []
         paths: dict[str, Path] = {}
         for position, info in enumerate(infos):
             target = scratch / f"attachment-{position:04d}"
-            extract_member(archive, info, target=target, limits=self.limits)
+            extract_member(archive, info, target=target)
             members.append(_member_file(info.filename, target))
             paths[info.filename] = target
             self.job.keep_alive()

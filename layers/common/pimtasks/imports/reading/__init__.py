@@ -22,7 +22,7 @@ from typing import BinaryIO
 from pimtasks.domain.run import MessageLevel, RunMessage
 from pimtasks.domain.task_types import FileFormat, ImportLayout
 from pimtasks.imports.errors import ImportFileError, TooLargeError, UnsafeArchiveError, UnsupportedFileError
-from pimtasks.imports.reading.archive import extract_member, list_members
+from pimtasks.imports.reading.archive import extract_member, list_members, open_archive
 from pimtasks.imports.reading.bmecat import BmecatTable
 from pimtasks.imports.reading.delimited import open_text_table
 from pimtasks.imports.reading.etim_xchange import EtimXchangeTable
@@ -116,7 +116,7 @@ def _open_file(
     limits: ReadLimits,
     scratch: Path,
 ) -> ImportSource:
-    kind = sniff_kind(path)
+    kind = sniff_kind(path, limits=limits)
     warnings = _extension_warning(label, kind)
     if kind is FileKind.ZIP:
         tables = _open_archive(
@@ -139,14 +139,15 @@ def _open_archive(
 ) -> list[Table]:
     # Every check and every unpacking happens before the first table is returned, so a bad member
     # fails the archive before any row of it is imported.
-    members = list_members(path, limits=limits)
+    archive = open_archive(path, limits=limits)
+    members = list_members(archive)
     tables: list[Table] = []
     try:
         for index, info in enumerate(members):
             member_label = f"{label}/{info.filename}"
-            member = extract_member(path, info, target=scratch / f"member-{index:04d}", limits=limits)
+            member = extract_member(archive, info, target=scratch / f"member-{index:04d}")
             try:
-                kind = sniff_kind(member.path)
+                kind = sniff_kind(member.path, limits=limits)
                 if kind is FileKind.ZIP:
                     raise UnsafeArchiveError(
                         f"{info.filename!r} is itself a ZIP archive; nested archives are not accepted",

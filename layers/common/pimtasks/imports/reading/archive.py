@@ -3,9 +3,10 @@
 - Member names are never used as paths: each member is written to a fresh numbered file inside the
   reader's own temporary directory. Names that *try* to escape (``../``, absolute paths, drive letters)
   still fail the whole archive, because they only appear in hostile or broken archives.
-- Zip bombs: the declared sizes are checked first (per member, in total, and the compression ratio);
-  then the actual bytes are counted while decompressing, so a member that lies about its size is
-  stopped at its declared size or the cap, whichever is lower.
+- Zip bombs (see ``safe_zip``): the directory is checked first (declared sizes per member, in total and
+  their compression ratio; duplicate names, overlapping members); then every member is unpacked from its
+  raw bytes with the bytes that really come out counted, so a member that lies about its size, passes
+  the ratio or the archive's total (``ReadLimits.max_archive_total_bytes``) stops the archive at once.
 - Nested archives, encrypted members and symbolic links are refused. Folders, macOS resource forks
   (``__MACOSX/``) and hidden files (``.DS_Store``) are skipped.
 """
@@ -18,11 +19,12 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from pimtasks.imports.errors import CorruptFileError, UnsafeArchiveError
-from pimtasks.imports.reading.limits import MIB, ReadLimits
+from pimtasks.imports.errors import UnsafeArchiveError
+from pimtasks.imports.reading.limits import ReadLimits
+from pimtasks.imports.reading.safe_zip import ZipContainer
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
-_COPY_CHUNK = 1 << 20
+NESTED_ARCHIVE_SUFFIXES = (".zip", ".7z", ".rar", ".gz", ".tar")
 
 
 @dataclass(frozen=True)
@@ -33,25 +35,25 @@ class ArchiveMember:
     path: Path
 
 
-def list_members(path: Path, *, limits: ReadLimits) -> list[zipfile.ZipInfo]:
+def open_archive(path: Path, *, limits: ReadLimits) -> ZipContainer:
+    """The ZIP archive at ``path`` with its directory checked; pass it to ``list_members``/``extract_member``."""
+    return ZipContainer.open(
+        path,
+        limits=limits,
+        what="the ZIP archive",
+        total_limit="max_archive_total_bytes",
+        member_limit="max_file_bytes",
+    )
+
+
+def list_members(archive: ZipContainer) -> list[zipfile.ZipInfo]:
     """The archive's file members in name order, after every check that needs no decompression."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
-        raise CorruptFileError(f"the ZIP archive is damaged and cannot be opened ({error})") from error
-    members = [info for info in infos if not _skipped(info)]
+    members = [member.info for member in archive.members if not _skipped(member.info)]
+    limits = archive.limits
     if len(members) > limits.max_archive_members:
-        raise UnsafeArchiveError(f"the ZIP archive has {len(members)} files, more than {limits.max_archive_members}")
-    total = 0
+        raise limits.exceeded("max_archive_members", f"the ZIP archive has {len(members):,} files")
     for info in members:
-        check_member(info, limits=limits)
-        total += info.file_size
-    if total > limits.max_archive_total_bytes:
-        raise UnsafeArchiveError(
-            f"the ZIP archive unpacks to {total // MIB} MiB, more than the {limits.max_archive_total_bytes // MIB} MiB "
-            "accepted (zip bomb?)"
-        )
+        check_member(info)
     return sorted(members, key=lambda info: info.filename)
 
 
@@ -61,8 +63,8 @@ def _skipped(info: zipfile.ZipInfo) -> bool:
     return info.is_dir() or "__MACOSX" in parts or (bool(parts) and parts[-1].startswith("."))
 
 
-def check_member(info: zipfile.ZipInfo, *, limits: ReadLimits) -> None:
-    """Fail for a member that is unsafe by its name, type or declared sizes."""
+def check_member(info: zipfile.ZipInfo) -> None:
+    """Fail for a member that is unsafe by its name or type (its sizes are ``ZipContainer``'s concern)."""
     name = info.filename
     normalized = name.replace("\\", "/")
     if normalized.startswith("/") or _DRIVE.match(normalized) or ".." in PurePosixPath(normalized).parts:
@@ -71,42 +73,18 @@ def check_member(info: zipfile.ZipInfo, *, limits: ReadLimits) -> None:
         )
     if stat.S_ISLNK(info.external_attr >> 16):
         raise UnsafeArchiveError(f"the ZIP archive contains a symbolic link {name!r}", value=name)
-    if info.flag_bits & 0x1:
-        raise UnsafeArchiveError(f"{name!r} in the ZIP archive is password-protected", value=name)
-    if normalized.lower().endswith((".zip", ".7z", ".rar", ".gz", ".tar")):
+    if normalized.lower().endswith(NESTED_ARCHIVE_SUFFIXES):
         raise UnsafeArchiveError(
             f"the ZIP archive contains another archive {name!r}; nested archives are not accepted", value=name
         )
-    if info.file_size > limits.max_file_bytes:
-        raise UnsafeArchiveError(
-            f"{name!r} unpacks to {info.file_size // MIB} MiB, more than {limits.max_file_bytes // MIB} MiB", value=name
-        )
-    ratio = info.file_size / max(info.compress_size, 1)
-    if info.file_size > MIB and ratio > limits.max_compression_ratio:
-        raise UnsafeArchiveError(
-            f"{name!r} is compressed {ratio:.0f} times (at most {limits.max_compression_ratio} accepted): "
-            "this looks like a zip bomb",
-            value=name,
-        )
 
 
-def extract_member(archive_path: Path, info: zipfile.ZipInfo, *, target: Path, limits: ReadLimits) -> ArchiveMember:
-    """Decompress ``info`` to ``target`` counting bytes; stop at the declared size or the cap."""
-    allowed = min(info.file_size, limits.max_file_bytes)
-    written = 0
-    try:
-        with zipfile.ZipFile(archive_path) as archive, archive.open(info) as source, target.open("wb") as sink:
-            while chunk := source.read(_COPY_CHUNK):
-                written += len(chunk)
-                if written > allowed:
-                    raise UnsafeArchiveError(
-                        f"{info.filename!r} unpacks to more than its declared {info.file_size} bytes: "
-                        "the archive is refused (zip bomb?)",
-                        value=info.filename,
-                    )
-                sink.write(chunk)
-    except (zipfile.BadZipFile, EOFError, OSError) as error:
-        raise CorruptFileError(
-            f"{info.filename!r} in the ZIP archive is damaged ({error})", value=info.filename
-        ) from error
+def extract_member(archive: ZipContainer, info: zipfile.ZipInfo, *, target: Path) -> ArchiveMember:
+    """Unpack ``info`` to ``target``, its real bytes counted against the limits as they come out."""
+    member = archive.member(info.filename)
+    if member is None:  # not one of this archive's entries: a programming error, said plainly
+        raise KeyError(info.filename)
+    with target.open("wb") as sink:
+        for chunk in archive.chunks(member):
+            sink.write(chunk)
     return ArchiveMember(name=info.filename, path=target)

@@ -160,13 +160,17 @@ def _ods_columns(stream: IO[bytes], *, sheet: str, last_row: int) -> Iterator[in
                 in_sheet = element.get(f"{_TABLE}name") == sheet
             elif in_sheet:
                 return
-        elif in_sheet and tag == f"{_TABLE}table-row" and event == "end":
-            repeated = int(element.get(f"{_TABLE}number-rows-repeated", "1"))
-            row += 1
-            if row > last_row:
-                return
-            yield from _ods_row_columns(element)
-            row += min(repeated, last_row) - 1
+            else:
+                element.clear()
+        elif tag == f"{_TABLE}table-row" and event == "end":
+            if in_sheet:
+                repeated = int(element.get(f"{_TABLE}number-rows-repeated", "1"))
+                row += 1
+                if row > last_row:
+                    return
+                yield from _ods_row_columns(element)
+                row += min(repeated, last_row) - 1
+            # Rows of the sheets before the wanted one are dropped as well: parsed but never kept.
             element.clear()
 
 

@@ -222,6 +222,7 @@ class DelimitedTable(Table):
         # Data never starts at or above the header, whatever the layout's first_data_row says.
         self._first_data_row = max(first_data_row, header_row + 1)
         self._limits = limits
+        self._file = file
         header = self._read_header(header_row=header_row, file=file)
         super().__init__(file=file, sheet=None, header_row=header_row, header=header)
 
@@ -276,6 +277,10 @@ class DelimitedTable(Table):
             except csv.Error as error:
                 raise CorruptFileError(f"row {number + 1} cannot be read as CSV ({error})", row=number + 1) from error
             number += 1
+            if number > self._limits.max_rows:
+                raise self._limits.exceeded(
+                    "max_rows", f"the file has more than {self._limits.max_rows:,} rows", file=self._file
+                )
             yield record
 
     def rows(self, *, after_row: int = 0) -> Iterator[SourceRow]:

@@ -7,6 +7,8 @@ from enum import StrEnum
 from pathlib import Path
 
 from pimtasks.imports.errors import CorruptFileError, EmptyFileError, PasswordProtectedError, UnsupportedFileError
+from pimtasks.imports.reading.limits import ReadLimits
+from pimtasks.imports.reading.safe_zip import bound_directory
 
 ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
@@ -54,29 +56,36 @@ EXTENSION_KINDS: dict[str, FileKind] = {
 }
 
 
-def sniff_kind(path: Path) -> FileKind:
+def sniff_kind(path: Path, *, limits: ReadLimits | None = None) -> FileKind:
     """The kind of the file at ``path``, from its content.
 
     Raises ``EmptyFileError`` for a file without bytes and ``PasswordProtectedError`` for an encrypted
-    Office file (an OLE compound file holding an ``EncryptedPackage`` stream).
+    Office file (an OLE compound file holding an ``EncryptedPackage`` stream). A ZIP's directory is
+    bounded (``ReadLimits.max_zip_entries``) before it is parsed, and no member is unpacked beyond the
+    first bytes of ``mimetype``: the limits of what it unpacks to are the reader's, later.
     """
     with path.open("rb") as stream:
         head = stream.read(4096)
     if not head:
         raise EmptyFileError("the file is empty (0 bytes)")
     if head.startswith(ZIP_MAGIC) or head.startswith(EMPTY_ZIP_MAGIC):
-        return _zip_kind(path)
+        return _zip_kind(path, limits=limits or ReadLimits())
     if head.startswith(OLE_MAGIC):
         return _ole_kind(path)
     return _text_kind(head)
 
 
-def _zip_kind(path: Path) -> FileKind:
+def _zip_kind(path: Path, *, limits: ReadLimits) -> FileKind:
     try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        with path.open("rb") as stream:
+            bound_directory(stream, limits=limits, what="the file")
+            with zipfile.ZipFile(stream) as archive:
+                names = set(archive.namelist())
+                mimetype = b""
+                if "mimetype" in names:
+                    with archive.open("mimetype") as member:
+                        mimetype = member.read(100)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as error:
         raise CorruptFileError(
             f"the file is damaged: it starts like a ZIP/XLSX but cannot be opened ({error})"
         ) from error

@@ -14,15 +14,16 @@ Rules worth knowing (they are what a user sees in the report):
 - Merged header cells: every column of a merged header cell gets the merged cell's text. If a layout
   then needs that text for one column, the header is ambiguous and the file fails naming the merge.
 - Memory: calamine holds the chosen sheet's used range in compact Rust memory (not Python objects);
-  rows become Python lists one at a time. Packages whose parts declare more than
-  ``ReadLimits.max_workbook_xml_bytes`` decompressed are refused before parsing.
+  rows become Python lists one at a time. Because nothing stops calamine once it runs, every workbook is
+  measured first, streaming, against ``ReadLimits`` (``workbook_scan`` for XLSX/ODS, ``xls_scan`` for
+  XLS): a bomb fails at its first limit, before calamine sees it. A Rust panic on a malformed file fails
+  the file like any damage.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
-import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -34,12 +35,13 @@ from pimtasks.imports.errors import (
     EmptyFileError,
     LayoutMismatchError,
     PasswordProtectedError,
-    TooLargeError,
 )
 from pimtasks.imports.reading.cell_formats import SAMPLE_ROWS, CellFormats, sheet_formats
-from pimtasks.imports.reading.limits import MIB, ReadLimits
+from pimtasks.imports.reading.limits import ReadLimits
 from pimtasks.imports.reading.sniffing import FileKind
 from pimtasks.imports.reading.tables import Table, column_letter, header_text, trim_header
+from pimtasks.imports.reading.workbook_scan import scan_workbook
+from pimtasks.imports.reading.xls_scan import check_xls
 from pimtasks.imports.rows import CellValue, SourceRow
 
 _VISIBLE = calamine.SheetVisibleEnum.Visible
@@ -50,15 +52,26 @@ def open_workbook_table(
     path: Path, *, file: str, kind: FileKind, layout: ImportLayout | None, limits: ReadLimits
 ) -> Table:
     """The table of the chosen sheet of the workbook at ``path`` (header already read)."""
-    if kind in (FileKind.XLSX, FileKind.ODS):
-        _check_package_size(path, limits=limits)
+    wanted = layout.sheet if layout else None
+    scan = None
+    if kind is FileKind.XLS:
+        check_xls(path, limits=limits)
+    else:
+        scan = scan_workbook(path, kind=kind, limits=limits, wanted=wanted)
     workbook = _load(path, kind=kind)
     try:
-        sheet_name = choose_sheet(workbook, wanted=layout.sheet if layout else None)
+        sheet_name = choose_sheet(workbook, wanted=wanted)
+        if scan is not None:
+            scan.check_sheet(sheet_name)
         sheet = workbook.get_sheet_by_name(sheet_name)
     except calamine.CalamineError as error:
         workbook.close()
         raise CorruptFileError(f"the sheet cannot be read; the file is damaged ({error})") from error
+    except BaseException as error:
+        workbook.close()
+        if is_rust_panic(error):
+            raise CorruptFileError("the sheet cannot be read; the file is damaged") from error
+        raise
     header_row = layout.header_row if layout else 1
     first_data_row = layout.first_data_row if layout else header_row + 1
     try:
@@ -77,19 +90,6 @@ def open_workbook_table(
         raise
 
 
-def _check_package_size(path: Path, *, limits: ReadLimits) -> None:
-    try:
-        with zipfile.ZipFile(path) as package:
-            declared = sum(info.file_size for info in package.infolist())
-    except (zipfile.BadZipFile, OSError) as error:
-        raise CorruptFileError(f"the workbook is damaged and cannot be opened ({error})") from error
-    if declared > limits.max_workbook_xml_bytes:
-        raise TooLargeError(
-            f"the workbook unpacks to {declared // MIB} MiB, more than the {limits.max_workbook_xml_bytes // MIB} MiB "
-            "this import accepts; split the file"
-        )
-
-
 def _load(path: Path, *, kind: FileKind) -> calamine.CalamineWorkbook:
     label = {FileKind.XLSX: "XLSX", FileKind.XLS: "XLS", FileKind.ODS: "ODS"}.get(kind, str(kind))
     try:
@@ -100,6 +100,16 @@ def _load(path: Path, *, kind: FileKind) -> calamine.CalamineWorkbook:
         ) from error
     except (calamine.CalamineError, ValueError, OSError) as error:
         raise CorruptFileError(f"the file is damaged or not a valid {label} workbook ({error})") from error
+    except BaseException as error:
+        if is_rust_panic(error):
+            raise CorruptFileError(f"the file is damaged or not a valid {label} workbook") from error
+        raise
+
+
+def is_rust_panic(error: BaseException) -> bool:
+    """A panic inside python-calamine's Rust code (pyo3's ``PanicException`` derives from BaseException, so
+    ``except Exception`` would let it end the whole invocation)."""
+    return type(error).__name__ == "PanicException"
 
 
 def choose_sheet(workbook: calamine.CalamineWorkbook, *, wanted: str | None) -> str:
@@ -146,7 +156,7 @@ class CalamineTable(Table):
         self._start_row = start[0] + 1  # 1-based spreadsheet row of the first row calamine returns
         first_column = start[1]
         if sheet.width > limits.max_columns:
-            raise TooLargeError(f"sheet {sheet_name!r} has {sheet.width} columns, more than {limits.max_columns}")
+            raise limits.exceeded("max_columns", f"sheet {sheet_name!r} has {sheet.width:,} columns", sheet=sheet_name)
         header, merged = self._read_header(sheet_name=sheet_name, header_row=header_row, file=file)
         super().__init__(
             file=file,
