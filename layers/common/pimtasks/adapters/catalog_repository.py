@@ -41,9 +41,12 @@ KIND_CODES: dict[ImportTarget, str] = {
     ImportTarget.SALES_CONDITIONS: "CONDITION",
     ImportTarget.ATTACHMENTS: "ATTACHMENT",
 }
-_RECORD_PROJECTION = ("#k, #d, #h, #c, #r", {"#k": "record_key", "#d": "data", "#h": "content_hash",
-                                              "#c": "changed_at", "#r": "row_hash"})
-_DIGEST_PROJECTION = ("#k, #h, #r", {"#k": "record_key", "#h": "content_hash", "#r": "row_hash"})
+_RECORD_PROJECTION = ("#p, #d, #h, #c, #r", {"#p": "pk", "#d": "data", "#h": "content_hash", "#c": "changed_at",
+                                              "#r": "row_hash"})
+# Two scalar attributes: a stored record is recognised by the partition key the read asked for (not by its
+# ``record_key`` list, up to eight parts for a sales condition), and "already applied?" needs the row hash
+# alone. Every attribute value costs on both ends (the emulator spends most of a read serializing them).
+_DIGEST_PROJECTION = ("#p, #r", {"#p": "pk", "#r": "row_hash"})
 
 
 class CatalogWriteError(RuntimeError):
@@ -96,13 +99,9 @@ def _put_request(*, environment: str, target: ImportTarget, record: RecordWrite,
     return {"PutRequest": {"Item": item}}
 
 
-def _key_of(item: dict[str, Any]) -> RecordKey:
-    return tuple(part["S"] for part in item["record_key"]["L"])
-
-
-def _stored(item: dict[str, Any]) -> StoredRecord:
+def _stored(key: RecordKey, item: dict[str, Any]) -> StoredRecord:
     return StoredRecord(
-        key=_key_of(item),
+        key=key,
         data=json.loads(item["data"]["S"]),
         content_hash=item["content_hash"]["S"],
         changed_at=item.get("changed_at", {}).get("S"),
@@ -110,9 +109,8 @@ def _stored(item: dict[str, Any]) -> StoredRecord:
     )
 
 
-def _digest(item: dict[str, Any]) -> StoredDigest:
-    return StoredDigest(key=_key_of(item), content_hash=item["content_hash"]["S"],
-                        row_hash=item.get("row_hash", {}).get("S"))
+def _digest(key: RecordKey, item: dict[str, Any]) -> StoredDigest:
+    return StoredDigest(key=key, row_hash=item.get("row_hash", {}).get("S"))
 
 
 class CatalogRepository:
@@ -127,23 +125,24 @@ class CatalogRepository:
 
     def get_digests(self, *, environment: str, target: ImportTarget,
                     keys: Sequence[RecordKey]) -> dict[RecordKey, StoredDigest]:
-        """The hashes of the stored records among ``keys`` (distinct keys; absent ones are missing)."""
-        items = self._read(environment=environment, target=target, keys=keys, projection=_DIGEST_PROJECTION)
-        return {digest.key: digest for digest in map(_digest, items)}
+        """The row hashes of the stored records among ``keys`` (distinct keys; absent ones are missing)."""
+        by_pk = {record_pk(environment, target, key): key for key in keys}
+        items = self._read(list(by_pk), projection=_DIGEST_PROJECTION)
+        return {key: _digest(key, item) for key, item in ((by_pk[item["pk"]["S"]], item) for item in items)}
 
     def get_many(self, *, environment: str, target: ImportTarget,
                  keys: Sequence[RecordKey]) -> dict[RecordKey, StoredRecord]:
         """The stored records among ``keys`` (distinct keys; absent ones are simply missing)."""
-        items = self._read(environment=environment, target=target, keys=keys, projection=_RECORD_PROJECTION)
-        return {record.key: record for record in map(_stored, items)}
+        by_pk = {record_pk(environment, target, key): key for key in keys}
+        items = self._read(list(by_pk), projection=_RECORD_PROJECTION)
+        return {key: _stored(key, item) for key, item in ((by_pk[item["pk"]["S"]], item) for item in items)}
 
-    def _read(self, *, environment: str, target: ImportTarget, keys: Sequence[RecordKey],
-              projection: tuple[str, dict[str, str]]) -> list[dict[str, Any]]:
+    def _read(self, pks: Sequence[str], *, projection: tuple[str, dict[str, str]]) -> list[dict[str, Any]]:
         expression, names = projection
         items: list[dict[str, Any]] = []
-        for start in range(0, len(keys), READ_BATCH):
+        for start in range(0, len(pks), READ_BATCH):
             request = {self._table.name: {
-                "Keys": [_key_attribute(record_pk(environment, target, key)) for key in keys[start:start + READ_BATCH]],
+                "Keys": [_key_attribute(pk) for pk in pks[start:start + READ_BATCH]],
                 "ConsistentRead": True,
                 "ProjectionExpression": expression,
                 "ExpressionAttributeNames": names,
