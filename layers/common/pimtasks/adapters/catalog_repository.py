@@ -13,8 +13,10 @@ Item layout (one item per record; built for a million articles per environment):
   shards (in parallel if it likes) and can ask for "changed since" with a range condition.
 
 Writes are BatchWriteItem (25 puts per request) and reads BatchGetItem (100 keys, consistent), both retrying
-unprocessed items with exponential backoff. A batch is not atomic; the caller checkpoints after each one
-and writes whole records, so applying a batch again converges to the same items.
+unprocessed items with exponential backoff; the requests of one call (an import batch: 20 writes, 5 reads)
+are in flight ``CONCURRENT_REQUESTS`` at a time, since round trips, not DynamoDB, bound a sequential
+import. A batch is not atomic; the caller checkpoints after each one and writes whole records, so applying
+a batch again converges to the same items.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from pimtasks.adapters.dynamo import DynamoTable
 from pimtasks.clock import iso
@@ -36,6 +40,8 @@ LISTING_INDEX = "records_by_shard"
 SHARDS = 16
 WRITE_BATCH = 25
 READ_BATCH = 100
+CONCURRENT_REQUESTS = 4
+"""Requests of one call in flight at once: DynamoDB's latency, not its throughput, bounds a sequential import."""
 KIND_CODES: dict[ImportTarget, str] = {
     ImportTarget.PRODUCTS: "PRODUCT",
     ImportTarget.SALES_CONDITIONS: "CONDITION",
@@ -51,6 +57,10 @@ _DIGEST_PROJECTION = ("#p, #r", {"#p": "pk", "#r": "row_hash"})
 
 class CatalogWriteError(RuntimeError):
     """DynamoDB kept refusing part of a batch after every retry (sustained throttling)."""
+
+
+_Request = TypeVar("_Request")
+_Result = TypeVar("_Result")
 
 
 def record_id(key: RecordKey) -> str:
@@ -117,11 +127,15 @@ class CatalogRepository:
     """Batched, retried reads and writes of catalog records."""
 
     def __init__(self, *, table: DynamoTable, sleep: Callable[[float], None] = time.sleep,
-                 max_attempts: int = 10, base_delay_seconds: float = 0.05) -> None:
+                 max_attempts: int = 10, base_delay_seconds: float = 0.05,
+                 concurrency: int = CONCURRENT_REQUESTS) -> None:
         self._table = table
         self._sleep = sleep
         self._max_attempts = max_attempts
         self._base_delay = base_delay_seconds
+        self._concurrency = concurrency
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     def get_digests(self, *, environment: str, target: ImportTarget,
                     keys: Sequence[RecordKey]) -> dict[RecordKey, StoredDigest]:
@@ -139,25 +153,22 @@ class CatalogRepository:
 
     def _read(self, pks: Sequence[str], *, projection: tuple[str, dict[str, str]]) -> list[dict[str, Any]]:
         expression, names = projection
-        items: list[dict[str, Any]] = []
-        for start in range(0, len(pks), READ_BATCH):
-            request = {self._table.name: {
-                "Keys": [_key_attribute(pk) for pk in pks[start:start + READ_BATCH]],
-                "ConsistentRead": True,
-                "ProjectionExpression": expression,
-                "ExpressionAttributeNames": names,
-            }}
-            items.extend(self._batch_get(request))
-        return items
+        requests = [{self._table.name: {
+            "Keys": [_key_attribute(pk) for pk in pks[start:start + READ_BATCH]],
+            "ConsistentRead": True,
+            "ProjectionExpression": expression,
+            "ExpressionAttributeNames": names,
+        }} for start in range(0, len(pks), READ_BATCH)]
+        return [item for items in self._each(self._batch_get, requests) for item in items]
 
     def put_many(self, *, environment: str, target: ImportTarget, records: Sequence[RecordWrite],
                  changed_at: dt.datetime, run_id: str | None) -> None:
-        """Store ``records`` whole (created or replaced), 25 per request."""
+        """Store ``records`` whole (created or replaced), 25 per request; distinct keys (requests may overlap)."""
         changed = iso(changed_at)
-        requests = [_put_request(environment=environment, target=target, record=record, changed=changed,
-                                 run_id=run_id) for record in records]
-        for start in range(0, len(requests), WRITE_BATCH):
-            self._batch_write({self._table.name: requests[start:start + WRITE_BATCH]})
+        items = [_put_request(environment=environment, target=target, record=record, changed=changed,
+                              run_id=run_id) for record in records]
+        self._each(self._batch_write, [{self._table.name: items[start:start + WRITE_BATCH]}
+                                       for start in range(0, len(items), WRITE_BATCH)])
 
     def get(self, *, environment: str, target: ImportTarget, key: RecordKey) -> StoredRecord | None:
         return self.get_many(environment=environment, target=target, keys=[key]).get(key)
@@ -177,7 +188,25 @@ class CatalogRepository:
                                        content_hash=item["content_hash"], changed_at=item.get("changed_at"),
                                        row_hash=item.get("row_hash"))
 
-    # --- retries --------------------------------------------------------------------------------
+    # --- concurrency and retries ----------------------------------------------------------------
+    def _each(self, call: Callable[[_Request], _Result], requests: Sequence[_Request]) -> list[_Result]:
+        """``call`` on every request, up to ``concurrency`` of them at once; the results in request order.
+
+        The requests of one call are independent (distinct keys), so their order does not matter; the first
+        error is raised once the requests started before it have ended.
+        """
+        if self._concurrency <= 1 or len(requests) <= 1:
+            return [call(request) for request in requests]
+        return list(self._executor().map(call, requests))
+
+    def _executor(self) -> ThreadPoolExecutor:
+        # One small pool per repository, made on first use and kept (the wiring keeps one repository per
+        # process, so a warm function reuses its threads).
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="catalog")
+            return self._pool
+
     def _batch_get(self, request: dict[str, Any]) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         for attempt in range(self._max_attempts):
