@@ -117,6 +117,7 @@ class Emulator:
         self._server.start()
         (os.environ if environ is None else environ).update(emulator_environment(self.url, region=self.region))
         self._install_mail_timestamps()
+        _stop_tracking_dynamodb_items()
         return self
 
     def stop(self) -> None:
@@ -158,6 +159,22 @@ class Emulator:
                     iterators.pop(arn, None)
                     removed += 1
         return removed
+
+
+class _KeepsNothing(list[Any]):
+    """A list that ``append`` leaves empty."""
+
+    def append(self, item: Any) -> None:
+        pass
+
+
+def _stop_tracking_dynamodb_items() -> None:
+    """moto keeps every model object it ever made (for ``/moto-api/data.json``), DynamoDB items included: an
+    item replaced by a put, or copied by a read with a projection expression, stayed referenced for the life
+    of the stack, so every import that rewrote 100k records left it hundreds of MiB bigger."""
+    from moto.dynamodb.models.dynamo_type import Item
+
+    Item.instances_tracked = _KeepsNothing()  # type: ignore[attr-defined]
 
 
 def _describe_message(message: Any) -> dict[str, Any]:
