@@ -139,16 +139,22 @@ class CatalogRepository:
     def get_digests(self, *, environment: str, target: ImportTarget,
                     keys: Sequence[RecordKey]) -> dict[RecordKey, StoredDigest]:
         """The row hashes of the stored records among ``keys`` (distinct keys; absent ones are missing)."""
-        by_pk = {record_pk(environment, target, key): key for key in keys}
-        items = self._read(list(by_pk), attributes=_DIGEST_ATTRIBUTES)
-        return {key: _digest(key, item) for key, item in ((by_pk[item["pk"]["S"]], item) for item in items)}
+        return self._read_keys(environment=environment, target=target, keys=keys, attributes=_DIGEST_ATTRIBUTES,
+                               build=_digest)
 
     def get_many(self, *, environment: str, target: ImportTarget,
                  keys: Sequence[RecordKey]) -> dict[RecordKey, StoredRecord]:
         """The stored records among ``keys`` (distinct keys; absent ones are simply missing)."""
+        return self._read_keys(environment=environment, target=target, keys=keys, attributes=_RECORD_ATTRIBUTES,
+                               build=_stored)
+
+    def _read_keys(self, *, environment: str, target: ImportTarget, keys: Sequence[RecordKey],
+                   attributes: Sequence[str], build: Callable[[RecordKey, dict[str, Any]], _Result],
+                   ) -> dict[RecordKey, _Result]:
+        """``build(key, item)`` for each stored item among ``keys``, matched by the partition key asked for."""
         by_pk = {record_pk(environment, target, key): key for key in keys}
-        items = self._read(list(by_pk), attributes=_RECORD_ATTRIBUTES)
-        return {key: _stored(key, item) for key, item in ((by_pk[item["pk"]["S"]], item) for item in items)}
+        return {key: build(key, item) for key, item in
+                ((by_pk[item["pk"]["S"]], item) for item in self._read(list(by_pk), attributes=attributes))}
 
     def _read(self, pks: Sequence[str], *, attributes: Sequence[str]) -> list[dict[str, Any]]:
         # ``AttributesToGet`` rather than a ``ProjectionExpression``: for top-level attributes DynamoDB reads
