@@ -3,7 +3,7 @@
 A warm Lambda keeps its process between invocations. A run frees what it built (workbook, memos, batches),
 but the allocators do not give that memory back on their own. CPython returns a 1 MiB arena only when all
 of it is free. glibc keeps freed chunks for reuse, in the main heap below the highest block still in use
-and in one arena per thread that allocated (the catalog's request threads, calamine). So the resident set
+and in one arena per thread that allocated (the catalog's request threads among them). So the resident set
 after a run is the run's peak less whatever happened to come free at the ends of the heaps, and it creeps up
 as fragmentation changes from file to file. ``malloc_trim(0)`` hands every free page of every arena back
 (``madvise``) while keeping the allocator's state; it takes a few milliseconds, so once per run is cheap
