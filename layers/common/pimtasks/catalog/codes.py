@@ -24,11 +24,12 @@ def gs1_check_digit(body: str) -> int:
     return (10 - total % 10) % 10
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=4096)
 def gs1_problem(value: str, *, lengths: tuple[int, ...], name: str) -> str | None:
     """Why ``value`` is not a valid GS1 number of one of ``lengths`` digits, or None when it is.
 
-    Cached: an import checks the same supplier GLN on every row.
+    Cached: an import checks the same supplier GLN on every row. Small: the cache lives as long as the
+    process, and a file of unique GTINs would only fill it (an import's column memos see the repeats first).
     """
     if not _DIGITS.match(value):
         return f"a {name} has digits only"

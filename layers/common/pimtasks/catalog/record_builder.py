@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
-from functools import cache
+from functools import lru_cache
 from types import NoneType, UnionType
 from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
@@ -150,7 +150,7 @@ _set_extra = _SLOTS["__pydantic_extra__"].__set__
 _set_private = _SLOTS["__pydantic_private__"].__set__
 
 
-@cache
+@lru_cache(maxsize=8)  # one per catalog model
 def builder_for(model: type[RecordT]) -> RecordBuilder[RecordT]:
     """The (shared) builder of ``model``: its field validators are compiled once per process."""
     return RecordBuilder(model)

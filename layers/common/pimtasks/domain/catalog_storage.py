@@ -16,10 +16,9 @@ RecordKey = tuple[str, ...]
 
 @dataclass(frozen=True)
 class StoredDigest:
-    """The hashes of a stored record (a cheap read)."""
+    """That a record is stored, and the hash of the row that wrote it (a cheap read)."""
 
     key: RecordKey
-    content_hash: str
     row_hash: str | None = None
 
 

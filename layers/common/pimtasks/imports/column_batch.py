@@ -34,7 +34,9 @@ EMPTY: Any = type("Empty", (), {"__repr__": lambda self: "EMPTY"})()
 """A cell that leaves its field unset (empty, without a default)."""
 
 MEMO_SIZE = 4096
-"""Distinct cells remembered per column: enough for codes and prices; unique numbers are not worth it."""
+"""Distinct cells remembered per column (and per memo kind): enough for codes and prices; unique numbers
+are not worth it. A full memo takes no more entries, so memory is bounded whatever the input: at most
+``MEMO_SIZE`` entries per memo of a table, kept until the table is done (``forget``)."""
 
 _MANY = 16
 """Missed cells of a column from which one ``resolve_many`` call beats resolving them one by one."""
@@ -119,6 +121,21 @@ class ColumnBatch:
         self._present = present
         self._key_sources = self._natural_key_sources()
         self._text_memos: dict[int, dict[Any, str]] = {}
+
+    def remembered(self) -> int:
+        """How many entries the memos hold now (each memo holds at most ``MEMO_SIZE``)."""
+        memos: list[dict[Any, Any]] = [memo for memo in self._memos if memo is not None]
+        memos += [*self._typed_memos, *self._text_memos.values(), self._plans]
+        return sum(map(len, memos))
+
+    def forget(self) -> None:
+        """Drop what the memos hold (the table is done): mapping more rows afterwards fills them again."""
+        for memo in (*self._memos, *self._typed_memos):
+            if memo is not None:
+                memo.clear()
+        self._text_memos.clear()
+        self._plans.clear()
+        self._memos_with_zero_one.clear()
 
     def _natural_key_sources(self) -> list[int | str]:
         """Per natural-key field: the column that fills it, or the text of its default."""

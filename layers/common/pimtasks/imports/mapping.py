@@ -515,6 +515,11 @@ class TableMapper:
             row_checks=self._row_checks(),
         )
 
+    @property
+    def column_batch(self) -> ColumnBatch:
+        """The column-wise mapper of ``map_rows``, with its memos (``forget`` them when the table is done)."""
+        return self._batch
+
     def _row_checks(self) -> list[RowCheck]:
         if not self._has_parts:
             return []

@@ -120,19 +120,23 @@ class ImportReader:
         table = table_mapper.table
         batch = ImportBatch(index, table.file, table.sheet, resume=ResumePoint(table=index, row=after_row))
         rows = table.rows(after_row=after_row)
-        while True:
-            with _collector_paused():
-                batch = self._fill(batch, rows, index=index, batch_size=batch_size)
-            if batch.rows_read < batch_size:
-                break
-            done = batch
-            batch = ImportBatch(index, table.file, table.sheet, resume=done.resume)
-            yield done
-        if batch.rows_read:
-            last = batch.records[-1].row if batch.records else 0
-            last = max(last, batch.rejected[-1].source.row if batch.rejected else 0)
-            batch.resume = ResumePoint(table=index, row=last)
-            yield batch
+        try:
+            while True:
+                with _collector_paused():
+                    batch = self._fill(batch, rows, index=index, batch_size=batch_size)
+                if batch.rows_read < batch_size:
+                    break
+                done = batch
+                batch = ImportBatch(index, table.file, table.sheet, resume=done.resume)
+                yield done
+            if batch.rows_read:
+                last = batch.records[-1].row if batch.records else 0
+                last = max(last, batch.rejected[-1].source.row if batch.rejected else 0)
+                batch.resume = ResumePoint(table=index, row=last)
+                yield batch
+        finally:
+            # A ZIP binds all its tables at once: only the table being read keeps its memos.
+            table_mapper.column_batch.forget()
 
     def _fill(self, batch: ImportBatch, rows: Iterator[SourceRow], *, index: int, batch_size: int) -> ImportBatch:
         """Map rows into ``batch`` until it holds ``batch_size`` rows or the table ends."""

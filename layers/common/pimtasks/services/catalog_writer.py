@@ -214,7 +214,7 @@ class CatalogWriter:
         stored: dict[RecordKey, StoredRecord] = {}
         if self._read_full_first:
             stored = self._store.get_many(environment=environment, target=target, keys=keys)
-            digests = {key: StoredDigest(key, r.content_hash, r.row_hash) for key, r in stored.items()}
+            digests = {key: StoredDigest(key, r.row_hash) for key, r in stored.items()}
         else:
             digests = self._store.get_digests(environment=environment, target=target, keys=keys)
         decisions = [decide_from_digest(digests.get(record.key), mode=mode, row=row)

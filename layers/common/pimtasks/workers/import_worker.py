@@ -62,6 +62,7 @@ from pimtasks.services.run_job import ContinueLater, RunJob, StopRequested, Work
 from pimtasks.services.unimportable_uploads import check_importable
 from pimtasks.workers.attachment_import import AttachmentImport
 from pimtasks.workers.import_checkpoint import FileState, ImportCheckpoint, UploadRef, file_identity
+from pimtasks.workers.process_memory import release_freed_memory
 from pimtasks.workers.rejected_rows_file import CONTENT_TYPE as REJECTS_CONTENT_TYPE
 from pimtasks.workers.rejected_rows_file import RejectsFile
 
@@ -86,7 +87,11 @@ class ImportWorker:
         settings = job.task.spec.settings
         if not isinstance(settings, ImportSettings):
             raise WorkerFailure(f"task {job.task.task_id} is not an import task")
-        return ImportRun(worker=self, job=job, settings=settings).execute()
+        try:
+            return ImportRun(worker=self, job=job, settings=settings).execute()
+        finally:
+            # The run's file, memos and batches are garbage now; a warm function would keep their pages.
+            release_freed_memory()
 
 
 class ImportRun:
