@@ -7,7 +7,8 @@ stack runs several handlers in one process) and cost more to create.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,12 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 Item = dict[str, Any]
+WRITE_BATCH = 25
+READ_BATCH = 100
+
+
+class UnprocessedItemsError(RuntimeError):
+    """DynamoDB kept leaving part of a batch unprocessed after every retry (sustained throttling)."""
 
 
 def to_dynamo(item: Item) -> dict[str, Any]:
@@ -130,6 +137,44 @@ class DynamoTable:
         for page, _ in self.query_pages(key_condition=key_condition, values=values, index=index):
             items.extend(page)
         return items
+
+    def write_many(self, *, puts: Sequence[Item] = (), deletes: Sequence[Item] = (),
+                   sleep: Callable[[float], None] = time.sleep, max_attempts: int = 10) -> int:
+        """BatchWriteItem of whole items and keys, 25 per request, unprocessed ones retried with backoff.
+
+        Not atomic: a caller that needs all-or-nothing makes the items unreachable until a last single write.
+        Returns the number of items written.
+        """
+        requests = [{"PutRequest": {"Item": to_dynamo(item)}} for item in puts]
+        requests += [{"DeleteRequest": {"Key": to_dynamo(key)}} for key in deletes]
+        for start in range(0, len(requests), WRITE_BATCH):
+            pending: dict[str, Any] = {self.name: requests[start:start + WRITE_BATCH]}
+            for attempt in range(max_attempts):
+                pending = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+                if not pending:
+                    break
+                sleep(min(0.05 * 2 ** attempt, 5.0))
+            else:
+                raise UnprocessedItemsError(f"{self.name}: writes still unprocessed after {max_attempts} attempts")
+        return len(requests)
+
+    def get_many(self, keys: Sequence[Item], *, consistent: bool = True,
+                 sleep: Callable[[float], None] = time.sleep, max_attempts: int = 10) -> list[Item]:
+        """BatchGetItem of ``keys`` (distinct), 100 per request, unprocessed ones retried; absent ones are missing."""
+        found: list[Item] = []
+        for start in range(0, len(keys), READ_BATCH):
+            pending: dict[str, Any] = {self.name: {"Keys": [to_dynamo(key) for key in keys[start:start + READ_BATCH]],
+                                                   "ConsistentRead": consistent}}
+            for attempt in range(max_attempts):
+                response = self.client.batch_get_item(RequestItems=pending)
+                found.extend(from_dynamo(item) for item in response.get("Responses", {}).get(self.name, []))
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                sleep(min(0.05 * 2 ** attempt, 5.0))
+            else:
+                raise UnprocessedItemsError(f"{self.name}: reads still unprocessed after {max_attempts} attempts")
+        return found
 
     def transact(self, operations: list[dict[str, Any]]) -> None:
         """TransactWriteItems; operations (``Put``/``Update``/``Delete``/``ConditionCheck``) in plain values."""
