@@ -41,7 +41,7 @@ class WriteCounter:
 
     def __init__(self, client: Any) -> None:
         self.items = 0
-        client.meta.events.register("before-call.dynamodb.*", self._count)
+        client.meta.events.register("before-parameter-build.dynamodb.*", self._count)
 
     def _count(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         name = model.name

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import json
 from collections.abc import Sequence
 from typing import Any
 
-import requests  # type: ignore[import-untyped]
+import requests  # type: ignore[import-untyped, unused-ignore]
 
 from pimtasks.adapters import etim_wire as wire
 from pimtasks.clock import Clock
@@ -32,7 +31,6 @@ from pimtasks.domain.etim_source import (
     EtimApiError,
     EtimCredentialsError,
     EtimRefusedError,
-    EtimShapeError,
     EtimUnavailableError,
     SearchFilter,
     SearchPage,
@@ -123,8 +121,8 @@ class EtimApiClient:
                                                                                    call=named)]
 
     # --- HTTP ---------------------------------------------------------------------------------------
-    def _call(self, method: str, call: str, body: dict[str, Any] | None = None, *, named: str | None = None) -> Any:
-        """One API call with its retries; returns the parsed JSON body."""
+    def _call(self, method: str, call: str, body: dict[str, Any] | None = None, *, named: str | None = None) -> bytes:
+        """One API call with its retries; returns the answer's body (JSON, whatever its content type says)."""
         named = named or call
         refreshed = False
         last_problem = ""
@@ -157,7 +155,7 @@ class EtimApiClient:
             if status >= 400:
                 raise EtimRefusedError(f"the ETIM API refused {named}: {status} {_problem_text(response)}",
                                        status=status)
-            return _json(response, call=named)
+            return bytes(response.content)
         raise EtimUnavailableError(f"the ETIM API call {named} failed {self._max_attempts} times; last: "
                                    f"{last_problem}")
 
@@ -210,7 +208,7 @@ class EtimApiClient:
                 continue
             if status >= 400:
                 raise _token_refusal(response)
-            token = wire.parse(wire.TokenResponse, _json(response, call=call), call=call)
+            token = wire.parse(wire.TokenResponse, response.content, call=call)
             return token.access_token, float(token.expires_in or DEFAULT_TOKEN_SECONDS)
         raise EtimUnavailableError(f"the ETIM token endpoint ({self._token_url}) failed {self._max_attempts} times; "
                                    f"last: {last_problem}")
@@ -227,14 +225,6 @@ class EtimApiClient:
 def _filter_note(search_filter: SearchFilter) -> str:
     described = search_filter.describe()
     return "" if described == "all" else f", {described}"
-
-
-def _json(response: requests.Response, *, call: str) -> Any:
-    try:
-        return json.loads(response.content.decode(response.encoding or "utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise EtimShapeError(f"the ETIM API's answer to {call} is not JSON ({response.headers.get('content-type')}: "
-                             f"{response.text[:80]!r})") from exc
 
 
 def _error_code(response: requests.Response) -> str | None:
