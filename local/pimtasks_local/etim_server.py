@@ -441,11 +441,11 @@ def _mentions(entity: Any, language: str, query: str) -> bool:
 class FakeEtimServer:
     """``FakeEtimApi`` served on 127.0.0.1 from a background thread (``with FakeEtimServer(api) as url``)."""
 
-    def __init__(self, api: FakeEtimApi, *, port: int = 0) -> None:
+    def __init__(self, api: FakeEtimApi, *, host: str = "127.0.0.1", port: int = 0) -> None:
         from pimtasks_local.http_server import BackgroundServer
 
         self.api = api
-        self._server = BackgroundServer(api, host="127.0.0.1", port=port, name="fake-etim")
+        self._server = BackgroundServer(api, host=host, port=port, name="fake-etim")
 
     @property
     def url(self) -> str:
@@ -457,6 +457,24 @@ class FakeEtimServer:
 
     def __exit__(self, *exc: object) -> None:
         self._server.stop()
+
+    def start(self) -> str:
+        return self.__enter__()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+DEMO_CLIENT_ID = "demo-etim-client"
+DEMO_CLIENT_SECRET = "demo-etim-secret"  # noqa: S105 (the fake API's own demo account)
+
+
+def demo_server(*, host: str = "127.0.0.1", port: int = 0) -> FakeEtimServer:
+    """The fake ETIM API the local stack offers (not started): a small model in EN, nl-NL and de-DE, and the
+    demo account ``DEMO_CLIENT_ID`` that may use those three languages."""
+    api = FakeEtimApi(model=generate_model(SMALL_SIZE))
+    api.add_account(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+    return FakeEtimServer(api, host=host, port=port)
 
 
 def main(argv: list[str] | None = None) -> int:

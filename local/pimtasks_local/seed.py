@@ -48,8 +48,12 @@ def issue_admin_key(*, environments: list[str]) -> tuple[str, str]:
     return issued.key_id, issued.api_key
 
 
-def seed(*, api_url: str, with_demo_data: bool = True) -> SeedResult:
-    """Create the demo environment (unless ``with_demo_data`` is False), an admin key and the demo tasks."""
+def seed(*, api_url: str, with_demo_data: bool = True, etim_api_url: str | None = None) -> SeedResult:
+    """Create the demo environment (unless ``with_demo_data`` is False), an admin key and the demo tasks.
+
+    With ``etim_api_url`` (the local fake ETIM API) the demo Import ETIM task talks to it, with its demo
+    account's credentials in the environment's secret, so it can be started and succeeds.
+    """
     from pimtasks.wiring import access_service
 
     if not with_demo_data:
@@ -61,6 +65,8 @@ def seed(*, api_url: str, with_demo_data: bool = True) -> SeedResult:
     result = SeedResult(admin_key_id=key_id, admin_api_key=api_key, environment=DEMO_ENVIRONMENT)
     client = ApiClient(api_url, api_key=api_key)
     for task in demo_tasks():
+        if etim_api_url and task.get("type") == "import_etim":
+            task = _local_etim(client, task, etim_api_url)
         reply = client.post(f"/environments/{DEMO_ENVIRONMENT}/tasks", task)
         if not reply.ok:
             LOGGER.error("demo task %r not created: %s %s", task.get("description"), reply.status,
@@ -69,3 +75,15 @@ def seed(*, api_url: str, with_demo_data: bool = True) -> SeedResult:
         result.task_ids.append(str(reply.body["task_id"]))
     LOGGER.info("seeded environment %s with %d demo tasks", DEMO_ENVIRONMENT, len(result.task_ids))
     return result
+
+
+def _local_etim(client: ApiClient, task: dict[str, Any], etim_api_url: str) -> dict[str, Any]:
+    """The demo Import ETIM task pointed at the local fake ETIM API, its secret set to the demo account's."""
+    from pimtasks_local.etim_server import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
+    settings = {**task["settings"], "client_id": DEMO_CLIENT_ID, "api_url": etim_api_url, "auth_url": etim_api_url}
+    reply = client.request("PUT", f"/environments/{DEMO_ENVIRONMENT}/secrets/{settings['client_secret']}",
+                           {"value": DEMO_CLIENT_SECRET})
+    if not reply.ok:
+        LOGGER.error("demo ETIM secret not set: %s %s", reply.status, reply.error_message)
+    return {**task, "settings": settings}
