@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from pimtasks.domain.etim import EtimClass, EtimKind
 from pimtasks.domain.run import RunStatus
+from pimtasks.errors import ValidationFailedError
 
 from tests.integration.etim.harness import ENV, Etim
 
@@ -89,3 +91,23 @@ def test_a_resync_reports_exactly_the_known_changes(etim: Etim) -> None:
     assert detail.entity.descriptions["EN"] == "renamed in English"
     assert etim.reader.contains(environment=ENV, release="ETIM-9.0", kind=EtimKind.CLASS, code=codes[4]) is False
     assert etim.reader.contains(environment=ENV, release="ETIM-9.0", kind=EtimKind.CLASS, code="EC900001") is True
+
+
+def test_a_class_list_page_token_survives_one_switch_and_then_says_the_model_changed(etim: Etim) -> None:
+    # Given a synced model and a first page of its class list
+    task = etim.create_task()
+    assert etim.run(task).status is RunStatus.SUCCEEDED
+    first = etim.reader.list_classes(environment=ENV, release="ETIM-9.0", limit=10)
+    assert first.next_token is not None
+
+    # When a class is added and the model switches, the token still continues the listing it began
+    etim.model.add_class("EC900002", like=next(iter(etim.model.classes)))
+    assert etim.run(task).status is RunStatus.SUCCEEDED
+    second = etim.reader.list_classes(environment=ENV, release="ETIM-9.0", limit=10, next_token=first.next_token)
+    assert second.total == first.total and second.entries[0].code > first.entries[-1].code
+
+    # When the model switches once more, the generation that token belongs to is cleaned up: a clear 422
+    etim.model.add_class("EC900003", like=next(iter(etim.model.classes)))
+    assert etim.run(task).status is RunStatus.SUCCEEDED
+    with pytest.raises(ValidationFailedError, match="the ETIM model changed since this listing began"):
+        etim.reader.list_classes(environment=ENV, release="ETIM-9.0", limit=10, next_token=first.next_token)

@@ -37,8 +37,8 @@ from pimtasks.errors import NotFoundError, ValidationFailedError
 from pimtasks.services.etim_ports import EtimModelStore
 
 MAX_PAGE_SIZE = 200
-_MANIFESTS_KEPT = 16
-_ENTITIES_KEPT = 20_000
+_MANIFESTS_KEPT = 8  # a class manifest of 5,500 classes in 3 languages is some 15 MB of objects
+_ENTITIES_KEPT = 10_000
 
 
 class EtimModelNotFoundError(NotFoundError):
@@ -122,7 +122,11 @@ class EtimModelReader:
         digest, offset = model.manifests[EtimKind.CLASS], 0
         if next_token:
             digest, offset = _read_token(next_token, model=model, fingerprint=fingerprint)
-        entries = self._manifest(model, EtimKind.CLASS, digest).values()
+        try:
+            entries = self._manifest(model, EtimKind.CLASS, digest).values()
+        except LookupError as gone:  # the generation a token was issued for has been cleaned up since
+            raise ValidationFailedError(field="next_token", message="the ETIM model changed since this listing "
+                                        "began; list again from the start") from gone
         matching = [entry for entry in entries if _matches(entry, group=group, q=q, language=language)]
         page = matching[offset:offset + limit]
         following = offset + limit
@@ -139,9 +143,9 @@ class EtimModelReader:
         feature_codes = [f.code for f in entity.features]
         unit_codes = [u for f in entity.features for u in (f.unit, f.unit_imperial) if u]
         value_codes = [v.code for f in entity.features for v in f.values]
-        group = self._many(model, EtimKind.GROUP, [entity.group] if entity.group else []).get(entity.group or "")
+        groups = _typed(self._many(model, EtimKind.GROUP, [entity.group] if entity.group else []), EtimGroup)
         return ClassDetail(
-            model=model, language=language, entity=entity, group=group if isinstance(group, EtimGroup) else None,
+            model=model, language=language, entity=entity, group=groups.get(entity.group or ""),
             features=_typed(self._many(model, EtimKind.FEATURE, feature_codes), EtimFeature),
             values=_typed(self._many(model, EtimKind.VALUE, value_codes), EtimValue),
             units=_typed(self._many(model, EtimKind.UNIT, unit_codes), EtimUnit),
@@ -191,12 +195,8 @@ class EtimModelReader:
         key = (model.environment, model.release, kind, digest)
         cached = self._manifests.get(key)
         if cached is None:
-            try:
-                entries = self._store.load_manifest(environment=model.environment, release=model.release,
-                                                    kind=kind, digest=digest)
-            except LookupError as gone:
-                raise ValidationFailedError(field="next_token", message="the ETIM model changed since this listing "
-                                            "began; list again from the start") from gone
+            entries = self._store.load_manifest(environment=model.environment, release=model.release, kind=kind,
+                                                digest=digest)
             cached = {entry.code: entry for entry in entries}
             self._manifests[key] = cached
             while len(self._manifests) > _MANIFESTS_KEPT:
