@@ -169,6 +169,8 @@ class FakeEtimApi:
     features_page_size: int = 50
     details_max: int = 100
     page_size_cap: int | None = None
+    details_answered: int | None = None
+    """Answer only this many classes of a ``Class/DetailsMany`` batch, silently (a server's unstated limit)."""
     content_type: str = "application/json; charset=utf-8"
     calls: Counter[str] = field(default_factory=Counter)
     _tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
@@ -416,6 +418,7 @@ class FakeEtimApi:
                  if item["code"] in self.model.classes and self.model.classes[item["code"]].version == item["version"]]
         if not found:
             return self._json({"title": "Not Found", "status": 404}, status=404)
+        found = found[:self.details_answered] if self.details_answered else found
         return self._json([self._class(cls, language=body["languagecode"], texts=texts, fields=fields)
                            for cls in found])
 

@@ -157,3 +157,16 @@ def test_a_page_size_smaller_than_asked_is_followed(etim: Etim) -> None:
     assert etim.api.calls["Value/Search"] == 2 * -(-values // 7)
     listing = etim.reader.list_classes(environment=ENV, release="ETIM-9.0", limit=200)
     assert listing.total == len([c for c in etim.model.classes.values() if "ETIM-9.0" in c.releases])
+
+
+def test_a_details_limit_the_api_does_not_state_is_learnt(etim: Etim) -> None:
+    # Given an API that refuses batches of more than 16 classes, and answers only 6 of those it takes
+    etim.api.details_max, etim.api.details_answered = 16, 6
+
+    run = etim.run(etim.create_task())
+
+    # Then every class still arrived, in batches of 6 once that was learnt
+    assert run.status is RunStatus.SUCCEEDED, run.error
+    classes = len([c for c in etim.model.classes.values() if "ETIM-9.0" in c.releases])
+    assert etim.reader.list_classes(environment=ENV, release="ETIM-9.0", limit=200).total == classes
+    assert etim.api.calls["Class/DetailsMany"] <= 3 + -(-classes // 6)

@@ -336,33 +336,38 @@ class EtimSync:
         self._finish_kind(job, kind, changes)
 
     def _details(self, refs: list[ClassRef], language: str) -> list[EtimClass]:
-        """``Class/DetailsMany`` for ``refs`` in batches; classes it leaves out are asked for once more."""
+        """``Class/DetailsMany`` for ``refs`` in batches. The document names no batch limit, so a server's is
+        learnt: a batch refused as too large is halved, a batch answered only in part is asked again in
+        batches of what it answered. A class no batch of one returns fails the sync (it would be lost)."""
         state = self._require_state()
         found: dict[str, EtimClass] = {}
-        pending, asked_again = list(refs), set[str]()
+        pending = list(refs)
         while pending:
             batch = pending[:state.details_batch]
             try:
                 answered = self._source.class_details(refs=batch, language=language)
             except EtimRefusedError as refused:
-                if refused.status in (400, 413) and len(batch) > 1:
-                    state.details_batch = max(1, len(batch) // 2)
-                    logger.info("Class/DetailsMany batch refused; asking for fewer classes",
-                                extra={"batch": state.details_batch})
-                    continue
-                raise
+                if refused.status not in (400, 413) or len(batch) == 1:
+                    raise
+                state.details_batch = max(1, len(batch) // 2)
+                logger.info("Class/DetailsMany batch refused; asking for fewer", extra={"batch": state.details_batch})
+                continue
             wanted = {ref.code for ref in batch}
-            found.update((cls.code, cls) for cls in answered if cls.code in wanted)
+            got = {cls.code: cls for cls in answered if cls.code in wanted and cls.code not in found}
+            found.update(got)
             missing = [ref for ref in batch if ref.code not in found]
             pending = pending[len(batch):]
-            if missing:
-                again = [ref for ref in missing if ref.code not in asked_again]
-                if len(again) < len(missing):
-                    left = ", ".join(f"{r.code} (version {r.version})" for r in missing[:5])
-                    raise EtimShapeError(f"Class/DetailsMany ({language}) did not return {left}, which Class/Search "
-                                         f"listed for {state.release}")
-                asked_again.update(ref.code for ref in again)
-                pending = again + pending
+            if not missing:
+                continue
+            if got:
+                state.details_batch = min(state.details_batch, len(got))
+            elif len(batch) > 1:
+                state.details_batch = max(1, len(batch) // 2)
+            else:
+                ref = missing[0]
+                raise EtimShapeError(f"Class/DetailsMany ({language}) did not return {ref.code} (version "
+                                     f"{ref.version}), which Class/Search listed for {state.release}")
+            pending = missing + pending
         return [found[ref.code] for ref in refs]
 
     def _complete(self, detail: EtimClass, texts: dict[str, dict[str, list[Any]]]) -> EtimClass:
