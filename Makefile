@@ -4,8 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SAM_TEMPLATE := infra/template.yaml
+# checkov has dependencies of its own: a venv outside the repository (see infra/CHECKOV.md).
+CHECKOV_VENV ?= $(HOME)/.cache/pimtasks/checkov
+CHECKOV_VERSION := 3.3.30
 
-.PHONY: help run test unit integration e2e lint typecheck cfn-lint openapi bench deploy clean
+.PHONY: help run test unit integration e2e lint typecheck cfn-lint openapi bench deploy checkov clean
 
 help:
 	@echo "make run        start the local stack (emulator :4566, API :8080, FTPS :2121) with a demo environment"
@@ -13,6 +16,7 @@ help:
 	@echo "make bench      benchmarks (figures as ratios against in-run baselines)"
 	@echo "make openapi    regenerate openapi.json from the code"
 	@echo "make deploy     sam build && sam deploy --guided (needs the SAM CLI and AWS credentials)"
+	@echo "make checkov    checkov on the template translated to CloudFormation (installs checkov once)"
 
 $(STAMP): requirements-dev.txt layers/common/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +57,12 @@ bench: $(STAMP)
 
 deploy:
 	sam build --template-file $(SAM_TEMPLATE) && sam deploy --guided
+
+checkov: $(STAMP)
+	test -x $(CHECKOV_VENV)/bin/checkov || ($(PYTHON) -m venv $(CHECKOV_VENV) \
+		&& $(CHECKOV_VENV)/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION))
+	$(BIN)/python -m pimtasks_local.sam_transform --output .aws-sam/cloudformation.json
+	$(CHECKOV_VENV)/bin/checkov --config-file infra/checkov.yaml -f .aws-sam/cloudformation.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam .pimtasks

@@ -4,14 +4,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pimtasks.errors import AuthenticationError
-from pimtasks.observability import logger, metrics, tracer
+from pimtasks.observability import lambda_handler
 from pimtasks.services.authorization import authorizer_response
 from pimtasks.wiring import access_service
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler
+# It handles raw API keys: its answers and errors stay out of the trace.
+@lambda_handler(trace_payloads=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     try:

@@ -11,7 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pimtasks.observability import logger, metrics, tracer
+from pimtasks.observability import lambda_handler, logger, metrics
 from pimtasks.services.ftps_users import FtpsLoginFailedError
 from pimtasks.services.transfer_identity import (
     DENIED,
@@ -29,9 +29,8 @@ from pydantic import ValidationError
 MAX_REFUSAL_DELAY_SECONDS = 3.0
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler
+# Its events carry passwords: answers and errors stay out of the trace.
+@lambda_handler(trace_payloads=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         request = TransferIdentityRequest.model_validate(event)

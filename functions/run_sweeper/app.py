@@ -3,13 +3,11 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pimtasks.observability import logger, metrics, tracer
+from pimtasks.observability import lambda_handler
 from pimtasks.wiring import run_sweeper
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler
+@lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     swept = run_sweeper().sweep()
     return {"swept": [run.run_id for run in swept]}

@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pimtasks.adapters.task_repository import is_task_item, task_from_item
-from pimtasks.observability import logger, metrics, tracer
+from pimtasks.observability import lambda_handler, logger
 from pimtasks.services.schedule_sync import TaskChange
 from pimtasks.wiring import schedule_sync
 
@@ -30,8 +30,6 @@ def _sync_record(record: DynamoDBRecord) -> None:
         logger.debug("schedule synced", extra={"event_id": record.event_id, "outcome": outcome})
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler
+@lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=_sync_record, processor=processor, context=context)

@@ -247,7 +247,11 @@ class LocalApi:
         headers.setdefault("x-amzn-RequestId", request_id)
         body = reply.get("body") or ""
         data = base64.b64decode(body) if reply.get("isBase64Encoded") else str(body).encode()
-        return Response(data, status=int(reply["statusCode"]), headers=headers)
+        untyped = "Content-Type" not in headers
+        response = Response(data, status=int(reply["statusCode"]), headers=headers)
+        if untyped and not data:
+            del response.headers["Content-Type"]  # werkzeug's text/plain default: an empty answer has no type
+        return response
 
     # --- authorizer ------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +122,25 @@ def _tasks_path(environment: str, *parts: str) -> str:
     return "/".join([f"/environments/{environment}/tasks", *parts])
 
 
+TASK_PAGE_SIZE = 100
+
+
+def all_pages(client: ApiClient, path: str, *, page_size: int = TASK_PAGE_SIZE) -> ApiResponse:
+    """Every item of a paged listing: its pages followed through ``next_token``, as one answer (or the first
+    failed page's answer)."""
+    items: list[Any] = []
+    token: str | None = None
+    while True:
+        query = {"limit": str(page_size), **({"next_token": token} if token else {})}
+        page = client.get(f"{path}?{urllib.parse.urlencode(query)}")
+        if not page.ok:
+            return page
+        items.extend(page.body.get("items", []))
+        token = page.body.get("next_token")
+        if not token:
+            return ApiResponse(page.status, {"items": items, "next_token": None}, page.headers)
+
+
 def _read_definition(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
@@ -177,7 +197,7 @@ def _upload(client: ApiClient, environment: str, arguments: argparse.Namespace) 
         raise CliError(f"no such file: {path}")
     watch: UploadWatch | None = None
     if arguments.wait:  # before the PUT, so the runs that were there already are known
-        tasks = client.get(_tasks_path(environment))
+        tasks = all_pages(client, _tasks_path(environment))
         if not tasks.ok:
             return tasks
         watch = UploadWatch.of(client, environment, import_name=arguments.import_name, tasks=tasks.body["items"])
@@ -266,7 +286,7 @@ def _is_uploaded(file: dict[str, Any], uploaded: UploadedObject) -> bool:
 Command = Callable[[ApiClient, str, argparse.Namespace], ApiResponse]
 
 COMMANDS: dict[tuple[str, str | None], Command] = {
-    ("tasks", "list"): lambda c, env, a: c.get(_tasks_path(env)),
+    ("tasks", "list"): lambda c, env, a: all_pages(c, _tasks_path(env)),
     ("tasks", "show"): lambda c, env, a: c.get(_tasks_path(env, a.task_id)),
     ("tasks", "create"): lambda c, env, a: c.post(_tasks_path(env), _read_definition(a.file)),
     ("tasks", "start"): lambda c, env, a: c.post(_tasks_path(env, a.task_id, "start")),

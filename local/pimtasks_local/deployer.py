@@ -47,6 +47,7 @@ _NOT_PROVISIONED = {
     "AWS::Serverless::Api": "served by the local API server from the functions' Api events",
     "AWS::Lambda::LayerVersion": "layers are code; the local stack imports the package directly",
     "AWS::Lambda::Permission": "permissions are not enforced locally",
+    "AWS::ApiGateway::Account": "the account's API Gateway logging role; the local API writes no access log",
 }
 
 
@@ -156,6 +157,7 @@ class _Deployer:
             "AWS::SES::EmailIdentity": self._email_identity,
             "AWS::SNS::Topic": self._topic,
             "AWS::CloudWatch::Alarm": self._alarm,
+            "AWS::Logs::LogGroup": self._log_group,
             _SERVERLESS_FUNCTION: self._function,
         }
         self._skipped_types_logged: set[str] = set()
@@ -450,7 +452,9 @@ class _Deployer:
             try:
                 iam.attach_role_policy(RoleName=name, PolicyArn=managed)
             except ClientError as exc:
-                LOGGER.warning("%s: managed policy %s not attached locally (%s)", logical_id, managed, exc)
+                # moto knows only some AWS managed policies; nothing local evaluates them anyway.
+                level = logging.INFO if ":iam::aws:policy/" in str(managed) else logging.WARNING
+                LOGGER.log(level, "%s: managed policy %s not attached locally (%s)", logical_id, managed, exc)
         return ProvisionedResource(logical_id, "AWS::IAM::Role", name, {"Arn": role["Arn"], "RoleId": role["RoleId"]})
 
     # --- Scheduler, SES, SNS, CloudWatch ---------------------------------------------------------
@@ -498,6 +502,16 @@ class _Deployer:
         arn = f"arn:aws:cloudwatch:{self._deployment.region}:{self._deployment.account_id}:alarm:{name}"
         return ProvisionedResource(logical_id, "AWS::CloudWatch::Alarm", name, {"Arn": arn})
 
+    def _log_group(self, logical_id: str, props: dict[str, Any]) -> ProvisionedResource:
+        logs = self._clients("logs")
+        name = str(props.get("LogGroupName") or self._generated_name(logical_id, 512))
+        self._ignore_existing(lambda: logs.create_log_group(logGroupName=name),
+                              codes=("ResourceAlreadyExistsException",))
+        if props.get("RetentionInDays"):
+            logs.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
+        arn = f"arn:aws:logs:{self._deployment.region}:{self._deployment.account_id}:log-group:{name}:*"
+        return ProvisionedResource(logical_id, "AWS::Logs::LogGroup", name, {"Arn": arn})
+
     # --- functions -------------------------------------------------------------------------------
 
     def _function(self, logical_id: str, props: dict[str, Any]) -> ProvisionedResource:
@@ -516,6 +530,7 @@ class _Deployer:
             timeout_seconds=int(props.get("Timeout", 3)),
             memory_mb=int(props.get("MemorySize", 128)),
             environment={key: _bool_text(value) for key, value in variables.items()},
+            async_failure_destination=_async_failure_destination(props.get("EventInvokeConfig")),
         )
         self._function_events[logical_id] = dict(props.get("Events") or {})
         return ProvisionedResource(logical_id, _SERVERLESS_FUNCTION, name, {"Arn": arn})
@@ -685,6 +700,17 @@ class _Deployer:
             if _error_code(exc) not in codes:
                 raise
             LOGGER.debug("already in place: %s", exc)
+
+
+def _async_failure_destination(config: Mapping[str, Any] | None) -> str | None:
+    """The SQS queue ARN of an ``EventInvokeConfig``'s ``OnFailure`` destination (other kinds are not run locally)."""
+    on_failure = ((config or {}).get("DestinationConfig") or {}).get("OnFailure") or {}
+    if not on_failure.get("Destination"):
+        return None
+    if on_failure.get("Type", "SQS") != "SQS":
+        LOGGER.warning("OnFailure destination of type %s is not delivered locally", on_failure.get("Type"))
+        return None
+    return str(on_failure["Destination"])
 
 
 def _stream_source(function: str, event_name: str, props: Mapping[str, Any]) -> DynamoDBEventSource:

@@ -33,6 +33,8 @@ class FunctionSpec:
     timeout_seconds: int
     memory_mb: int
     environment: dict[str, str]
+    # EventInvokeConfig's OnFailure queue: where an asynchronous invocation that failed is recorded.
+    async_failure_destination: str | None = None
 
     @property
     def handler_file(self) -> Path:

@@ -111,6 +111,9 @@ class Emulator:
         """Serve moto and point this process's boto3 clients at it."""
         from moto.server import ThreadedMotoServer  # imported here: moto's server pulls in flask
 
+        from pimtasks_local.dynamodb_atomicity import serialize_item_operations
+
+        serialize_item_operations()  # conditional writes must be atomic, as in DynamoDB
         # ThreadedMotoServer binds in its own thread and would wait forever if the port is taken.
         ensure_port_free(self._host, self._requested_port, what="the AWS emulator")
         self._server = ThreadedMotoServer(ip_address=self._host, port=self._requested_port, verbose=False)

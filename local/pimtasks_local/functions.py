@@ -5,11 +5,16 @@ the functions' environment variables in ``os.environ`` first (all functions shar
 union of their variables is set; conflicting values are reported). Invocations get a Lambda-like context
 object; asynchronous ones run on a bounded pool of daemon threads, like Lambda's ``Event`` invocations,
 so a long-running handler never keeps Ctrl-C from stopping the stack.
+
+Every invocation runs inside ``pimtasks.observability.hosted_invocation``: its logs carry its own function's
+service name (the handlers share one Logger, created when the first of them was imported) and its metrics go
+to the emulator's CloudWatch, where the template's alarms are evaluated (``cloudwatch_metrics``).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
 import queue
@@ -21,20 +26,29 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pimtasks_local.deployment import FunctionSpec
+
+if TYPE_CHECKING:
+    from pimtasks.observability import MetricsSink
 
 LOGGER = logging.getLogger(__name__)
 
 # Variables whose value legitimately differs per function; they are set while that handler is imported
 # (so a module-level Powertools Logger picks up its own service name) and never left in os.environ.
-PER_FUNCTION_VARIABLES = frozenset({"POWERTOOLS_SERVICE_NAME"})
-# Defaults for a process that hosts the handlers outside Lambda: no X-Ray daemon, no EMF lines on stdout.
-# The local schedule runner fires every schedule due in a minute in the same tick, so the sequence settle
-# (which in AWS waits for EventBridge Scheduler's spread of a few seconds) can be short here.
-LOCAL_DEFAULTS = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
-                  "SEQUENCE_SETTLE_SECONDS": "3"}
+SERVICE_NAME_VARIABLE = "POWERTOOLS_SERVICE_NAME"
+PER_FUNCTION_VARIABLES = frozenset({SERVICE_NAME_VARIABLE})
+# Defaults for a process that hosts the handlers outside Lambda: no X-Ray daemon. (Metrics stay on: they go to
+# the emulator's CloudWatch instead of stdout.) The local schedule runner fires every schedule due in a minute
+# in the same tick, so the sequence settle (which in AWS waits for EventBridge Scheduler's spread of a few
+# seconds) can be short here.
+LOCAL_DEFAULTS = {"POWERTOOLS_TRACE_DISABLED": "true", "SEQUENCE_SETTLE_SECONDS": "3"}
+# What the handlers' shared Logger says outside any invocation (the FTPS gateway, the seed): the host, not the
+# function whose handler happened to be imported first. Powertools drops stdlib records of every logger whose
+# name *contains* its service name (SuppressFilter on the root handlers), so this must not be part of
+# "pimtasks_local" ("local" silenced the stack's own log).
+HOST_SERVICE_NAME = "local-stack"
 
 
 class FunctionNotFoundError(LookupError):
@@ -108,6 +122,37 @@ def function_name_of(name_or_arn: str) -> str:
     return parts[0]
 
 
+def emulator_clients() -> Callable[[str], Any]:
+    """``clients(service)``: boto3 clients made on first use (after the emulator pointed the process at itself)."""
+    cache: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def client(service: str) -> Any:
+        with lock:
+            if service not in cache:
+                import boto3
+
+                cache[service] = boto3.client(service)
+            return cache[service]
+
+    return client
+
+
+def _import_shared_observability() -> None:
+    """Create the handlers' shared Logger/Tracer/Metrics (``pimtasks.observability``) as the host's."""
+    if "pimtasks.observability" in sys.modules:
+        return
+    saved = os.environ.get(SERVICE_NAME_VARIABLE)
+    os.environ[SERVICE_NAME_VARIABLE] = HOST_SERVICE_NAME
+    try:
+        importlib.import_module("pimtasks.observability")
+    finally:
+        if saved is None:
+            os.environ.pop(SERVICE_NAME_VARIABLE, None)
+        else:
+            os.environ[SERVICE_NAME_VARIABLE] = saved
+
+
 def union_environment(functions: Iterable[FunctionSpec]) -> dict[str, str]:
     """The variables of all functions together; a variable with conflicting values is reported."""
     merged: dict[str, str] = {}
@@ -173,8 +218,14 @@ class FunctionHost:
         *,
         max_async_workers: int = 16,
         environ: dict[str, str] | None = None,
+        metrics_sink: MetricsSink | None = None,
     ) -> None:
+        """``metrics_sink`` takes the functions' EMF documents (default: the emulator's CloudWatch)."""
+        from pimtasks_local.cloudwatch_metrics import CloudWatchMetricsSink
+
         self._specs = {spec.function_name: spec for spec in functions}
+        self._clients = emulator_clients()
+        self._metrics_sink = metrics_sink or CloudWatchMetricsSink(self._clients)
         self._environ: Any = os.environ if environ is None else environ
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
         self._load_errors: dict[str, BaseException] = {}
@@ -220,7 +271,7 @@ class FunctionHost:
         """Queue the handler on the async pool (Event); the Future holds its result or exception."""
         spec = self._spec(name_or_arn)
         future = self._pool.submit(lambda: self._run(spec, event))
-        future.add_done_callback(lambda done: self._log_async_failure(spec, done))
+        future.add_done_callback(lambda done: self._on_async_done(spec, event, done))
         return future
 
     def close(self) -> None:
@@ -244,7 +295,12 @@ class FunctionHost:
             aws_request_id=str(uuid.uuid4()),
             timeout_seconds=spec.timeout_seconds,
         )
-        result = handler(event, context)
+        # Imported here, not at the top: it must be created after the functions' environment is in place (log
+        # level); ``_import`` creates it just before the first handler.
+        from pimtasks.observability import hosted_invocation
+
+        with hosted_invocation(service=spec.environment.get(SERVICE_NAME_VARIABLE), metrics_sink=self._metrics_sink):
+            result = handler(event, context)
         if context.get_remaining_time_in_millis() == 0:
             LOGGER.warning("function %s ran longer than its timeout of %s s (Lambda would have stopped it)",
                            spec.function_name, spec.timeout_seconds)
@@ -282,6 +338,7 @@ class FunctionHost:
             if module_spec is None or module_spec.loader is None:
                 raise ImportError(f"cannot import {path}")
             module: ModuleType = importlib.util.module_from_spec(module_spec)
+            _import_shared_observability()
             sys.modules[module_name] = module
             saved = {name: self._environ.get(name) for name in PER_FUNCTION_VARIABLES}
             try:
@@ -303,11 +360,33 @@ class FunctionHost:
                 raise TypeError(f"{spec.handler} is not callable")
             return handler
 
-    @staticmethod
-    def _log_async_failure(spec: FunctionSpec, future: Future[Any]) -> None:
+    def _on_async_done(self, spec: FunctionSpec, event: Any, future: Future[Any]) -> None:
         if future.cancelled():
             return
         error = future.exception()
-        if error is not None:
-            LOGGER.error("asynchronous invocation of %s failed: %s: %s", spec.function_name,
-                         type(error).__name__, error, exc_info=error)
+        if error is None:
+            return
+        LOGGER.error("asynchronous invocation of %s failed: %s: %s", spec.function_name,
+                     type(error).__name__, error, exc_info=error)
+        if spec.async_failure_destination:
+            self._record_async_failure(spec, event, error)
+
+    def _record_async_failure(self, spec: FunctionSpec, event: Any, error: BaseException) -> None:
+        """Send Lambda's OnFailure record to the function's destination queue (locally without retries first)."""
+        destination = str(spec.async_failure_destination)
+        account, queue_name = destination.split(":")[4], destination.split(":")[5]
+        record = {
+            "version": "1.0",
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+            "requestContext": {"requestId": str(uuid.uuid4()), "functionArn": f"{spec.arn}:$LATEST",
+                               "condition": "RetriesExhausted", "approximateInvokeCount": 1},
+            "requestPayload": event,
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "responsePayload": {"errorType": type(error).__name__, "errorMessage": str(error)},
+        }
+        try:
+            sqs = self._clients("sqs")
+            url = sqs.get_queue_url(QueueName=queue_name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record, default=str))
+        except Exception:  # the failure is logged above already; losing its record must not raise here
+            LOGGER.exception("could not record the failed invocation of %s in %s", spec.function_name, destination)

@@ -21,6 +21,9 @@ DEMO_ENVIRONMENT = "000001"
 DEMO_ENVIRONMENT_NAME = "Demo wholesaler"
 DEMO_TIMEZONE = "Europe/Amsterdam"
 DEMO_TASKS_FILE = Path(__file__).with_name("demo_tasks.json")
+# The credentials the demo tasks name (a task may only name a secret that exists): placeholders, never used
+# against a real system by the local stack.
+DEMO_SECRETS = {"etim-secret": "demo-placeholder: set the real ETIM client secret with PUT .../secrets/etim-secret"}
 
 
 @dataclass
@@ -64,6 +67,10 @@ def seed(*, api_url: str, with_demo_data: bool = True, etim_api_url: str | None 
     key_id, api_key = issue_admin_key(environments=[DEMO_ENVIRONMENT])
     result = SeedResult(admin_key_id=key_id, admin_api_key=api_key, environment=DEMO_ENVIRONMENT)
     client = ApiClient(api_url, api_key=api_key)
+    for name, value in DEMO_SECRETS.items():
+        reply = client.request("PUT", f"/environments/{DEMO_ENVIRONMENT}/secrets/{name}", {"value": value})
+        if not reply.ok:
+            LOGGER.error("demo secret %s not set: %s %s", name, reply.status, reply.error_message)
     for task in demo_tasks():
         if etim_api_url and task.get("type") == "import_etim":
             task = _local_etim(client, task, etim_api_url)

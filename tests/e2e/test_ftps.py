@@ -3,11 +3,22 @@ AutoImport task exactly like a manual upload."""
 
 from __future__ import annotations
 
+import ftplib
+import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import pytest
 
 from tests.e2e.local_stack import LocalStack
 from tests.e2e.test_imports import DEMO_FILE, keys_under, new_finished_run, run_ids, task_by_description
-from tests.integration.ftps.harness import logged_in
+from tests.integration.ftps.harness import ReusingFTP_TLS, connect, logged_in, tls_context
+
+# Below the gateway's 16 sessions per address; each session's refusal waits (1 s up to 8 s), in parallel.
+BURST = 12
+PASSWORD = "a-long-enough-password-2"
+SUBFOLDER_REPLY = r"^550 subfolders of an import are never imported"
 
 
 def test_ftps_users_are_managed_per_environment_without_showing_passwords(local_stack: LocalStack) -> None:
@@ -42,3 +53,43 @@ def test_a_file_delivered_by_ftps_starts_the_auto_import(local_stack: LocalStack
     assert run["trigger"] == "upload" and run["counts"]["read"] == 26
     archived = keys_under(local_stack, "environments/000001/Archived/Sales conditions APAC/")
     assert any(key.endswith("/apac-by-ftps.xlsx") for key in archived)
+
+
+def test_a_burst_of_wrong_passwords_locks_the_account_even_for_the_right_one(local_stack: LocalStack) -> None:
+    password = "the-right-password-42"
+    local_stack.post("/environments/000001/ftps-users", {"username": "burst-target", "password": password})
+    certificate = Path(local_stack.state["ftps_certificate"])
+    start = threading.Barrier(BURST, timeout=120)
+
+    def wrong_password(n: int) -> str:
+        ftp = ReusingFTP_TLS(context=tls_context(certificate), timeout=120)
+        try:
+            ftp.connect("127.0.0.1", local_stack.ftps_port)
+            ftp.auth()
+            ftp.sendcmd("USER burst-target")
+            start.wait()
+            return ftp.sendcmd(f"PASS wrong-{n}")
+        except ftplib.error_perm as refused:
+            return str(refused)[:3]
+        finally:
+            ftp.close()
+
+    with ThreadPoolExecutor(max_workers=BURST) as pool:
+        replies = list(pool.map(wrong_password, range(BURST)))
+
+    assert replies == ["530"] * BURST
+    with pytest.raises(ftplib.error_perm, match="530"):
+        connect(local_stack.ftps_port, certificate, username="burst-target", password=password)
+    [user] = [u for u in local_stack.get("/environments/000001/ftps-users").body["items"]
+              if u["username"] == "burst-target"]
+    assert user["locked_until"] is not None and user["last_login_at"] is None
+
+
+def test_ftps_refuses_subfolders_of_an_import(local_stack: LocalStack) -> None:
+    local_stack.post("/environments/000001/ftps-users", {"username": "supplier-nested", "password": PASSWORD})
+    certificate = Path(local_stack.state["ftps_certificate"])
+    with logged_in(local_stack.ftps_port, certificate, username="supplier-nested", password=PASSWORD) as ftp:
+        with pytest.raises(ftplib.error_perm, match=SUBFOLDER_REPLY):
+            ftp.mkd("/Uploads/Sales conditions APAC/sub")
+        with pytest.raises(ftplib.error_perm, match=SUBFOLDER_REPLY):
+            ftp.storbinary("STOR /Uploads/Sales conditions APAC/sub/dir/x.xlsx", io.BytesIO(b"x"))

@@ -104,3 +104,21 @@ def test_a_long_import_can_be_started_once_and_stopped(local_stack: LocalStack) 
     assert key in keys_under(local_stack, "environments/000001/Uploads/Products/")  # nothing lost
     time.sleep(0.5)
     assert local_stack.post(f"{base}/stop").status == 409
+
+
+def test_an_empty_upload_fails_its_run_as_an_empty_file_and_a_temporary_name_gets_no_url(
+        local_stack: LocalStack) -> None:
+    task = task_by_description(local_stack, "Weekly import of sales conditions for APAC")
+    before = run_ids(local_stack, task["task_id"])
+    upload(local_stack, import_name="Sales conditions APAC", file_name="apac-empty.xlsx", content=b"")
+    run = new_finished_run(local_stack, task["task_id"], before=before)
+    assert run["trigger"] == "upload" and run["status"] == "failed", run
+    about_file = [m for m in run["messages"] if m.get("file") == "apac-empty.xlsx"]
+    assert any(m["level"] == "error" and "empty file" in m["text"] for m in about_file), run["messages"]
+    failed = keys_under(local_stack, "environments/000001/Failed/Sales conditions APAC/")
+    assert any(k.endswith(f"/{run['run_id']}/apac-empty.xlsx") for k in failed)
+
+    refused = local_stack.post("/environments/000001/uploads",
+                               {"import_name": "Sales conditions APAC", "file_name": "apac.xlsx.part"})
+    assert refused.status == 422 and refused.body["errors"][0]["field"] == "file_name"
+    assert ".part" in refused.body["errors"][0]["message"]

@@ -13,14 +13,15 @@ from tests.e2e.local_stack import LocalStack
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
-# A type whose work is not built yet (Import ETIM is built now: its runs would go to the ETIM API).
+# A type whose work is not built yet (Import ETIM is built now: its runs would go to the ETIM API). Its credential
+# names a secret the demo environment has (a task may name only an existing secret).
 WEEKLY: dict[str, Any] = {
     "type": "import_2ba",
     "description": "Weekly 2BA import",
     "frequency": {"every": "week", "days": ["MON"], "time": "12:53", "timezone": "Europe/Amsterdam"},
     "sequence_no": 10,
     "notification": {"emails": ["pim@example.com"], "when": "always"},
-    "settings": {"client_id": "client", "client_secret": "twoba-secret", "supplier_glns": ["8712345000004"]},
+    "settings": {"client_id": "client", "client_secret": "etim-secret", "supplier_glns": ["8712345000004"]},
 }
 
 

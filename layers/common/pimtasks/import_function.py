@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pimtasks.domain.upload_event import parse_s3_notification
-from pimtasks.observability import logger, metrics, tracer
+from pimtasks.observability import lambda_handler, logger
 from pimtasks.services.auto_import import AutoImport, ImportTaskBusyError
 from pimtasks.task_function import Handler, run_trigger
 from pimtasks.workers import WorkerFactory
@@ -51,9 +51,7 @@ def process_upload_messages(event: dict[str, Any], *, auto_import: AutoImport,
 def import_function_handler(workers: WorkerFactory) -> Handler:
     """The import function's Lambda handler."""
 
-    @logger.inject_lambda_context
-    @metrics.log_metrics
-    @tracer.capture_lambda_handler
+    @lambda_handler()
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if is_sqs_event(event):
             from pimtasks.wiring import auto_import

@@ -37,6 +37,8 @@ class Settings(BaseModel):
     function_name_prefix: str = Field(default="pimtasks-", description="Type functions are named <prefix><family>")
     aws_region: str = "eu-west-1"
     aws_account_id: str | None = None
+    aws_partition: str = Field(default="aws", description="ARN partition (aws, aws-cn, aws-us-gov); the template "
+                                                          "sets it from AWS::Partition")
     mail_sender: str | None = None
     secrets_prefix: str = "pimtasks"
     run_retention_days: int = 90
@@ -46,6 +48,7 @@ class Settings(BaseModel):
     sequence_settle_seconds: float = 20.0
     continuation_margin_seconds: float = 60.0
     upload_url_seconds: int = 900
+    uploads_queue_url: str | None = None
 
     def require(self, name: str) -> str:
         """The value of an optional setting, or ``MissingSettingError`` naming the variable."""

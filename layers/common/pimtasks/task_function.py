@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pimtasks.domain.trigger import TaskTriggerEvent
-from pimtasks.observability import logger, metrics, tracer
+from pimtasks.observability import lambda_handler, logger
 from pimtasks.workers import WorkerFactory, not_available_workers
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -23,7 +23,9 @@ def run_trigger(event: dict[str, Any], context: LambdaContext, *, workers: Worke
     from pimtasks.wiring import run_engine
 
     trigger = TaskTriggerEvent.model_validate(event)
-    logger.append_keys(environment=trigger.environment, task_id=trigger.task_id, trigger=trigger.trigger.value)
+    # Thread-local: a process hosting several invocations at once (the local stack) keeps them apart.
+    logger.thread_safe_append_keys(environment=trigger.environment, task_id=trigger.task_id,
+                                   trigger=trigger.trigger.value)
     run = run_engine(workers).handle(trigger, remaining_ms=context.get_remaining_time_in_millis)
     return {"run_id": run.run_id, "status": run.status.value} if run else {"run_id": None, "status": "ignored"}
 
@@ -31,9 +33,7 @@ def run_trigger(event: dict[str, Any], context: LambdaContext, *, workers: Worke
 def task_function_handler(workers: WorkerFactory = not_available_workers) -> Handler:
     """A Lambda handler that runs task triggers with ``workers``."""
 
-    @logger.inject_lambda_context
-    @metrics.log_metrics
-    @tracer.capture_lambda_handler
+    @lambda_handler()
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return run_trigger(event, context, workers=workers)
 

@@ -21,6 +21,7 @@ from pimtasks.adapters.run_repository import RunRepository
 from pimtasks.adapters.scheduler_gateway import SchedulerGateway
 from pimtasks.adapters.secret_store import SecretStore
 from pimtasks.adapters.task_repository import TaskRepository
+from pimtasks.adapters.upload_queue import UploadQueue
 from pimtasks.clock import SystemClock
 from pimtasks.domain.run import Run
 from pimtasks.domain.task import Task
@@ -93,7 +94,8 @@ def access_service() -> AccessService:
 
 
 def task_service() -> TaskService:
-    return TaskService(tasks=task_repository(), environments=admin_repository(), clock=clock)
+    return TaskService(tasks=task_repository(), environments=admin_repository(), clock=clock,
+                       secrets=admin_repository())
 
 
 @lru_cache(maxsize=1)
@@ -157,7 +159,7 @@ def schedule_sync() -> ScheduleSync:
 
 def task_function_arn(function: TaskFunction) -> str:
     settings = get_settings()
-    return (f"arn:aws:lambda:{settings.aws_region}:{settings.require('aws_account_id')}:function:"
+    return (f"arn:{settings.aws_partition}:lambda:{settings.aws_region}:{settings.require('aws_account_id')}:function:"
             f"{settings.function_name_prefix}{function.value}")
 
 
@@ -237,8 +239,10 @@ def import_chain() -> ImportChain:
 
 
 def auto_import() -> AutoImport:
+    settings = get_settings()
+    rechecks = UploadQueue(queue_url=settings.uploads_queue_url) if settings.uploads_queue_url else None
     return AutoImport(tasks=task_repository(), runs=run_repository(), starter=run_service(), files=file_store(),
-                      bucket=get_settings().require("files_bucket"))
+                      bucket=settings.require("files_bucket"), rechecks=rechecks)
 
 
 def clear_caches() -> None:

@@ -7,6 +7,10 @@ the environment prefix, nowhere else. Folders are S3 prefixes; ``MKD`` writes a 
 Listings come from one ListObjectsV2 walk per directory and carry their sizes and times along, so a
 ``LIST`` costs no request per entry.
 
+Files live directly in an import's folder: imports never read subfolders, so STOR, MKD and RNTO below
+``/Uploads/<Import>/`` are refused (550 saying where to put the file) instead of leaving the file unseen;
+what is already in a subfolder (other routes) can still be listed, renamed out, deleted and removed.
+
 Given the environment's imports (``StorageSettings.import_folders``), every write below ``/Uploads``
 (STOR, MKD, RNFR/RNTO, DELE, RMD) must be inside the folder of an import open to FTPS upload
 (``pimtasks.services.upload_channels``, as the Transfer Family session policy has it); anything else is
@@ -50,6 +54,8 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 _SIX_MONTHS = 180 * 24 * 3600
 _NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 _READ_ONLY = f"read-only; upload into /{WRITABLE_FOLDER}/<Import>/"
+_IMPORT_FOLDER_DEPTH = 2  # /Uploads/<Import>
+_FILE_DEPTH = 3  # /Uploads/<Import>/<file>
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,7 @@ class S3FileSystem(AbstractedFS):
             raise FilesystemError(f"store files in an import folder: /{WRITABLE_FOLDER}/<Import>/<file>")
         self._check_import_folder(path)
         self._require_ftps_import(path)
+        _refuse_subfolder(path, depth=_FILE_DEPTH)
         if self._is_folder(path):
             raise FilesystemError("a folder of that name exists")
         return S3UploadWriter(s3=self._storage.s3, bucket=self._storage.bucket, key=path.key(self._prefix),
@@ -184,6 +191,7 @@ class S3FileSystem(AbstractedFS):
         self._check_import_folder(target)
         self._require_ftps_import(source)
         self._require_ftps_import(target)
+        _refuse_subfolder(target, depth=_FILE_DEPTH)
         if self._head(source) is None:
             raise FilesystemError("only files can be renamed" if self._is_folder(source) else "No such file")
         if self._is_folder(target):
@@ -208,6 +216,7 @@ class S3FileSystem(AbstractedFS):
         self._require_writable(target)
         self._check_import_folder(target)
         self._require_ftps_import(target)
+        _refuse_subfolder(target, depth=_IMPORT_FOLDER_DEPTH)
         if self._is_folder(target) or self._head(target) is not None:
             raise FilesystemError("already exists")
         with self._storage_errors():
@@ -449,6 +458,14 @@ class _NotFound(FilesystemError):
 
     def __init__(self) -> None:
         super().__init__("No such file or folder")
+
+
+def _refuse_subfolder(path: VirtualPath, *, depth: int) -> None:
+    """Refuse a path deeper than ``depth`` segments: a file must sit directly in ``/Uploads/<Import>/``
+    (``_FILE_DEPTH``), a folder can only be an import's own (``_IMPORT_FOLDER_DEPTH``)."""
+    if len(path.segments) > depth:
+        folder = f"/{WRITABLE_FOLDER}/{path.segments[1]}/"
+        raise FilesystemError(f"subfolders of an import are never imported; store the file directly in {folder}")
 
 
 def _addressable(name: str) -> bool:

@@ -9,6 +9,8 @@ rules that decide when an upload is published.
 - An upload is published (``S3UploadWriter.commit``) only when the data connection ended with a TLS
   close_notify, i.e. the client really finished; an ``ABOR``, a dropped connection, a TCP FIN without
   close_notify (a truncation) or a storage error aborts it and nothing appears in S3.
+- An upload under a temporary name (``x.part``) is stored like any other, and its ``226`` says that only
+  its rename is imported (``pimtasks.services.import_files``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, Protocol
 from OpenSSL import SSL
 from pimtasks.domain.ftps_user import FtpsLogin
 from pimtasks.services.ftps_users import FtpsLoginFailedError
+from pimtasks.services.import_files import TEMPORARY_UPLOAD_GRACE_SECONDS, is_transient_name
 from pyftpdlib.authorizers import AuthenticationFailed
 from pyftpdlib.handlers import TLS_DTPHandler, TLS_FTPHandler
 from pyftpdlib.log import logger as pyftpdlib_logger
@@ -164,6 +167,14 @@ class GatewayDtpHandler(TLS_DTPHandler):
                           pyftpdlib_logger.warning)
             return
         LOGGER.info("ftps upload stored", extra={"key": writer.key, "bytes": writer.bytes_written})
+        name = writer.key.rsplit("/", 1)[-1]
+        if is_transient_name(name):
+            # Accepted (clients upload to a temporary name, then rename), but the client should know that
+            # only the rename is imported, and what becomes of the file if the rename never comes.
+            minutes = TEMPORARY_UPLOAD_GRACE_SECONDS // 60
+            self._resp = (f"226 Transfer complete. {name} has a temporary name: it is imported once renamed "
+                          f"(RNFR/RNTO) to its final name; left under this name, its import fails it after "
+                          f"{minutes} minutes.", pyftpdlib_logger.info)
 
     def _ended_with_close_notify(self) -> bool:
         if not self.cmd_channel.require_tls_close_notify:

@@ -183,12 +183,14 @@ def core_services(monkeypatch: pytest.MonkeyPatch) -> Iterator[Core]:
         access = AccessService(store=admin, clock=clock)
         access.create_environment(environment="000001", name="Demo", timezone="Europe/Amsterdam")
         access.create_environment(environment="000002", name="Other", timezone="America/New_York")
+        for environment in ("000001", "000002"):  # the credential the ETIM specs name (specs.ETIM)
+            admin.record_secret(environment=environment, name="etim-secret", updated_at="2026-11-23T10:00:00.000Z")
         gateway = SchedulerGateway(role_arn="arn:aws:iam::123456789012:role/scheduler",
                                    dead_letter_arn=dlq_arn, scheduler_client=scheduler)
 
         yield Core(
             clock=clock, invoker=invoker, access=access,
-            tasks=TaskService(tasks=task_store, environments=admin, clock=clock),
+            tasks=TaskService(tasks=task_store, environments=admin, clock=clock, secrets=admin),
             task_store=task_store, run_store=run_store,
             runs=RunService(tasks=task_store, runs=run_store, invoker=invoker, finisher=finisher, clock=clock,
                             queued_timeout_seconds=3600),

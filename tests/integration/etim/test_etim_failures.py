@@ -32,13 +32,15 @@ def test_wrong_credentials_fail_the_run_at_once_without_a_retry_storm(etim: Etim
     assert etim.writes.items == 0
 
 
-def test_a_missing_secret_names_the_secret_to_set(etim: Etim) -> None:
-    task = etim.create_task(client_secret="not-set-yet")
+def test_a_secret_gone_since_the_task_was_made_names_the_secret_to_set(etim: Etim) -> None:
+    # Given a task whose secret was deleted from Secrets Manager after the task was made
+    task = etim.create_task()
+    etim.secrets.delete(environment=ENV, name=SECRET_NAME)
 
     run = etim.run(task)
 
     assert run.status is RunStatus.FAILED
-    assert run.error is not None and "the client secret 'not-set-yet' is not set for environment 000001" in run.error
+    assert run.error is not None and f"the client secret '{SECRET_NAME}' is not set for environment 000001" in run.error
     assert etim.api.total_calls == 0
 
 

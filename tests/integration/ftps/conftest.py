@@ -23,6 +23,7 @@ from pimtasks_local.ftps_gateway import FtpsGateway, GatewayOptions, start_ftps_
 from tests.integration.core.harness import FakeClock, create_table, template_tables
 from tests.integration.ftps.harness import (
     ADMIN_TABLE,
+    CountingHasher,
     Emulator,
     FilesBucket,
     create_files_bucket,
@@ -82,11 +83,18 @@ def _account(users: FtpsUserService, environment: str) -> Account:
 
 
 @pytest.fixture
-def user_service(emulator: Emulator) -> tuple[FtpsUserService, FakeClock]:
+def hasher() -> CountingHasher:
+    """The production password hasher, counting its checks."""
+    return CountingHasher()
+
+
+@pytest.fixture
+def user_service(emulator: Emulator, hasher: CountingHasher) -> tuple[FtpsUserService, FakeClock]:
     ensure_admin_table(emulator)
     clock = FakeClock(dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC))
     table = DynamoTable(table_name=ADMIN_TABLE, dynamodb_client=emulator.dynamodb)
-    return FtpsUserService(store=FtpsUserRepository(table=table), clock=clock, policy=TEST_POLICY), clock
+    return FtpsUserService(store=FtpsUserRepository(table=table), clock=clock, policy=TEST_POLICY,
+                           hasher=hasher), clock
 
 
 @contextlib.contextmanager
@@ -108,6 +116,15 @@ def _running_gateway(emulator: Emulator, gateway_state: Path, user_service: tupl
 def ftps(emulator: Emulator, gateway_state: Path, user_service: tuple[FtpsUserService, FakeClock]) -> Iterator[Ftps]:
     """A gateway without import rules: any valid import folder is writable (the transport on its own)."""
     with _running_gateway(emulator, gateway_state, user_service, GatewayOptions()) as running:
+        yield running
+
+
+@pytest.fixture
+def ftps_for_bursts(emulator: Emulator, gateway_state: Path,
+                    user_service: tuple[FtpsUserService, FakeClock]) -> Iterator[Ftps]:
+    """A gateway that lets 64 sessions of one address in at once (the default is 16), for login bursts."""
+    options = GatewayOptions(max_connections=128, max_connections_per_ip=64)
+    with _running_gateway(emulator, gateway_state, user_service, options) as running:
         yield running
 
 

@@ -25,6 +25,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
+from pimtasks.services.password_hashing import ScryptPasswordHasher
+from pimtasks_local.dynamodb_atomicity import serialize_item_operations
 
 from tests.integration.core.harness import REGION, create_table, template_tables
 
@@ -49,6 +51,7 @@ class Emulator:
 
 def start_emulator() -> Emulator:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    serialize_item_operations()  # as the local stack's emulator: conditional writes atomic, as in DynamoDB
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     assert server._server is not None
@@ -231,6 +234,26 @@ class GeneratedFile:
             count = min(1 << 20, self.size - position)
             yield self._slice(position, count)
             position += count
+
+
+class CountingHasher:
+    """The production password hasher (scrypt, default cost), counting how many passwords it checked."""
+
+    def __init__(self) -> None:
+        self._hasher = ScryptPasswordHasher()
+        self._lock = threading.Lock()
+        self.checks = 0
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, password: str, hashed: str) -> bool:
+        with self._lock:
+            self.checks += 1
+        return self._hasher.verify(password, hashed)
+
+    def needs_rehash(self, hashed: str) -> bool:
+        return self._hasher.needs_rehash(hashed)
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float = 30.0, message: str = "condition") -> None:

@@ -82,24 +82,37 @@ def test_the_repository_keeps_users_per_environment_and_usernames_global(admin_t
     assert repository.list_for_environment("000002") == []
 
 
-def test_failure_counts_are_written_only_over_the_count_that_was_read(admin_table: DynamoTable) -> None:
+def test_login_attempts_are_reserved_up_to_the_limit_and_a_lock_or_success_settles_them(
+        admin_table: DynamoTable) -> None:
     repository = FtpsUserRepository(table=admin_table)
     repository.create(_user("acme", "000001"))
-    assert repository.record_failure(username="acme", failed_attempts=1, failed_at=NOW, locked_until=None,
-                                     expected_attempts=0)
-    # A concurrent writer that read the old count loses and must re-read
-    assert not repository.record_failure(username="acme", failed_attempts=1, failed_at=NOW, locked_until=None,
-                                         expected_attempts=0)
+    since = NOW - dt.timedelta(minutes=15)
+
+    def reserve(at: dt.datetime = NOW) -> int | None:
+        return repository.reserve_attempt(username="acme", at=at, counting_since=at - dt.timedelta(minutes=15),
+                                          max_attempts=5)
+
+    # Five attempts are numbered 1..5; the sixth gets none (the fifth may still be being checked)
+    assert [reserve() for _ in range(6)] == [1, 2, 3, 4, 5, None]
     lock = NOW + dt.timedelta(minutes=15)
-    assert repository.record_failure(username="acme", failed_attempts=2, failed_at=NOW, locked_until=lock,
-                                     expected_attempts=1)
+    repository.lock(username="acme", until=lock, max_attempts=5)
     assert repository.find("acme").locked_until == lock  # type: ignore[union-attr]
+    assert reserve(lock - dt.timedelta(seconds=1)) is None
+    # An expired lock starts afresh
+    assert reserve(lock) == 1
+    # A success clears the count and notes the login; a lock after it does not apply (nothing to lock)
     repository.record_success(username="acme", at=NOW, source_ip="192.0.2.1")
+    repository.lock(username="acme", until=lock, max_attempts=5)
     found = repository.find("acme")
     assert found is not None and found.failed_attempts == 0 and found.locked_until is None
     assert found.last_login_at == NOW
     item = admin_table.get({"pk": "FTPSUSER#acme", "sk": "FTPSUSER"})
     assert item is not None and item["last_login_ip"] == "192.0.2.1"
+    # Attempts older than the window no longer count
+    assert [reserve() for _ in range(5)] == [1, 2, 3, 4, 5]
+    assert reserve(NOW + dt.timedelta(minutes=15, milliseconds=1)) == 1
+    # An unknown user reserves nothing
+    assert repository.reserve_attempt(username="nobody", at=NOW, counting_since=since, max_attempts=5) is None
 
 
 def _invoke(event: dict[str, Any]) -> dict[str, Any]:

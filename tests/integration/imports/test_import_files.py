@@ -12,6 +12,7 @@ from pimtasks.domain.run import MAX_MESSAGES_STORED, MessageLevel, RunStatus
 from pimtasks.domain.task_types import ImportTarget
 
 from tests.integration.imports.harness import (
+    CONDITIONS_IMPORT,
     ENV,
     SUPPLIER,
     Imports,
@@ -206,25 +207,36 @@ def test_without_archiving_an_imported_file_is_deleted(imports: Imports) -> None
 
 
 def test_every_waiting_file_is_imported_oldest_first_and_files_still_arriving_wait(imports: Imports) -> None:
-    # given files uploaded at different times, one with a temporary name and two empty ones
+    # given files uploaded at different times, two with a temporary name, two empty ones and one in a subfolder
     task = imports.create_task()
     now = imports.core.clock.now()
     imports.upload("b-first.xlsx", conditions_xlsx(condition_rows(2)), modified_at=now - dt.timedelta(hours=2))
     imports.upload("a-second.xlsx", conditions_xlsx(condition_rows(3)), modified_at=now - dt.timedelta(hours=1))
-    imports.upload("c-uploading.xlsx.part", b"half a file", modified_at=now - dt.timedelta(hours=3))
+    imports.upload("c-left-behind.xlsx.part", b"half a file", modified_at=now - dt.timedelta(hours=3))
+    imports.upload("g-renaming.xlsx.part", b"a file", modified_at=now - dt.timedelta(minutes=1))
     imports.upload("d-just-created.csv", b"", modified_at=now - dt.timedelta(seconds=10))
     imports.upload("e-empty.csv", b"", modified_at=now - dt.timedelta(minutes=5))
+    imports.upload("sub/f-nested.xlsx", conditions_xlsx(condition_rows(1)), modified_at=now - dt.timedelta(minutes=30))
 
     run = imports.run(task)
 
-    # then the real files are imported oldest first, the old empty one fails, the others wait
+    # then the real files are imported oldest first; the temporary name left behind for hours, the old empty
+    # file and the file in a subfolder fail, each saying why; the file still being renamed and the file just
+    # created wait, and the run says so
     inputs = [f.key.rsplit("/", 1)[-1] for f in run.files if f.role == "input"]
-    assert inputs == ["b-first.xlsx", "a-second.xlsx", "e-empty.csv"]
+    assert inputs == ["c-left-behind.xlsx.part", "b-first.xlsx", "a-second.xlsx", "f-nested.xlsx", "e-empty.csv"]
     assert run.status is RunStatus.PARTIALLY_SUCCEEDED
     assert run.counts.read == 5 and run.counts.created == 3 and run.counts.unchanged == 2
-    assert imports.keys("Uploads/") == ["Uploads/Sales conditions APAC/c-uploading.xlsx.part",
-                                        "Uploads/Sales conditions APAC/d-just-created.csv"]
-    assert f"Failed/Sales conditions APAC/{run.run_id}/e-empty.csv" in imports.keys("Failed/")
+    errors = {m.file: m.text for m in run.messages if m.level is MessageLevel.ERROR and m.file}
+    assert errors["c-left-behind.xlsx.part"].startswith("left under a temporary name and never renamed")
+    assert errors["e-empty.csv"] == "empty file (0 bytes): there is nothing to import"
+    assert errors["f-nested.xlsx"].startswith(f"delivered into the subfolder Uploads/{CONDITIONS_IMPORT}/sub/")
+    assert any("Left for later" in m.text and "g-renaming.xlsx.part" in m.text for m in run.messages)
+    assert imports.keys("Uploads/") == [f"Uploads/{CONDITIONS_IMPORT}/d-just-created.csv",
+                                        f"Uploads/{CONDITIONS_IMPORT}/g-renaming.xlsx.part"]
+    failed = imports.keys("Failed/")
+    for name in ("c-left-behind.xlsx.part", "e-empty.csv", "f-nested.xlsx"):
+        assert f"Failed/{CONDITIONS_IMPORT}/{run.run_id}/{name}" in failed
 
 
 def test_a_run_without_waiting_files_succeeds_and_says_so(imports: Imports) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from pimtasks.domain.environment import Environment
@@ -33,6 +35,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self.users: dict[str, FtpsUser] = {}
         self.successes: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
 
     def create(self, user: FtpsUser) -> None:
         if user.username in self.users:
@@ -61,26 +64,40 @@ class MemoryStore:
             "password_hash": password_hash, "password_changed_at": changed_at, "failed_attempts": 0,
             "locked_until": None, "last_failed_at": None})
 
-    def record_failure(self, *, username: str, failed_attempts: int, failed_at: dt.datetime,
-                       locked_until: dt.datetime | None, expected_attempts: int) -> bool:
-        user = self.users.get(username)
-        if user is None or user.failed_attempts != expected_attempts:
-            return False
-        update: dict[str, object] = {"failed_attempts": failed_attempts, "last_failed_at": failed_at}
-        if locked_until is not None:
-            update["locked_until"] = locked_until
-        self.users[username] = user.model_copy(update=update)
-        return True
+    def reserve_attempt(self, *, username: str, at: dt.datetime, counting_since: dt.datetime,
+                        max_attempts: int) -> int | None:
+        # The DynamoDB repository's two conditional updates, applied under one lock (atomic, as there).
+        with self._lock:
+            user = self.users.get(username)
+            if user is None:
+                return None
+            recent = user.last_failed_at is not None and user.last_failed_at >= counting_since
+            if user.locked_until is None and recent and user.failed_attempts < max_attempts:
+                attempts = user.failed_attempts + 1
+            elif (user.locked_until is not None and user.locked_until <= at) or (
+                    user.locked_until is None and not recent):
+                attempts = 1
+            else:
+                return None
+            self.users[username] = user.model_copy(update={"failed_attempts": attempts, "last_failed_at": at,
+                                                           "locked_until": None})
+            return attempts
+
+    def lock(self, *, username: str, until: dt.datetime, max_attempts: int) -> None:
+        with self._lock:
+            user = self.users.get(username)
+            if user is not None and user.failed_attempts >= max_attempts:
+                self.users[username] = user.model_copy(update={"locked_until": until})
 
     def record_success(self, *, username: str, at: dt.datetime, source_ip: str,
                        password_hash: str | None = None) -> None:
-        user = self.users[username]
         update: dict[str, object] = {"failed_attempts": 0, "locked_until": None, "last_failed_at": None,
                                      "last_login_at": at}
         if password_hash:
             update["password_hash"] = password_hash
-        self.users[username] = user.model_copy(update=update)
-        self.successes.append((username, source_ip))
+        with self._lock:
+            self.users[username] = self.users[username].model_copy(update=update)
+            self.successes.append((username, source_ip))
 
 
 class Environments:
@@ -252,6 +269,142 @@ def test_a_hash_made_with_older_parameters_is_upgraded_at_the_next_login(store: 
     _login(new, "alice", "the right password")
     assert store.users["alice"].password_hash.startswith("scrypt$n=1024,")
     assert _login(new, "alice", "the right password") == "000001"
+
+
+class CountingHasher:
+    """FAST_HASHER, counting the password checks; ``hold`` (when set) keeps each check waiting until released."""
+
+    def __init__(self) -> None:
+        self.checks = 0
+        self.hold: threading.Event | None = None
+        self.checking = threading.Event()
+        self._lock = threading.Lock()
+
+    def hash(self, password: str) -> str:
+        return FAST_HASHER.hash(password)
+
+    def verify(self, password: str, hashed: str) -> bool:
+        with self._lock:
+            self.checks += 1
+        self.checking.set()
+        if self.hold is not None:
+            self.hold.wait(timeout=30)
+        return FAST_HASHER.verify(password, hashed)
+
+    def needs_rehash(self, hashed: str) -> bool:
+        return FAST_HASHER.needs_rehash(hashed)
+
+
+def _burst(service: FtpsUserService, username: str, passwords: list[str]) -> list[str]:
+    """Log in with every password at once (one thread each); the environment or "refused", per login."""
+    start = threading.Barrier(len(passwords))
+
+    def attempt(password: str) -> str:
+        start.wait()
+        try:
+            return _login(service, username, password)
+        except FtpsLoginFailedError:
+            return "refused"
+
+    with ThreadPoolExecutor(max_workers=len(passwords)) as pool:
+        return list(pool.map(attempt, passwords))
+
+
+def test_a_burst_of_parallel_wrong_passwords_gets_five_checks_then_even_the_right_one_is_refused(
+        store: MemoryStore, clock: Clock) -> None:
+    hasher = CountingHasher()
+    service = FtpsUserService(store=store, clock=clock, environments=Environments(), hasher=hasher)
+    service.create_user(environment="000001", username="alice", password="the right password")
+
+    # Given 30 wrong passwords sent at the same moment
+    outcomes = _burst(service, "alice", [f"wrong guess {n}" for n in range(30)])
+
+    # Then exactly five were checked, all were refused, and the account is locked for 15 minutes
+    assert outcomes == ["refused"] * 30
+    assert hasher.checks == 5
+    assert service.list_users("000001")[0].locked_until == START + dt.timedelta(minutes=15)
+
+    # And the right password is refused without being checked while the lock lasts
+    with pytest.raises(FtpsLoginFailedError) as refused:
+        _login(service, "alice", "the right password")
+    assert refused.value.delay_seconds == service.policy.max_delay_seconds
+    assert hasher.checks == 5
+
+    # And once the lock has expired the right password works and clears the count
+    clock.sleep(15 * 60)
+    assert _login(service, "alice", "the right password") == "000001"
+    assert store.users["alice"].failed_attempts == 0 and store.users["alice"].locked_until is None
+
+
+def test_the_right_password_is_refused_while_the_last_allowed_attempt_is_being_checked(
+        store: MemoryStore, clock: Clock) -> None:
+    hasher = CountingHasher()
+    service = FtpsUserService(store=store, clock=clock, environments=Environments(), hasher=hasher)
+    service.create_user(environment="000001", username="alice", password="the right password")
+    for _ in range(4):
+        with pytest.raises(FtpsLoginFailedError):
+            _login(service, "alice", "a wrong password")
+
+    # Given the fifth (last allowed) attempt is being checked
+    hasher.hold, hasher.checking = threading.Event(), threading.Event()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        fifth = pool.submit(_login, service, "alice", "a wrong password")
+        assert hasher.checking.wait(timeout=30)
+        # When the right password arrives meanwhile, then it is refused without a check of its own
+        with pytest.raises(FtpsLoginFailedError):
+            _login(service, "alice", "the right password")
+        assert hasher.checks == 5
+        hasher.hold.set()
+        with pytest.raises(FtpsLoginFailedError) as refused:
+            fifth.result(timeout=30)
+    # And the fifth failure locks the account for the documented 15 minutes
+    assert refused.value.locked_until == START + dt.timedelta(minutes=15)
+
+
+def test_a_right_password_in_the_last_allowed_attempt_still_logs_in(service: FtpsUserService) -> None:
+    service.create_user(environment="000001", username="alice", password="the right password")
+    for _ in range(4):
+        with pytest.raises(FtpsLoginFailedError):
+            _login(service, "alice", "a wrong password")
+    assert _login(service, "alice", "the right password") == "000001"
+
+
+class ContendedStore(MemoryStore):
+    """Loses the first reservation, as when another login changed the user between read and write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lost = 0
+
+    def reserve_attempt(self, *, username: str, at: dt.datetime, counting_since: dt.datetime,
+                        max_attempts: int) -> int | None:
+        if self.lost == 0:
+            self.lost += 1
+            return None
+        return super().reserve_attempt(username=username, at=at, counting_since=counting_since,
+                                       max_attempts=max_attempts)
+
+
+def test_a_reservation_lost_to_a_concurrent_change_is_tried_again(clock: Clock) -> None:
+    store = ContendedStore()
+    service = FtpsUserService(store=store, clock=clock, hasher=FAST_HASHER)
+    service.create_user(environment="000001", username="alice", password="the right password")
+    assert _login(service, "alice", "the right password") == "000001"
+    assert store.lost == 1
+
+
+@pytest.mark.parametrize(("state", "expected"), [
+    ({}, 0),  # never failed
+    ({"failed_attempts": 3, "last_failed_at": START - dt.timedelta(minutes=14)}, 3),
+    ({"failed_attempts": 3, "last_failed_at": START - dt.timedelta(minutes=16)}, 0),  # window passed
+    ({"failed_attempts": 5, "last_failed_at": START - dt.timedelta(seconds=1)}, None),  # last check running
+    ({"failed_attempts": 5, "last_failed_at": START, "locked_until": START + dt.timedelta(seconds=1)}, None),
+    ({"failed_attempts": 5, "last_failed_at": START, "locked_until": START}, 0),  # lock over
+])
+def test_the_attempts_that_still_count(state: dict[str, object], expected: int | None) -> None:
+    user = FtpsUser(username="alice", environment="000001", password_hash="x", created_at=START,
+                    password_changed_at=START).model_copy(update=state)
+    assert LoginPolicy().attempts_before(user, now=START) == expected
 
 
 def test_the_policy_delays_and_windows() -> None:

@@ -108,7 +108,8 @@ class DynamoTable:
 
     def query_pages(self, *, key_condition: str, values: Item, index: str | None = None,
                     forward: bool = True, limit: int | None = None, start_key: Item | None = None,
-                    names: dict[str, str] | None = None) -> Iterator[tuple[list[Item], Item | None]]:
+                    names: dict[str, str] | None = None,
+                    filter_expression: str | None = None) -> Iterator[tuple[list[Item], Item | None]]:
         """Pages of (items, last evaluated key); stops after the first page when ``limit`` is given."""
         kwargs: dict[str, Any] = {
             "TableName": self.name,
@@ -116,6 +117,8 @@ class DynamoTable:
             "ExpressionAttributeValues": to_dynamo(values),
             "ScanIndexForward": forward,
         }
+        if filter_expression:
+            kwargs["FilterExpression"] = filter_expression
         if names:
             kwargs["ExpressionAttributeNames"] = names
         if index:
@@ -132,9 +135,11 @@ class DynamoTable:
                 return
             kwargs["ExclusiveStartKey"] = last
 
-    def query_all(self, *, key_condition: str, values: Item, index: str | None = None) -> list[Item]:
+    def query_all(self, *, key_condition: str, values: Item, index: str | None = None,
+                  filter_expression: str | None = None) -> list[Item]:
         items: list[Item] = []
-        for page, _ in self.query_pages(key_condition=key_condition, values=values, index=index):
+        for page, _ in self.query_pages(key_condition=key_condition, values=values, index=index,
+                                        filter_expression=filter_expression):
             items.extend(page)
         return items
 

@@ -50,11 +50,12 @@ class FileStore:
         ))
 
     # --- imports --------------------------------------------------------------------------------
-    def list_folder(self, *, prefix: str) -> list[StoredFile]:
-        """The current version of every object directly in ``prefix`` (not in its subfolders)."""
+    def list_folder(self, *, prefix: str, subfolders: bool = False) -> list[StoredFile]:
+        """The current version of every object directly in ``prefix`` (also those in its subfolders with
+        ``subfolders``); folder markers (keys ending in ``/``) are not files."""
         found: list[StoredFile] = []
         paginator = self.s3.get_paginator("list_object_versions")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, **({} if subfolders else {"Delimiter": "/"})):
             for version in page.get("Versions", []):
                 if version.get("IsLatest") and not version["Key"].endswith("/"):
                     found.append(StoredFile(key=version["Key"], version_id=_version(version.get("VersionId")),

@@ -88,22 +88,50 @@ class FtpsUserRepository:
                 raise NotFoundError(f"FTPS user {username} not found") from exc
             raise
 
-    def record_failure(self, *, username: str, failed_attempts: int, failed_at: dt.datetime,
-                       locked_until: dt.datetime | None, expected_attempts: int) -> bool:
-        """Write the new failure count if nobody changed it meanwhile; False when somebody did."""
-        update = "SET failed_attempts = :count, last_failed_at = :at"
-        values: dict[str, Any] = {":count": failed_attempts, ":at": iso(failed_at), ":expected": expected_attempts}
-        if locked_until is not None:
-            update += ", locked_until = :until"
-            values[":until"] = iso(locked_until)
+    def reserve_attempt(self, *, username: str, at: dt.datetime, counting_since: dt.datetime,
+                        max_attempts: int) -> int | None:
+        """Count one more login attempt, atomically, if one may start; its number, or None when none may.
+
+        Two conditional updates, so that concurrent logins are serialised by DynamoDB itself:
+        - *continue*: below ``max_attempts``, no lock, the last attempt at or after ``counting_since``:
+          ``ADD`` one (the new count comes back, so every caller gets a number of its own);
+        - *fresh start*: an expired lock, or no attempt since ``counting_since``: the count becomes 1.
+        None when neither held when it was tried (a lock, the attempts used up, the user gone, or a
+        concurrent change between the two: the caller reads again and decides).
+        """
+        key = _user_key(username)
+        values: dict[str, Any] = {":one": 1, ":at": iso(at), ":since": iso(counting_since)}
         try:
-            self._table.update(_user_key(username), update=update, values=values,
-                               condition="attribute_exists(pk) AND failed_attempts = :expected")
+            updated = self._table.update(
+                key, update="ADD failed_attempts :one SET last_failed_at = :at",
+                condition="attribute_exists(pk) AND attribute_not_exists(locked_until) "
+                          "AND last_failed_at >= :since AND failed_attempts < :max",
+                values={**values, ":max": max_attempts}, return_new=True)
+            return int(updated["failed_attempts"]) if updated else None
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+        try:
+            self._table.update(
+                key, update="SET failed_attempts = :one, last_failed_at = :at REMOVE locked_until",
+                condition="attribute_exists(pk) AND (locked_until <= :at OR (attribute_not_exists(locked_until) "
+                          "AND (attribute_not_exists(last_failed_at) OR last_failed_at < :since)))",
+                values=values)
         except ClientError as exc:
             if is_condition_failure(exc):
-                return False
+                return None
             raise
-        return True
+        return 1
+
+    def lock(self, *, username: str, until: dt.datetime, max_attempts: int) -> None:
+        """Lock the account until ``until``, unless a success or reset cleared its attempts meanwhile."""
+        try:
+            self._table.update(_user_key(username), update="SET locked_until = :until",
+                               condition="attribute_exists(pk) AND failed_attempts >= :max",
+                               values={":until": iso(until), ":max": max_attempts})
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
 
     def record_success(self, *, username: str, at: dt.datetime, source_ip: str,
                        password_hash: str | None = None) -> None:

@@ -29,28 +29,37 @@ class SecretStore:
         return f"{self._prefix}/{environment}/{name}"
 
     def put(self, *, environment: str, name: str, value: str) -> None:
+        """Set the value; a secret deleted within its recovery window is restored first (set it again)."""
         secret_id = self.secret_id(environment=environment, name=name)
         try:
             self._secrets.put_secret_value(SecretId=secret_id, SecretString=value)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+            code = exc.response["Error"]["Code"]
+            if code == "InvalidRequestException":  # marked for deletion: bring it back, then write
+                self._secrets.restore_secret(SecretId=secret_id)
+                self._secrets.put_secret_value(SecretId=secret_id, SecretString=value)
+                return
+            if code != "ResourceNotFoundException":
                 raise
             self._secrets.create_secret(Name=secret_id, SecretString=value,
                                         Tags=[{"Key": "pimtasks:environment", "Value": environment}])
 
     def delete(self, *, environment: str, name: str) -> None:
+        """Schedule the secret's deletion; deleting one that is gone (or already scheduled) is a no-op."""
         try:
             self._secrets.delete_secret(SecretId=self.secret_id(environment=environment, name=name),
                                         RecoveryWindowInDays=7)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+            if exc.response["Error"]["Code"] not in ("ResourceNotFoundException", "InvalidRequestException"):
                 raise
 
     def get(self, *, environment: str, name: str) -> str:
         try:
             response = self._secrets.get_secret_value(SecretId=self.secret_id(environment=environment, name=name))
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+            # A secret deleted through the API waits out its recovery window "marked for deletion", and
+            # reading it is an InvalidRequestException: for a task it is as gone as one never set.
+            if exc.response["Error"]["Code"] in ("ResourceNotFoundException", "InvalidRequestException"):
                 raise NotFoundError(f"secret {name!r} is not set for environment {environment}") from exc
             raise
         return str(response["SecretString"])

@@ -2,11 +2,14 @@
 
 Item layout: ``pk = ENV#<env>``, ``sk = TASK#<task_id>``; the definition is stored as JSON text in ``spec``
 (exact round trip, no Decimal conversions) next to a few plain attributes for humans and the stream
-consumer. Every write of a definition is conditional on ``version`` (optimistic concurrency).
+consumer. Every write of a definition is conditional on ``version`` (optimistic concurrency). ``list_sk``
+(``listing_key``) is the sort key of the ``tasks_in_order`` index, which returns an environment's tasks in
+list order, a page at a time.
 """
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -15,11 +18,12 @@ from pydantic import BaseModel, TypeAdapter
 from pimtasks.adapters.dynamo import DynamoTable, is_condition_failure
 from pimtasks.clock import iso, parse_iso
 from pimtasks.domain.run import RunSummary
-from pimtasks.domain.task import Task, TaskSpec
+from pimtasks.domain.task import Task, TaskSpec, listing_key
 from pimtasks.errors import ConflictError, NotFoundError
 
 _SPEC: TypeAdapter[Any] = TypeAdapter(TaskSpec)
 TASK_PREFIX = "TASK#"
+TASKS_IN_ORDER_INDEX = "tasks_in_order"
 
 
 class TaskItem(BaseModel):
@@ -37,6 +41,7 @@ class TaskItem(BaseModel):
     created_at: str
     updated_at: str
     schedule_anchor: str
+    list_sk: str | None = None  # None only on items stored before the index existed (see _index_unlisted)
     last_run: str | None = None
 
     @classmethod
@@ -54,6 +59,7 @@ class TaskItem(BaseModel):
             created_at=iso(task.created_at),
             updated_at=iso(task.updated_at),
             schedule_anchor=iso(task.schedule_anchor),
+            list_sk=listing_key(task),
             last_run=task.last_run.model_dump_json() if task.last_run else None,
         )
 
@@ -92,6 +98,8 @@ class TaskRepository:
 
     def __init__(self, *, table: DynamoTable) -> None:
         self._table = table
+        # Environments whose tasks all have list_sk (every write sets it): checked once per process.
+        self._indexed: set[str] = set()
 
     def create(self, task: Task) -> None:
         self._put(task, condition="attribute_not_exists(pk)", values=None)
@@ -122,13 +130,50 @@ class TaskRepository:
             return None
 
     def list(self, *, environment: str) -> list[Task]:
-        """Every task of an environment, by sequence no, then description."""
+        """Every task of an environment, in list order (``listing_key``: by sequence no, then description);
+        for the internal readers (import folders, AutoImport, import chains), which need every task."""
         items = self._table.query_all(
             key_condition="pk = :pk AND begins_with(sk, :prefix)",
             values={":pk": environment_pk(environment), ":prefix": TASK_PREFIX},
         )
-        tasks = [TaskItem.model_validate(item).to_task() for item in items]
-        return sorted(tasks, key=lambda t: (t.spec.sequence_no, t.spec.description.lower(), t.task_id))
+        return sorted((TaskItem.model_validate(item).to_task() for item in items), key=listing_key)
+
+    def page(self, *, environment: str, start_key: dict[str, Any] | None,
+             limit: int) -> tuple[builtins.list[Task], dict[str, Any] | None]:
+        """Up to ``limit`` tasks in list order from the ``tasks_in_order`` index, after ``start_key``, and
+        the key to continue from (None on the last page: one item more is read to know)."""
+        if start_key is None and environment not in self._indexed:
+            self._index_unlisted(environment)
+            self._indexed.add(environment)
+        pages = self._table.query_pages(key_condition="pk = :pk", values={":pk": environment_pk(environment)},
+                                        index=TASKS_IN_ORDER_INDEX, limit=limit + 1, start_key=start_key)
+        items, _ = next(pages)
+        tasks = [TaskItem.model_validate(item).to_task() for item in items[:limit]]
+        if len(items) <= limit:
+            return tasks, None
+        last = items[limit - 1]
+        return tasks, {"pk": last["pk"], "sk": last["sk"], "list_sk": last["list_sk"]}
+
+    def _index_unlisted(self, environment: str) -> None:
+        """Give ``list_sk`` to tasks stored before the index existed (the index leaves them out otherwise).
+
+        Runs before the first first page of an environment in this process; the filter makes DynamoDB return
+        only such items (normally none), and writes always set ``list_sk``, so once is enough.
+        """
+        unlisted = self._table.query_all(
+            key_condition="pk = :pk AND begins_with(sk, :prefix)",
+            values={":pk": environment_pk(environment), ":prefix": TASK_PREFIX},
+            filter_expression="attribute_not_exists(list_sk)",
+        )
+        for item in unlisted:
+            stored = TaskItem.model_validate(item)
+            try:
+                self._table.update({"pk": stored.pk, "sk": stored.sk}, update="SET list_sk = :key",
+                                   condition="version = :version",
+                                   values={":key": listing_key(stored.to_task()), ":version": stored.version})
+            except ClientError as exc:
+                if not is_condition_failure(exc):  # changed meanwhile: the new version has its list_sk
+                    raise
 
     def delete(self, *, environment: str, task_id: str) -> None:
         try:

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
 from pimtasks.api import routes_admin, routes_etim, routes_ftps, routes_tasks
 from pimtasks.api.error_mapping import register_error_handlers
+from pimtasks.api.request_body import RequestValidation
 
 TITLE = "pimtasks"
 VERSION = "1.0.0"
@@ -17,7 +18,19 @@ DESCRIPTION = ("Periodic tasks of a PIM: define imports and exports per environm
                "environment.")
 SECURITY_SCHEMES: dict[str, Any] = {"apiKey": APIKey(name="x-api-key", **{"in": APIKeyIn.header})}
 
-resolver = APIGatewayRestResolver(enable_validation=True)
+
+
+class PimtasksResolver(APIGatewayRestResolver):
+    """Powertools' REST resolver with validation, reading requests by this API's rules (``request_body``)."""
+
+    def __init__(self) -> None:
+        super().__init__(enable_validation=True)
+        # Powertools puts this middleware first in every route's chain; ours reads bodies and paths strictly
+        # and otherwise validates exactly as Powertools does.
+        self._request_validation_middleware = RequestValidation()
+
+
+resolver = PimtasksResolver()
 resolver.include_router(routes_admin.router)
 resolver.include_router(routes_tasks.router)
 resolver.include_router(routes_ftps.router)

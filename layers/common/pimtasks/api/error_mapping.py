@@ -8,10 +8,12 @@ from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from pimtasks.api.models import ErrorDetail, ErrorOut
+from pimtasks.api.request_body import BadRequestError, UnsupportedMediaTypeError
 from pimtasks.domain.frequency import FREQUENCY_KINDS
 from pimtasks.domain.task_types import TaskType
 from pimtasks.errors import (
@@ -80,9 +82,24 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         return _json(HTTPStatus.UNPROCESSABLE_ENTITY,
                      ErrorOut(message=f"Invalid request: {exc.field}: {exc.message}", errors=[detail]))
 
+    @app.exception_handler(BadRequestError)
+    def _bad_request(exc: BadRequestError) -> Response:
+        detail = ErrorDetail(field=exc.field, message=exc.message, type="body_unreadable")
+        return _json(HTTPStatus.BAD_REQUEST, ErrorOut(message=exc.message, errors=[detail]))
+
+    @app.exception_handler(UnsupportedMediaTypeError)
+    def _unsupported_media_type(exc: UnsupportedMediaTypeError) -> Response:
+        detail = ErrorDetail(field="content-type", message=str(exc), type="unsupported_media_type")
+        return _json(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, ErrorOut(message=str(exc), errors=[detail]))
+
     @app.exception_handler(NotFoundError)
     def _not_found(exc: NotFoundError) -> Response:
         return _json(HTTPStatus.NOT_FOUND, ErrorOut(message=str(exc)))
+
+    @app.not_found
+    def _no_route(exc: RouteNotFoundError) -> Response:
+        event = app.current_event
+        return _json(HTTPStatus.NOT_FOUND, ErrorOut(message=f"No route for {event.http_method} {event.path}"))
 
     @app.exception_handler(ConflictError)
     def _conflict(exc: ConflictError) -> Response:

@@ -128,6 +128,10 @@ class UploadOut(BaseModel):
     expires_at: dt.datetime
 
 
+class HealthOut(BaseModel):
+    status: str = Field(examples=["ok"])
+
+
 class ErrorDetail(BaseModel):
     field: str
     message: str

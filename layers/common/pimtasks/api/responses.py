@@ -26,18 +26,31 @@ def _error(description: str) -> dict[str, Any]:
 
 ERRORS: dict[int, Any] = {
     401: _error("No or unknown API key"),
-    403: _error("The API key is not bound to this environment"),
+    403: _error("The API key is not bound to this environment (or the operation needs an admin key)"),
     404: _error("Unknown id"),
     422: _error("Invalid input: the offending field and a readable message"),
 }
+BODY_ERRORS: dict[int, Any] = {
+    400: _error("The body cannot be read: not JSON, not UTF-8, or nested too deeply"),
+    415: _error("The body's Content-Type is not one the operation takes (application/json)"),
+}
+CONFLICT = 409
 
 
-def responses(status: int, model: type[BaseModel] | None, description: str, *extra: int) -> dict[int, Any]:
-    """The success response plus the error responses every protected route can give (and ``extra`` ones)."""
-    success: dict[str, Any] = {"description": description}
+def responses(status: int, model: type[BaseModel] | None, description: str, *extra: int,
+              body: bool = False) -> dict[int, Any]:
+    """The success response plus the error responses every protected route can give: those of a request
+    body when the route takes one (``body``), and ``extra`` ones (``CONFLICT``)."""
+    # No model: no body (Powertools would otherwise declare the return annotation's JSON null).
+    success: dict[str, Any] = {"description": description, "content": {}}
     if model is not None:
         success["content"] = {"application/json": {"model": model}}
-    declared = {status: success, **ERRORS}
+    declared = {status: success, **ERRORS, **(BODY_ERRORS if body else {})}
     for code in extra:
-        declared[code] = _error({409: "Conflicts with the current state"}.get(code, "Error"))
+        declared[code] = _error({CONFLICT: "Conflicts with the current state"}.get(code, "Error"))
     return declared
+
+
+def public_responses(model: type[BaseModel], description: str) -> dict[int, Any]:
+    """A route without an API key: its success, and the 422 of a malformed path."""
+    return {200: {"description": description, "content": {"application/json": {"model": model}}}, 422: ERRORS[422]}

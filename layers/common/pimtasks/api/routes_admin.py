@@ -14,6 +14,7 @@ from pimtasks.api.models import (
     ApiKeyOut,
     EnvironmentIn,
     EnvironmentOut,
+    HealthOut,
     IssuedApiKeyOut,
     ItemList,
     SecretIn,
@@ -21,22 +22,25 @@ from pimtasks.api.models import (
     UploadIn,
     UploadOut,
 )
-from pimtasks.api.responses import EnvPath, json_response, responses
-from pimtasks.domain.identifiers import SECRET_NAME_PATTERN
+from pimtasks.api.responses import CONFLICT, EnvPath, json_response, public_responses, responses
+from pimtasks.domain.identifiers import API_KEY_ID_PATTERN, SECRET_NAME_PATTERN
 from pimtasks.wiring import access_service, secret_service, upload_service
 
 router = APIGatewayRouter()
 
 SecretNamePath = Annotated[str, Path(pattern=SECRET_NAME_PATTERN)]
+ApiKeyIdPath = Annotated[str, Path(pattern=API_KEY_ID_PATTERN)]
 
 
+@router.get("/health", summary="Liveness (no API key needed)", tags=["Health"],
+            responses=public_responses(HealthOut, "The API answers"),
+            security=[{}])  # OpenAPI for "no key needed" ([] would be dropped as "not given")
+def health() -> HealthOut:
+    return HealthOut(status="ok")
 
-@router.get("/health", summary="Liveness (no API key needed)", tags=["Health"])
-def health() -> dict[str, str]:
-    return {"status": "ok"}
 
-
-@router.get("/environments", summary="Environments this key may use", tags=["Environments"])
+@router.get("/environments", summary="Environments this key may use", tags=["Environments"],
+            responses=responses(200, ItemList[EnvironmentOut], "The environments"))
 def list_environments() -> ItemList[EnvironmentOut]:
     principal = principal_of(router)
     environments = access_service().list_environments(principal)
@@ -44,7 +48,7 @@ def list_environments() -> ItemList[EnvironmentOut]:
 
 
 @router.post("/environments", summary="Create an environment (admin key)", tags=["Environments"],
-             responses=responses(201, EnvironmentOut, "The created environment", 409))
+             responses=responses(201, EnvironmentOut, "The created environment", CONFLICT, body=True))
 def create_environment(environment: Annotated[EnvironmentIn, Body(embed=False)]) -> Response[EnvironmentOut]:
     admin_caller(router)
     created = access_service().create_environment(environment=environment.environment, name=environment.name,
@@ -52,20 +56,22 @@ def create_environment(environment: Annotated[EnvironmentIn, Body(embed=False)])
     return json_response(201, EnvironmentOut.from_environment(created))
 
 
-@router.get("/environments/<env>", summary="Read an environment", tags=["Environments"])
+@router.get("/environments/<env>", summary="Read an environment", tags=["Environments"],
+            responses=responses(200, EnvironmentOut, "The environment"))
 def get_environment(env: EnvPath) -> EnvironmentOut:
     environment_caller(router, env)
     return EnvironmentOut.from_environment(access_service().get_environment(env))
 
 
-@router.get("/api-keys", summary="List API keys (admin key; secrets are never shown)", tags=["API keys"])
+@router.get("/api-keys", summary="List API keys (admin key; secrets are never shown)", tags=["API keys"],
+            responses=responses(200, ItemList[ApiKeyOut], "The keys, without their secrets"))
 def list_api_keys() -> ItemList[ApiKeyOut]:
     admin_caller(router)
     return ItemList[ApiKeyOut](items=[ApiKeyOut.from_key(k) for k in access_service().list_api_keys()])
 
 
 @router.post("/api-keys", summary="Issue an API key bound to environments (admin key)", tags=["API keys"],
-             responses=responses(201, IssuedApiKeyOut, "The key, shown this once"))
+             responses=responses(201, IssuedApiKeyOut, "The key, shown this once", body=True))
 def create_api_key(key: Annotated[ApiKeyIn, Body(embed=False)]) -> Response[IssuedApiKeyOut]:
     admin_caller(router)
     issued = access_service().issue_api_key(environments=list(key.environments), admin=key.admin,
@@ -75,21 +81,25 @@ def create_api_key(key: Annotated[ApiKeyIn, Body(embed=False)]) -> Response[Issu
 
 
 @router.delete("/api-keys/<key_id>", summary="Revoke an API key (admin key)", tags=["API keys"],
-               responses=responses(204, None, "Revoked"))
-def delete_api_key(key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")]) -> Response[None]:
-    admin_caller(router)
-    access_service().revoke_api_key(key_id)
+               description="409 for the key making the call and for the last admin key: either would leave "
+                           "no admin key to issue new ones with.",
+               responses=responses(204, None, "Revoked", CONFLICT))
+def delete_api_key(key_id: ApiKeyIdPath) -> Response[None]:
+    caller = admin_caller(router)
+    access_service().revoke_api_key(key_id, caller=caller)
     return Response(status_code=204)
 
 
 @router.get("/environments/<env>/secrets", summary="Names of the environment's secrets (never values)",
-            tags=["Secrets"])
+            tags=["Secrets"], responses=responses(200, ItemList[SecretOut], "The secrets' names"))
 def list_secrets(env: EnvPath) -> ItemList[SecretOut]:
     environment_caller(router, env)
     return ItemList[SecretOut](items=[SecretOut(**s) for s in secret_service().list(environment=env)])
 
 
-@router.put("/environments/<env>/secrets/<name>", summary="Set a secret (write-only)", tags=["Secrets"])
+@router.put("/environments/<env>/secrets/<name>", summary="Set a secret (write-only)", tags=["Secrets"],
+            description="Task settings name credentials by these names (e.g. settings.client_secret).",
+            responses=responses(200, SecretOut, "The secret's name and when it was set", body=True))
 def put_secret(env: EnvPath, name: SecretNamePath, secret: Annotated[SecretIn, Body(embed=False)]) -> SecretOut:
     environment_caller(router, env)
     access_service().get_environment(env)
@@ -105,9 +115,10 @@ def delete_secret(env: EnvPath, name: SecretNamePath) -> Response[None]:
 
 
 @router.post("/environments/<env>/uploads", summary="A presigned PUT for Uploads/<import>/<file name>",
-             description="Manual upload into an import's folder. 422 for an unknown import; 409 when the "
-                         "import's task has manual_upload off.",
-             tags=["Uploads"], responses=responses(201, UploadOut, "Where to PUT the file", 409))
+             description="Manual upload into an import's folder. 422 for an unknown import, and for a file "
+                         "name that is never imported (a folder path, or a temporary name such as x.part, "
+                         "x.tmp, ~$x.xlsx or .x); 409 when the import's task has manual_upload off.",
+             tags=["Uploads"], responses=responses(201, UploadOut, "Where to PUT the file", CONFLICT, body=True))
 def create_upload(env: EnvPath, upload: Annotated[UploadIn, Body(embed=False)]) -> Response[UploadOut]:
     environment_caller(router, env)
     ticket = upload_service().create_upload(environment=env, import_name=upload.import_name,

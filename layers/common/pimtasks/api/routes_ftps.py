@@ -12,13 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pimtasks.api.context import environment_caller
 from pimtasks.api.models import ItemList
-from pimtasks.api.responses import EnvPath, json_response, responses
-from pimtasks.domain.ftps_user import FtpsCredentials, FtpsUserSummary
+from pimtasks.api.responses import CONFLICT, EnvPath, json_response, responses
+from pimtasks.domain.ftps_user import USERNAME_PATTERN, FtpsCredentials, FtpsUserSummary
 from pimtasks.wiring import ftps_user_service
 
 router = APIGatewayRouter()
 
-UsernamePath = Annotated[str, Path(min_length=3, max_length=100)]
+UsernamePath = Annotated[str, Path(pattern=USERNAME_PATTERN)]
 
 
 class FtpsUserIn(BaseModel):
@@ -35,7 +35,8 @@ class PasswordIn(BaseModel):
 
 
 @router.post("/environments/<env>/ftps-users", summary="Create an FTPS user of the environment", tags=["FTPS users"],
-             responses=responses(201, FtpsCredentials, "The user; a generated password is shown this once", 409))
+             responses=responses(201, FtpsCredentials, "The user; a generated password is shown this once", CONFLICT,
+                                 body=True))
 def create_ftps_user(env: EnvPath, user: Annotated[FtpsUserIn, Body(embed=False)]) -> Response[FtpsCredentials]:
     environment_caller(router, env)
     created = ftps_user_service().create_user(environment=env, username=user.username, password=user.password)
@@ -43,7 +44,7 @@ def create_ftps_user(env: EnvPath, user: Annotated[FtpsUserIn, Body(embed=False)
 
 
 @router.get("/environments/<env>/ftps-users", summary="The environment's FTPS users (no passwords)",
-            tags=["FTPS users"])
+            tags=["FTPS users"], responses=responses(200, ItemList[FtpsUserSummary], "The users"))
 def list_ftps_users(env: EnvPath) -> ItemList[FtpsUserSummary]:
     environment_caller(router, env)
     return ItemList[FtpsUserSummary](items=ftps_user_service().list_users(env))
@@ -58,7 +59,9 @@ def delete_ftps_user(env: EnvPath, username: UsernamePath) -> Response[None]:
 
 
 @router.post("/environments/<env>/ftps-users/<username>/reset-password", summary="Set a new password",
-             tags=["FTPS users"])
+             tags=["FTPS users"],
+             responses=responses(200, FtpsCredentials, "The user; a generated password is shown this once",
+                                 body=True))
 def reset_ftps_password(env: EnvPath, username: UsernamePath,
                         password: Annotated[PasswordIn, Body(embed=False)]) -> FtpsCredentials:
     environment_caller(router, env)

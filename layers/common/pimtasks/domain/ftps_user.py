@@ -33,7 +33,7 @@ WRITABLE_FOLDER = "Uploads"
 
 def is_ftps_username(value: str) -> bool:
     """True when ``value`` is a well-formed FTPS username."""
-    return bool(_USERNAME_RE.match(value))
+    return bool(_USERNAME_RE.fullmatch(value))
 
 
 class FtpsUser(BaseModel):
@@ -50,6 +50,8 @@ class FtpsUser(BaseModel):
     password_hash: str = Field(repr=False)
     created_at: dt.datetime
     password_changed_at: dt.datetime
+    # Login attempts reserved since the last success or reset (``LoginPolicy``): failures, plus checks still
+    # running; ``last_failed_at`` is when the latest of them started. The stored names predate reservation.
     failed_attempts: int = Field(default=0, ge=0)
     last_failed_at: dt.datetime | None = None
     locked_until: dt.datetime | None = None
@@ -111,11 +113,14 @@ class FtpsLogin(BaseModel):
 class LoginPolicy(BaseModel):
     """How repeated failed logins are slowed down and then locked out.
 
-    Each failed login of an existing user counts; a count older than ``failure_window_seconds`` starts
-    again from zero. The answer to the n-th failure is delayed by ``first_delay_seconds * 2**(n-1)``
-    seconds, at most ``max_delay_seconds``. The ``max_failures``-th failure locks the account for
-    ``lock_seconds``; while locked, every login fails (even with the right password) without the
-    password being checked. A successful login, or a password reset, clears the count.
+    Every login of an existing user *reserves* an attempt before its password is checked (atomically, in the
+    store), so concurrent logins cannot all pass a check of the same count: within a burst at most
+    ``max_failures`` passwords are ever checked. An attempt count older than ``failure_window_seconds``
+    (since the last attempt) starts again from zero. The answer to the n-th failed attempt is delayed by
+    ``first_delay_seconds * 2**(n-1)`` seconds, at most ``max_delay_seconds``. Once the ``max_failures``-th
+    attempt is reserved no further login is checked, and when that attempt fails too the account is locked
+    for ``lock_seconds`` from then; while locked, every login fails (even with the right password) without the
+    password being checked. A successful login, or a password reset, clears the count and any lock.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -132,12 +137,19 @@ class LoginPolicy(BaseModel):
             return 0.0
         return min(self.first_delay_seconds * 2 ** min(failures - 1, 16), self.max_delay_seconds)
 
-    def failures_before(self, user: FtpsUser, *, now: dt.datetime) -> int:
-        """The failure count that still applies at ``now`` (expired windows and lockouts start afresh)."""
-        if user.locked_until is not None and now >= user.locked_until:
+    def counting_since(self, now: dt.datetime) -> dt.datetime:
+        """Attempts before this moment no longer count (the window, measured back from ``now``)."""
+        return now - dt.timedelta(seconds=self.failure_window_seconds)
+
+    def attempts_before(self, user: FtpsUser, *, now: dt.datetime) -> int | None:
+        """The attempts that still count at ``now``, or None when no attempt may start (locked).
+
+        This is the rule the store's atomic reservation applies (``FtpsUserStore.reserve_attempt``): a lock
+        in force, or ``max_failures`` attempts inside the window (the last one may still be being checked),
+        refuse; an expired lock or window starts afresh.
+        """
+        if user.locked_until is not None:
+            return None if now < user.locked_until else 0
+        if user.last_failed_at is None or user.last_failed_at < self.counting_since(now):
             return 0
-        if user.last_failed_at is None:
-            return 0
-        if (now - user.last_failed_at).total_seconds() > self.failure_window_seconds:
-            return 0
-        return user.failed_attempts
+        return None if user.failed_attempts >= self.max_failures else user.failed_attempts

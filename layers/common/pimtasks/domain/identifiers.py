@@ -1,4 +1,9 @@
-"""Identifier types shared by every model: environments, tasks, runs, secret references."""
+"""Identifier types shared by every model: environments, tasks, runs, secret references.
+
+Every pattern is anchored and admits no control characters. pydantic checks ``pattern`` with its Rust regex
+engine, where ``$`` is the end of the text; Python's ``re`` lets ``$`` match before a trailing newline, so
+the ``is_...`` helpers here use ``fullmatch`` (``"000001\\n"`` is not an environment anywhere).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ RUN_ID_PATTERN = r"^[0-9a-f]{32}$"
 # Folder-safe names (imports, exports, feeds): no path separators, no leading dot, no control characters.
 FOLDER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.()-]{0,63}$"
 SECRET_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"  # noqa: S105 (a name pattern, not a password)
+API_KEY_ID_PATTERN = r"^[0-9a-f]{16}$"
 
 EnvironmentId = Annotated[
     str,
@@ -25,12 +31,28 @@ TaskId = Annotated[str, StringConstraints(pattern=TASK_ID_PATTERN)]
 RunId = Annotated[str, StringConstraints(pattern=RUN_ID_PATTERN)]
 FolderName = Annotated[str, StringConstraints(pattern=FOLDER_NAME_PATTERN)]
 
-SecretRef = Annotated[str, StringConstraints(pattern=SECRET_NAME_PATTERN)]
+
+
+class SecretReference:
+    """Marks a settings field as a credential: its value must name a secret of the environment."""
+
+    def __repr__(self) -> str:
+        return "SecretReference()"
+
+
+SECRET_REFERENCE = SecretReference()
+
+SecretRef = Annotated[str, StringConstraints(pattern=SECRET_NAME_PATTERN), SECRET_REFERENCE]
 """The *name* of a secret of the task's environment (stored with ``PUT /environments/{env}/secrets/{name}``).
 
 Task settings never hold credential values: only these references, resolved at run time inside the
-environment's own secret namespace, so one environment can never point at another's secret.
+environment's own secret namespace, so one environment can never point at another's secret. A reference
+must name a secret that exists when the task is saved, and the API shows a stored one only while it does
+(``REDACTED_SECRET_REF`` otherwise), so a value pasted into such a field is neither kept nor echoed.
 """
+
+REDACTED_SECRET_REF = "REDACTED"  # noqa: S105 (a placeholder, reserved: no secret may be called so)
+"""What the API shows instead of a credential field that names no existing secret."""
 
 _ENVIRONMENT_RE = re.compile(ENVIRONMENT_PATTERN)
 _FOLDER_RE = re.compile(FOLDER_NAME_PATTERN)
@@ -38,12 +60,17 @@ _FOLDER_RE = re.compile(FOLDER_NAME_PATTERN)
 
 def is_environment_id(value: str) -> bool:
     """True when ``value`` is a well-formed environment number."""
-    return bool(_ENVIRONMENT_RE.match(value))
+    return bool(_ENVIRONMENT_RE.fullmatch(value))
 
 
 def is_folder_name(value: str) -> bool:
     """True when ``value`` can be used as one folder level under an environment prefix."""
-    return bool(_FOLDER_RE.match(value)) and ".." not in value
+    return bool(_FOLDER_RE.fullmatch(value)) and ".." not in value
+
+
+def is_reserved_secret_name(name: str) -> bool:
+    """The redaction placeholder is no secret's name (else a redacted field would look like a real one)."""
+    return name.casefold() == REDACTED_SECRET_REF.casefold()
 
 
 def new_task_id() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -48,52 +49,52 @@ class TaskCommon(BaseModel):
 
 
 class ImportTask(TaskCommon):
-    type: Literal["import"] = "import"
+    type: Literal["import"]
     settings: ImportSettings
 
 
 class ImportEtimTask(TaskCommon):
-    type: Literal["import_etim"] = "import_etim"
+    type: Literal["import_etim"]
     settings: ImportEtimSettings
 
 
 class ExportTask(TaskCommon):
-    type: Literal["export"] = "export"
+    type: Literal["export"]
     settings: ExportSettings
 
 
 class FeedTask(TaskCommon):
-    type: Literal["feed"] = "feed"
+    type: Literal["feed"]
     settings: FeedSettings
 
 
 class MagentoTask(TaskCommon):
-    type: Literal["magento"] = "magento"
+    type: Literal["magento"]
     settings: MagentoSettings
 
 
 class Import2baTask(TaskCommon):
-    type: Literal["import_2ba"] = "import_2ba"
+    type: Literal["import_2ba"]
     settings: Import2baSettings
 
 
 class ImportArtConnectInvoicesTask(TaskCommon):
-    type: Literal["import_artconnect_invoices"] = "import_artconnect_invoices"
+    type: Literal["import_artconnect_invoices"]
     settings: ImportArtConnectInvoicesSettings
 
 
 class ExportArtConnectTask(TaskCommon):
-    type: Literal["export_artconnect"] = "export_artconnect"
+    type: Literal["export_artconnect"]
     settings: ExportArtConnectSettings
 
 
 class ExportArtConnectUsersTask(TaskCommon):
-    type: Literal["export_artconnect_users"] = "export_artconnect_users"
+    type: Literal["export_artconnect_users"]
     settings: ExportArtConnectUsersSettings
 
 
 class ExportArtikelbeheerTask(TaskCommon):
-    type: Literal["export_artikelbeheer"] = "export_artikelbeheer"
+    type: Literal["export_artikelbeheer"]
     settings: ExportArtikelbeheerSettings
 
 
@@ -110,7 +111,10 @@ TaskSpec = Annotated[
     | ExportArtikelbeheerTask,
     Field(discriminator="type"),
 ]
-"""What an administrator defines: the common settings and the settings of one of the ten types."""
+"""What an administrator defines: the common settings and the settings of one of the ten types.
+
+``type`` picks the variant, so every variant requires it (no default): the OpenAPI document then says so too.
+"""
 
 
 class Task(BaseModel):
@@ -130,3 +134,17 @@ class Task(BaseModel):
     @property
     def type(self) -> TaskType:
         return TaskType(self.spec.type)
+
+
+LISTED_DESCRIPTION_CHARACTERS = 200
+"""How much of a description orders the task list (a DynamoDB sort key holds at most 1,024 bytes)."""
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f]")
+
+
+def listing_key(task: Task) -> str:
+    """Where a task comes in a task list, as one string whose order is the list's: sequence no, then
+    description (case-insensitive, its first 200 characters), then id. Stored as the tasks table's
+    ``list_sk``, so a query of its ``tasks_in_order`` index returns tasks in this order; the fields are joined
+    by U+0001, below every character a description keeps here, so "Export" comes before "Export 2"."""
+    description = _CONTROL_CHARACTERS.sub(" ", task.spec.description.lower()[:LISTED_DESCRIPTION_CHARACTERS])
+    return f"{task.spec.sequence_no:06d}\x01{description}\x01{task.task_id}"

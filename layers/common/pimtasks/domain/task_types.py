@@ -7,13 +7,16 @@ having it silently stored.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from pimtasks.domain.etim import RELEASE_PATTERN
-from pimtasks.domain.identifiers import FolderName, SecretRef, TaskId
+from pimtasks.domain.identifiers import REDACTED_SECRET_REF, SECRET_REFERENCE, FolderName, SecretRef, TaskId
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
 
 class TaskType(StrEnum):
@@ -308,3 +311,32 @@ SETTINGS_FOR_TYPE: dict[TaskType, type[BaseModel]] = {
     TaskType.EXPORT_ARTCONNECT_USERS: ExportArtConnectUsersSettings,
     TaskType.EXPORT_ARTIKELBEHEER: ExportArtikelbeheerSettings,
 }
+
+
+def secret_references(settings: BaseModel, *, prefix: str = "settings") -> list[tuple[str, str]]:
+    """``(field, secret name)`` of every credential field in ``settings``, nested ones included
+    (``("settings.remote.password", "sftp-password")``)."""
+    found: list[tuple[str, str]] = []
+    for name, info in type(settings).model_fields.items():
+        value = getattr(settings, name)
+        field = f"{prefix}.{name}"
+        if SECRET_REFERENCE in info.metadata and isinstance(value, str):
+            found.append((field, value))
+        elif isinstance(value, BaseModel):
+            found.extend(secret_references(value, prefix=field))
+    return found
+
+
+def redact_secret_references(settings: SettingsT, *, shown: Callable[[str], bool]) -> SettingsT:
+    """``settings`` with every credential field whose secret name is not ``shown`` replaced by
+    ``REDACTED_SECRET_REF`` (the model is frozen: a changed copy is returned, an unchanged one as is)."""
+    changes: dict[str, object] = {}
+    for name, info in type(settings).model_fields.items():
+        value = getattr(settings, name)
+        if SECRET_REFERENCE in info.metadata and isinstance(value, str) and not shown(value):
+            changes[name] = REDACTED_SECRET_REF
+        elif isinstance(value, BaseModel):
+            redacted = redact_secret_references(value, shown=shown)
+            if redacted is not value:
+                changes[name] = redacted
+    return settings.model_copy(update=changes) if changes else settings

@@ -4,12 +4,15 @@ S3 URL-encodes object keys in notifications (a space arrives as ``+``), so keys 
 ``unquote_plus``. The identity of an upload is its version id; notifications without one (a bucket
 without versioning, or an emulator that leaves it out) fall back to the sequencer, else to ETag and
 event time, which a redelivered message repeats exactly and a new upload does not.
+
+The uploads queue also carries pimtasks' own *recheck* messages (``recheck_message``): AutoImport sends one,
+delayed, for an upload under a temporary name, to look at it again once the client had time to rename it.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -23,10 +26,20 @@ class UploadEvent:
     version_id: str | None
     size: int | None
     identity: str
+    recheck: bool = False
+    """True when this is AutoImport's delayed second look at the upload (``recheck_message``)."""
 
     @property
     def file_name(self) -> str:
         return self.key.rsplit("/", 1)[-1]
+
+
+_RECHECK = "pimtasks_upload_recheck"
+
+
+def recheck_message(event: UploadEvent) -> str:
+    """The body of a message that brings ``event`` back (to the import function) as a recheck."""
+    return json.dumps({_RECHECK: {**asdict(event), "recheck": True}})
 
 
 class NotAnUploadNotificationError(ValueError):
@@ -39,6 +52,8 @@ def parse_s3_notification(body: str) -> list[UploadEvent]:
         document = json.loads(body)
     except ValueError as exc:
         raise NotAnUploadNotificationError(f"the message body is not JSON: {exc}") from exc
+    if isinstance(document, dict) and isinstance(document.get(_RECHECK), dict):
+        return [_recheck_event(document[_RECHECK])]
     if not isinstance(document, dict) or not isinstance(document.get("Records"), list):
         return []  # e.g. the "s3:TestEvent" S3 sends when the notification is configured
     return [event for record in document["Records"] if (event := _upload_event(record)) is not None]
@@ -59,3 +74,14 @@ def _upload_event(record: Any) -> UploadEvent | None:
     size = obj.get("size")
     return UploadEvent(bucket=str(bucket), key=unquote_plus(str(obj["key"])), version_id=version_id,
                        size=int(size) if isinstance(size, int) else None, identity=str(identity))
+
+
+def _recheck_event(fields: dict[str, Any]) -> UploadEvent:
+    try:
+        size = fields.get("size")
+        return UploadEvent(bucket=str(fields["bucket"]), key=str(fields["key"]),
+                           version_id=str(fields["version_id"]) if fields.get("version_id") else None,
+                           size=int(size) if isinstance(size, int) else None, identity=str(fields["identity"]),
+                           recheck=True)
+    except KeyError as exc:
+        raise NotAnUploadNotificationError(f"a recheck message without {exc}") from exc

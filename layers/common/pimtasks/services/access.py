@@ -16,7 +16,13 @@ from pimtasks.clock import Clock
 from pimtasks.domain.environment import ApiKey, Environment, Principal
 from pimtasks.domain.frequency import DEFAULT_TIMEZONE
 from pimtasks.domain.identifiers import is_environment_id
-from pimtasks.errors import AccessDeniedError, AuthenticationError, NotFoundError, ValidationFailedError
+from pimtasks.errors import (
+    AccessDeniedError,
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    ValidationFailedError,
+)
 
 KEY_PREFIX = "ptk"
 
@@ -92,7 +98,18 @@ class AccessService:
     def list_api_keys(self) -> list[ApiKey]:
         return self._store.list_api_keys()
 
-    def revoke_api_key(self, key_id: str) -> None:
+    def revoke_api_key(self, key_id: str, *, caller: Principal) -> None:
+        """Revoke a key; ``ConflictError`` for the caller's own key or the last admin key (either would lock
+        the administrators out: no admin key, no way to issue one through the API)."""
+        if key_id == caller.key_id:
+            raise ConflictError(f"API key {key_id} is the key making this call and cannot revoke itself; "
+                                "revoke it with another admin key")
+        target = self._store.find_api_key(key_id)
+        if target is None:
+            raise NotFoundError(f"API key {key_id} not found")
+        if target.admin and not any(key.admin and key.key_id != key_id for key in self._store.list_api_keys()):
+            raise ConflictError(f"API key {key_id} is the last admin key; issue another admin key before "
+                                "revoking it")
         self._store.delete_api_key(key_id)
 
     def authenticate(self, api_key: str | None) -> Principal:

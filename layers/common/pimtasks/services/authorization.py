@@ -13,7 +13,7 @@ from pimtasks.domain.environment import Principal
 
 
 def api_arn_prefix(method_arn: str) -> str:
-    """``arn:aws:execute-api:region:account:api-id/stage`` of a method ARN."""
+    """``arn:<partition>:execute-api:region:account:api-id/stage`` of a method ARN."""
     arn, _, path = method_arn.partition("/")
     stage = path.split("/", 1)[0]
     return f"{arn}/{stage}"

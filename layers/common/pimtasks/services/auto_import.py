@@ -13,12 +13,21 @@ for exactly that object version:
   Uploads meanwhile; a scheduled AutoCheck run, if the task has one, may import it first, and then the
   redelivered message finds nothing waiting). After ``maxReceiveCount`` busy deliveries the message goes to
   the uploads dead-letter queue, which has an alarm; the file itself is still in Uploads.
-Temporary names and zero-byte objects are ignored (see ``services.import_files``). An import that waits for
-a predecessor (interdependent imports) is not started by its uploads (**decision**): "prices after articles"
-must hold for uploads too, so its files wait in Uploads until the predecessor's run ends and starts it.
+What cannot be imported as it is still gets its run, which fails it with the reason and moves it to
+``Failed/`` (see ``services.import_files``): an empty file, a file in a subfolder of the import, and a file
+left under a temporary name. A temporary name (``x.xlsx.part``) is what FTPS clients upload to before they
+rename the file, so its upload starts nothing at once; AutoImport asks to see it again after
+``TEMPORARY_UPLOAD_GRACE_SECONDS`` (a delayed message on the uploads queue, ``UploadRechecks``): renamed
+meanwhile, it is gone and the rename's own upload was imported; still there, it was left behind and its run
+fails it.
+An import that waits for a predecessor (interdependent imports) is not started by its uploads
+(**decision**): "prices after articles" must hold for uploads too, so its files wait in Uploads until the
+predecessor's run ends and starts it.
 """
 
 from __future__ import annotations
+
+from typing import Protocol
 
 from pimtasks.domain.identifiers import upload_run_id
 from pimtasks.domain.run import Run, RunStatus, Trigger
@@ -28,7 +37,13 @@ from pimtasks.domain.task_types import ImportSettings
 from pimtasks.domain.upload_event import UploadEvent
 from pimtasks.errors import ConflictError, RunAlreadyActiveError, RunExistsError
 from pimtasks.observability import logger
-from pimtasks.services.import_files import is_transient_name, parse_upload_key, upload_checkpoint
+from pimtasks.services.import_files import (
+    TEMPORARY_UPLOAD_GRACE_SECONDS,
+    UploadLocation,
+    is_transient_name,
+    parse_upload_key,
+    upload_checkpoint,
+)
 from pimtasks.services.ports import FileStorage, RunStore, TaskStore
 from pimtasks.services.runs import RunService
 
@@ -42,16 +57,25 @@ class ImportTaskBusyError(ConflictError):
         self.busy = busy
 
 
+class UploadRechecks(Protocol):
+    """Brings an upload event back later (``pimtasks.adapters.upload_queue``: a delayed SQS message)."""
+
+    def recheck_later(self, event: UploadEvent, *, delay_seconds: int) -> None: ...
+
+
 class AutoImport:
     """Turns upload events into import runs."""
 
     def __init__(self, *, tasks: TaskStore, runs: RunStore, starter: RunService, files: FileStorage,
-                 bucket: str) -> None:
+                 bucket: str, rechecks: UploadRechecks | None = None,
+                 recheck_delay_seconds: int = TEMPORARY_UPLOAD_GRACE_SECONDS) -> None:
         self._tasks = tasks
         self._runs = runs
         self._starter = starter
         self._files = files
         self._bucket = bucket
+        self._rechecks = rechecks
+        self._recheck_delay = recheck_delay_seconds
 
     def on_upload(self, event: UploadEvent) -> list[Run]:
         """Start the runs ``event`` calls for; returns the runs started now (none for a duplicate)."""
@@ -59,12 +83,12 @@ class AutoImport:
         if event.bucket != self._bucket or location is None:
             logger.debug("object is not an upload of an import", extra={"key": event.key})
             return []
-        if is_transient_name(location.file_name) or event.size == 0:
-            logger.info("upload ignored: temporary name or empty object", extra={"key": event.key})
-            return []
         tasks = [task for task in self._tasks.list(environment=location.environment)
                  if _auto_imports(task, location.import_name)]
         if not tasks:
+            return []
+        if _awaits_rename(location) and not event.recheck:
+            self._recheck_later(event)
             return []
         waiting = self._waiting(event)
         if waiting is None:
@@ -83,6 +107,16 @@ class AutoImport:
         if busy:
             raise ImportTaskBusyError(key=event.key, busy=busy)
         return started
+
+    def _recheck_later(self, event: UploadEvent) -> None:
+        """Look at a temporary name again once its client had time to rename it."""
+        if self._rechecks is None:  # only where no uploads queue is configured (some tests, tools)
+            logger.warning("upload under a temporary name is not looked at again: no uploads queue",
+                           extra={"key": event.key})
+            return
+        self._rechecks.recheck_later(event, delay_seconds=self._recheck_delay)
+        logger.info("upload under a temporary name: looked at again later",
+                    extra={"key": event.key, "delay_seconds": self._recheck_delay})
 
     def _waiting(self, event: UploadEvent) -> StoredFile | None:
         """The upload as it waits in its folder; None when it was imported, removed or replaced meanwhile."""
@@ -105,6 +139,12 @@ class AutoImport:
         self._starter.dispatch(run)
         logger.info("AutoImport run started", extra={"run_id": run.run_id, "task_id": task.task_id})
         return run
+
+
+def _awaits_rename(location: UploadLocation) -> bool:
+    """A temporary name directly in the import's folder: the client's rename is still to come (in a subfolder
+    the file fails whatever its name, so there is nothing to wait for)."""
+    return not location.subfolder and is_transient_name(location.file_name)
 
 
 def _auto_imports(task: Task, import_name: str) -> bool:

@@ -5,6 +5,11 @@ Family identity provider Lambda (``functions/ftps_identity``). The lockout rules
 failures are slowed down progressively, then the account is locked for a while; the caller applies the
 delay that ``FtpsLoginFailedError.delay_seconds`` names, because only it knows how to wait without
 blocking others.
+
+Each login reserves its attempt in the store *before* the password is checked (one conditional write), so
+parallel guesses cannot all be checked against the same count: of any burst at most
+``LoginPolicy.max_failures`` passwords are checked, and every later login, the right password included, is
+refused until the lock ends or the password is reset.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from pimtasks.services.password_hashing import ScryptPasswordHasher
 from pimtasks.services.ports import EnvironmentLookup
 
 _GENERATED_PASSWORD_BYTES = 18  # 24 URL-safe characters, 144 bits
-_FAILURE_WRITE_ATTEMPTS = 3
+_RESERVATION_TRIES = 3  # a reservation lost to a concurrent change is tried again on a fresh read
 
 
 class FtpsUserStore(Protocol):
@@ -42,8 +47,9 @@ class FtpsUserStore(Protocol):
     def list_for_environment(self, environment: str) -> list[FtpsUser]: ...
     def delete(self, *, environment: str, username: str) -> None: ...
     def set_password(self, *, environment: str, username: str, password_hash: str, changed_at: dt.datetime) -> None: ...
-    def record_failure(self, *, username: str, failed_attempts: int, failed_at: dt.datetime,
-                       locked_until: dt.datetime | None, expected_attempts: int) -> bool: ...
+    def reserve_attempt(self, *, username: str, at: dt.datetime, counting_since: dt.datetime,
+                        max_attempts: int) -> int | None: ...
+    def lock(self, *, username: str, until: dt.datetime, max_attempts: int) -> None: ...
     def record_success(self, *, username: str, at: dt.datetime, source_ip: str,
                        password_hash: str | None = None) -> None: ...
 
@@ -129,39 +135,47 @@ class FtpsUserService:
             self._spend_verification(password)
             self._log_refusal(username=username, source_ip=source_ip, reason="unknown user")
             raise FtpsLoginFailedError(delay_seconds=self.policy.delay_after(1))
-        if user.is_locked(now):
-            self._spend_verification(password)
+        attempt = self._reserve_attempt(user, now=now)
+        if attempt is None:
+            # No check at all, so a lock costs an attacker's burst no hashing; the answer waits the longest
+            # delay, which is also longer than a check would take.
             self._log_refusal(username=username, source_ip=source_ip, reason="locked")
             raise FtpsLoginFailedError(delay_seconds=self.policy.max_delay_seconds, locked_until=user.locked_until)
         if not password or not self._hasher.verify(password, user.password_hash):
-            failures, locked_until = self._record_failure(user, now=now)
-            self._log_refusal(username=username, source_ip=source_ip, reason="wrong password", failures=failures)
-            raise FtpsLoginFailedError(delay_seconds=self.policy.delay_after(failures), locked_until=locked_until)
+            locked_until = self._lock_after(attempt, username=username, now=now)
+            self._log_refusal(username=username, source_ip=source_ip, reason="wrong password", failures=attempt)
+            raise FtpsLoginFailedError(delay_seconds=self.policy.delay_after(attempt), locked_until=locked_until)
         upgraded = self._hasher.hash(password) if self._hasher.needs_rehash(user.password_hash) else None
         self._store.record_success(username=username, at=now, source_ip=source_ip, password_hash=upgraded)
         logger.info("ftps login", extra={"environment": user.environment, "ftps_user": username,
                                          "source_ip": source_ip})
         return FtpsLogin(username=user.username, environment=user.environment)
 
-    def _record_failure(self, user: FtpsUser, *, now: dt.datetime) -> tuple[int, dt.datetime | None]:
-        """Count one more failure (optimistically: a concurrent failure makes us re-read and count again)."""
-        failures, locked_until = 1, None
+    def _reserve_attempt(self, user: FtpsUser, *, now: dt.datetime) -> int | None:
+        """The number of this login's attempt, counted atomically in the store; None when none may start."""
         current: FtpsUser | None = user
-        for _ in range(_FAILURE_WRITE_ATTEMPTS):
-            if current is None:  # deleted meanwhile
-                break
-            failures = self.policy.failures_before(current, now=now) + 1
-            locked_until = now + dt.timedelta(seconds=self.policy.lock_seconds) \
-                if failures >= self.policy.max_failures else None
-            if self._store.record_failure(username=current.username, failed_attempts=failures, failed_at=now,
-                                          locked_until=locked_until, expected_attempts=current.failed_attempts):
-                break
-            current = self._store.find(current.username)
-        return failures, locked_until
+        for _ in range(_RESERVATION_TRIES):
+            if current is None or self.policy.attempts_before(current, now=now) is None:
+                return None
+            attempt = self._store.reserve_attempt(username=current.username, at=now,
+                                                  counting_since=self.policy.counting_since(now),
+                                                  max_attempts=self.policy.max_failures)
+            if attempt is not None:
+                return attempt
+            current = self._store.find(current.username)  # changed meanwhile: decide on what is stored now
+        return None  # still contended after a few tries: refuse rather than check unreserved
+
+    def _lock_after(self, attempt: int, *, username: str, now: dt.datetime) -> dt.datetime | None:
+        """Lock the account when the failed ``attempt`` was the last one allowed; the lock's end, if any."""
+        if attempt < self.policy.max_failures:
+            return None
+        until = now + dt.timedelta(seconds=self.policy.lock_seconds)
+        self._store.lock(username=username, until=until, max_attempts=self.policy.max_failures)
+        return until
 
     # --- helpers --------------------------------------------------------------------------------
     def _spend_verification(self, password: str) -> None:
-        """Verify against a decoy, so refusing an unknown or locked user takes as long as a wrong password."""
+        """Verify against a decoy, so refusing an unknown user takes as long as a wrong password."""
         if self._decoy_hash is None:
             self._decoy_hash = self._hasher.hash(secrets.token_urlsafe(_GENERATED_PASSWORD_BYTES))
         self._hasher.verify(password, self._decoy_hash)

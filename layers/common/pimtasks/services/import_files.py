@@ -1,16 +1,25 @@
 """Where an import's files live in the files bucket, and which uploads are ready to be imported.
 
 Folders of an environment (``environments/<env>/``, DOMAIN.md):
-- ``Uploads/<Import>/<file>``: waiting files (only direct children; subfolders are not imports);
+- ``Uploads/<Import>/<file>``: waiting files (only direct children are imported; a file in a subfolder fails
+  its import, see below);
 - ``Archived/<Import>/<yyyy>/<mm>/<run_id>/<file>``: imported files, with Archived = yes (UTC month);
 - ``Failed/<Import>/<run_id>/<file>`` (+ ``<file>.report.txt``): files that failed as a whole;
 - ``Reports/<Import>/<run_id>/<file>.report.txt`` and ``<file>.rejected.csv``.
 
 A file still being uploaded is never picked up. S3 only shows an object once its upload completed
 (a PutObject, or CompleteMultipartUpload from the FTPS gateway), so what is listed is complete. What is left:
-names that clients use while writing (``*.part``, ``*.filepart``, ``*.tmp``, ``~$...``, dot files), which
-are ignored, and zero-byte objects younger than a minute (a client that creates the name first and
-writes it afterwards), which wait for the next look; an older empty file is imported and fails as empty.
+- names that clients use while writing (``*.part``, ``*.filepart``, ``*.tmp``, ``~$...``, dot files): an FTPS
+  client uploads to such a name and then renames the file, and the rename is what gets imported. A file
+  still under such a name after ``TEMPORARY_UPLOAD_GRACE_SECONDS`` was left behind: it fails its import
+  (``services.unimportable_uploads``) and goes to ``Failed/``, so it is reported instead of waiting unseen forever;
+- zero-byte objects younger than a minute (a client that creates the name first and writes it
+  afterwards), which wait for the next look of a listing run; an older empty file, or the upload of an
+  empty file, fails its run as an empty file.
+Nothing that lands in ``Uploads/<Import>/`` is silently skipped: what cannot be imported as it is (an empty
+file, a temporary name left behind, a file in a subfolder) fails its run, naming the file and why, and is
+moved to ``Failed/``. The ways in refuse such names up front where they can: the API's presigned upload
+(422) and the FTPS gateway (550 for subfolders).
 """
 
 from __future__ import annotations
@@ -24,6 +33,9 @@ from pimtasks.domain.stored_file import StoredFile
 TRANSIENT_SUFFIXES = (".part", ".partial", ".filepart", ".tmp", ".temp", ".crdownload", ".download", "~")
 TRANSIENT_PREFIXES = (".", "~$")
 SETTLE_SECONDS = 60.0
+TEMPORARY_UPLOAD_GRACE_SECONDS = 15 * 60
+"""How long a file may keep a temporary name (waiting for the client's rename) before it fails its import.
+15 minutes is also the longest delay SQS can give a message (AutoImport looks again after it)."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,8 @@ class UploadLocation:
     environment: str
     import_name: str
     file_name: str
+    subfolder: str = ""
+    """``sub/dir`` for ``Uploads/<Import>/sub/dir/<file>``; empty for a file directly in the import's folder."""
 
 
 def environment_key(environment: str, relative: str) -> str:
@@ -62,28 +76,43 @@ def rejected_rows_file(*, import_name: str, run_id: str, file_name: str) -> str:
 
 
 def parse_upload_key(key: str) -> UploadLocation | None:
-    """``environments/<env>/Uploads/<import>/<file>`` -> its parts; None for any other key."""
+    """``environments/<env>/Uploads/<import>/[<sub>/...]<file>`` -> its parts; None for any other key (and for
+    folder markers, keys ending in ``/``)."""
     parts = key.split("/")
-    if len(parts) != 5 or parts[0] != "environments" or parts[2] != "Uploads":
+    if len(parts) < 5 or parts[0] != "environments" or parts[2] != "Uploads":
         return None
-    _, environment, _, import_name, file_name = parts
-    if not is_environment_id(environment) or not is_folder_name(import_name) or not file_name:
+    environment, import_name, inside = parts[1], parts[3], parts[4:]
+    if not is_environment_id(environment) or not is_folder_name(import_name) or not inside[-1]:
         return None
-    return UploadLocation(environment=environment, import_name=import_name, file_name=file_name)
+    return UploadLocation(environment=environment, import_name=import_name, file_name=inside[-1],
+                          subfolder="/".join(inside[:-1]))
+
+
+def temporary_name_reason(file_name: str) -> str | None:
+    """Why ``file_name`` is a name upload clients give a file while writing it (never imported), or None."""
+    lowered = file_name.lower()
+    if lowered.startswith("~$"):
+        return "it starts with ~$ (an Office lock file)"
+    if lowered.startswith(TRANSIENT_PREFIXES):
+        return "it starts with a dot (a hidden or temporary file)"
+    suffix = next((suffix for suffix in TRANSIENT_SUFFIXES if lowered.endswith(suffix)), None)
+    if suffix is not None:
+        return f"it ends with {suffix} (a temporary name upload clients use while writing)"
+    return None
 
 
 def is_transient_name(file_name: str) -> bool:
     """A name upload clients give a file while they are still writing it."""
-    lowered = file_name.lower()
-    return lowered.startswith(TRANSIENT_PREFIXES) or lowered.endswith(TRANSIENT_SUFFIXES)
+    return temporary_name_reason(file_name) is not None
 
 
-def is_ready(stored: StoredFile, *, now: dt.datetime, settle_seconds: float = SETTLE_SECONDS) -> bool:
-    """True when ``stored`` can be imported now (see the module docstring)."""
+def is_ready(stored: StoredFile, *, now: dt.datetime, settle_seconds: float = SETTLE_SECONDS,
+             grace_seconds: float = TEMPORARY_UPLOAD_GRACE_SECONDS) -> bool:
+    """True when a run should take ``stored`` now, to import it or to fail it (see the module docstring)."""
+    age = (now - stored.last_modified).total_seconds()
     if is_transient_name(stored.name):
-        return False
-    young = (now - stored.last_modified).total_seconds() < settle_seconds
-    return not (stored.size == 0 and young)
+        return age >= grace_seconds  # left behind: the run fails it (unimportable_uploads)
+    return not (stored.size == 0 and age < settle_seconds)
 
 
 def upload_checkpoint(*, key: str, version_id: str | None) -> dict[str, object]:

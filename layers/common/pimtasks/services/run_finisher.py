@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from pimtasks.clock import Clock
 from pimtasks.domain.run import ACTIVE_STATUSES, MessageLevel, Run, RunMessage, RunStatus
 from pimtasks.domain.task import Task
-from pimtasks.observability import logger, metrics
+from pimtasks.observability import logger, put_stack_metric
 from pimtasks.services.ports import Mailer, RunStore, TaskStore
 from pimtasks.services.run_report import report_subject, report_text
 
@@ -50,7 +48,7 @@ class RunFinisher:
         if not self._runs.save(run, expected=expected):
             return False
         self._runs.release_lease(environment=run.environment, task_id=run.task_id, run_id=run.run_id)
-        metrics.add_metric(name=_METRIC_FOR_STATUS[status], unit=MetricUnit.Count, value=1)
+        put_stack_metric(_METRIC_FOR_STATUS[status])  # FailedRunsAlarm watches RunsFailed
         logger.info("run ended", extra={"run_id": run.run_id, "task_id": run.task_id, "status": status.value,
                                         "environment": run.environment})
         if run.slot:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from pimtasks.clock import Clock
 from pimtasks.domain.identifiers import new_run_id
@@ -19,10 +19,22 @@ from pimtasks.errors import (
     RunAlreadyActiveError,
     ValidationFailedError,
 )
+from pimtasks.services.page_tokens import decode_page_token, encode_page_token
 from pimtasks.services.ports import FunctionInvoker, RunStore, TaskStore
 from pimtasks.services.run_finisher import RunFinisher
 
 MAX_PAGE_SIZE = 100
+
+
+class RunPagePosition(BaseModel):
+    """Where a page of a task's runs starts: the last run's key in the ``runs_by_task`` index."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pk: str = Field(pattern=r"^ENV#[0-9]{6}#RUN#[0-9a-f]{32}$")
+    sk: Literal["RUN"]
+    task_pk: str = Field(max_length=100)
+    task_sk: str = Field(pattern=r"^[0-9T:.+Z-]{1,40}#[0-9a-f]{32}$")
 
 
 class RunService:
@@ -101,17 +113,14 @@ class RunService:
 
 
 def _encode_token(key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
+    return encode_page_token(RunPagePosition.model_validate(key))
 
 
 def _decode_token(token: str | None, *, environment: str, task_id: str) -> dict[str, Any] | None:
     """The start key in a page token; it must belong to this task (a token is not a way into other data)."""
-    if not token:
+    position = decode_page_token(token, position=RunPagePosition)
+    if position is None:
         return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except ValueError as exc:
-        raise ValidationFailedError(field="next_token", message="not a token this API issued") from exc
-    if not isinstance(key, dict) or key.get("task_pk") != f"ENV#{environment}#TASK#{task_id}":
+    if position.task_pk != f"ENV#{environment}#TASK#{task_id}":
         raise ValidationFailedError(field="next_token", message="not a token of this task's runs")
-    return key
+    return position.model_dump()

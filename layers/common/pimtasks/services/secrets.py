@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from pimtasks.clock import Clock, iso
+from pimtasks.domain.identifiers import REDACTED_SECRET_REF, is_reserved_secret_name
+from pimtasks.errors import ValidationFailedError
 
 
 class SecretWriter(Protocol):
@@ -26,6 +28,9 @@ class SecretService:
         self._clock = clock
 
     def put(self, *, environment: str, name: str, value: str) -> dict[str, Any]:
+        if is_reserved_secret_name(name):
+            raise ValidationFailedError(field="name", message=f"{REDACTED_SECRET_REF!r} is reserved: the API shows it "
+                                                              "in place of a credential that names no secret")
         self._store.put(environment=environment, name=name, value=value)
         updated_at = iso(self._clock.now())
         self._index.record_secret(environment=environment, name=name, updated_at=updated_at)

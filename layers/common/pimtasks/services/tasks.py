@@ -1,22 +1,46 @@
-"""Task definitions: create, read, replace, patch, delete; next run computation."""
+"""Task definitions: create, read, replace, patch, delete, list a page; next run computation.
+
+Credential fields of settings hold names of the environment's secrets: a definition that names a secret
+which does not exist is refused, and a stored one is shown only while its secret exists (see
+``identifiers.SecretRef``), so a pasted credential value is neither kept nor echoed.
+"""
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
-from typing import Any
+from typing import Any, Protocol
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from pimtasks.clock import Clock
 from pimtasks.domain.identifiers import new_task_id
 from pimtasks.domain.task import Task, TaskSpec
-from pimtasks.domain.task_types import ImportSettings, TaskType
+from pimtasks.domain.task_types import ImportSettings, TaskType, redact_secret_references, secret_references
 from pimtasks.errors import NotFoundError, ValidationFailedError
 from pimtasks.schedules import next_run_at
+from pimtasks.services.page_tokens import decode_page_token, encode_page_token
 from pimtasks.services.ports import EnvironmentLookup, TaskStore
 from pimtasks.services.upload_channels import ImportFolders
 
 _SPEC: TypeAdapter[Any] = TypeAdapter(TaskSpec)
+MAX_PAGE_SIZE = 100
+
+
+class SecretNames(Protocol):
+    """The secret index: which secrets an environment has (names only)."""
+
+    def list_secrets(self, *, environment: str) -> list[dict[str, Any]]: ...
+
+
+class TaskPagePosition(BaseModel):
+    """Where a page of the task list starts: the last task's key in the ``tasks_in_order`` index."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pk: str = Field(pattern=r"^ENV#[0-9]{6}$")
+    sk: str = Field(pattern=r"^TASK#[0-9a-f]{32}$")
+    list_sk: str = Field(min_length=1, max_length=1024)
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -33,17 +57,20 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 
 class TaskService:
-    def __init__(self, *, tasks: TaskStore, environments: EnvironmentLookup, clock: Clock) -> None:
+    def __init__(self, *, tasks: TaskStore, environments: EnvironmentLookup, clock: Clock,
+                 secrets: SecretNames | None = None) -> None:
         self._tasks = tasks
         self._environments = environments
         self._clock = clock
+        # Without a secret index no secret is known: every credential reference is refused (fail closed).
+        self._secrets = secrets
 
     def create(self, *, environment: str, spec: TaskSpec) -> Task:
         spec = self._with_environment_timezone(environment, spec)
         now = self._clock.now()
         task = Task(task_id=new_task_id(), environment=environment, spec=spec, created_at=now, updated_at=now,
                     version=1, schedule_anchor=now)
-        self._validate_dependencies(task)
+        self._validate(task)
         self._tasks.create(task)
         return task
 
@@ -51,8 +78,37 @@ class TaskService:
         return self._tasks.get(environment=environment, task_id=task_id)
 
     def list(self, *, environment: str) -> list[Task]:
+        """Every task of the environment, in list order (``listing_key``); for internal use: the API pages."""
         self._require_environment(environment)
         return self._tasks.list(environment=environment)
+
+    def page(self, *, environment: str, limit: int,
+             next_token: str | None) -> tuple[builtins.list[Task], str | None]:
+        """A page of the environment's tasks by sequence no, then description, and the next page's token.
+
+        The position is the last task's place in that order (not an offset), so tasks created or deleted
+        between pages never make another task appear twice or not at all; a page reads only its own tasks.
+        """
+        limit = max(1, min(limit, MAX_PAGE_SIZE))
+        position = decode_page_token(next_token, position=TaskPagePosition)
+        if position is not None and position.pk != f"ENV#{environment}":
+            raise ValidationFailedError(field="next_token", message="not a token of this environment's tasks")
+        self._require_environment(environment)
+        page, last = self._tasks.page(environment=environment, limit=limit,
+                                      start_key=position.model_dump() if position is not None else None)
+        return page, encode_page_token(TaskPagePosition.model_validate(last)) if last else None
+
+    def shown(self, *, environment: str, tasks: builtins.list[Task]) -> builtins.list[Task]:
+        """``tasks`` as the API may show them: a credential field naming no existing secret is redacted
+        (tasks stored before names were checked may hold a pasted value there)."""
+        known = self._secret_names(environment)
+        shown = []
+        for task in tasks:
+            settings = redact_secret_references(task.spec.settings, shown=known.__contains__)
+            if settings is not task.spec.settings:
+                task = task.model_copy(update={"spec": task.spec.model_copy(update={"settings": settings})})
+            shown.append(task)
+        return shown
 
     def replace(self, *, environment: str, task_id: str, spec: TaskSpec) -> Task:
         current = self._tasks.get(environment=environment, task_id=task_id)
@@ -97,9 +153,34 @@ class TaskService:
         anchor = now if spec.frequency != current.spec.frequency else current.schedule_anchor
         updated = current.model_copy(update={"spec": spec, "updated_at": now, "version": current.version + 1,
                                              "schedule_anchor": anchor})
-        self._validate_dependencies(updated)
+        self._validate(updated)
         self._tasks.replace(updated, expected_version=current.version)
         return updated
+
+    def _validate(self, task: Task) -> None:
+        self._validate_secret_references(task)
+        self._validate_dependencies(task)
+
+    def _secret_names(self, environment: str) -> set[str]:
+        if self._secrets is None:
+            return set()
+        return {str(secret["name"]) for secret in self._secrets.list_secrets(environment=environment)}
+
+    def _validate_secret_references(self, task: Task) -> None:
+        """Every credential field must name an existing secret of the environment."""
+        references = secret_references(task.spec.settings)
+        if not references:
+            return
+        known = self._secret_names(task.environment)
+        for field, name in references:
+            if name in known:
+                continue
+            existing = f"its secrets: {', '.join(sorted(known))}" if known else "it has no secrets yet"
+            raise ValidationFailedError(
+                field=field,
+                message=f"names no secret of environment {task.environment} ({existing}); store the credential "
+                        f"with PUT /environments/{task.environment}/secrets/<name> and give that name here",
+            )
 
     def _require_environment(self, environment: str) -> Any:
         found = self._environments.find_environment(environment)

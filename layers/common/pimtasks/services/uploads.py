@@ -14,6 +14,7 @@ from typing import Protocol
 
 from pimtasks.clock import Clock
 from pimtasks.errors import ValidationFailedError
+from pimtasks.services.import_files import temporary_name_reason
 from pimtasks.services.ports import TaskStore
 from pimtasks.services.upload_channels import ImportFolders, UploadChannel
 
@@ -37,19 +38,34 @@ def uploads_key(*, environment: str, import_name: str, file_name: str) -> str:
 
 
 def validate_file_name(file_name: str) -> str:
-    """A single, printable path segment: no separators, no ``..``, no control characters."""
+    """The name a file may be uploaded under: one printable path segment that an import will read.
+
+    Refused, with the reason: no name, a folder path (files in subfolders of an import are never imported),
+    ``.``/``..``, control characters, and the temporary names upload clients use while writing
+    (``x.part``, ``x.tmp``, ``~$x.xlsx``, ``.x``), which imports never read: a file uploaded under one would
+    only wait in its folder until it failed.
+    """
     name = unicodedata.normalize("NFC", file_name.strip())
-    problems = (
-        not name,
-        len(name) > MAX_FILE_NAME,
-        "/" in name or "\\" in name,
-        name in (".", "..") or name.startswith("."),
-        any(unicodedata.category(c).startswith("C") for c in name),
-    )
-    if any(problems):
-        raise ValidationFailedError(field="file_name",
-                                    message=f"{file_name!r} is not a plain file name (no folders, no leading dot)")
+    problem = _file_name_problem(name)
+    if problem is not None:
+        raise ValidationFailedError(field="file_name", message=f"{file_name!r} {problem}")
     return name
+
+
+def _file_name_problem(name: str) -> str | None:
+    if not name or name in (".", ".."):
+        return "is not a file name"
+    if len(name) > MAX_FILE_NAME:
+        return f"is longer than {MAX_FILE_NAME} characters"
+    if "/" in name or "\\" in name:
+        return ("names a folder: give the plain file name (files in subfolders of an import are never "
+                "imported)")
+    if any(unicodedata.category(c).startswith("C") for c in name):
+        return "contains control or invisible characters"
+    reason = temporary_name_reason(name)
+    if reason is not None:
+        return f"is a temporary name that is never imported: {reason}; upload the file under its final name"
+    return None
 
 
 class UploadService:

@@ -59,6 +59,7 @@ from pimtasks.services.import_files import (
 from pimtasks.services.import_report import FileReport, file_report_text
 from pimtasks.services.ports import FileStorage
 from pimtasks.services.run_job import ContinueLater, RunJob, StopRequested, WorkerFailure
+from pimtasks.services.unimportable_uploads import check_importable
 from pimtasks.workers.attachment_import import AttachmentImport
 from pimtasks.workers.import_checkpoint import FileState, ImportCheckpoint, UploadRef, file_identity
 from pimtasks.workers.rejected_rows_file import CONTENT_TYPE as REJECTS_CONTENT_TYPE
@@ -137,7 +138,8 @@ class ImportRun:
         return waiting
 
     def _waiting_files(self, *, exclude: StoredFile | None) -> list[StoredFile]:
-        listed = self.files.list_folder(prefix=self._key(uploads_folder(self.settings.import_name)))
+        # Subfolders too: a file there is never imported, so the run fails it (named) rather than leave it unseen.
+        listed = self.files.list_folder(prefix=self._key(uploads_folder(self.settings.import_name)), subfolders=True)
         now = self.worker.clock.now()
         skipped = {file_identity(f.key, f.version_id) for f in ([exclude] if exclude else [])}
         skipped.update(self.state.done)
@@ -195,6 +197,7 @@ class ImportRun:
         self.job.keep_alive(self._checkpoint())
 
     def _import_file(self, current: FileState, *, scratch: Path, rejects: RejectsFile) -> None:
+        check_importable(key=current.key, size=current.size)  # empty, temporary name, in a subfolder: fails
         if current.size > self.worker.limits.max_file_bytes:
             raise TooLargeError(f"the file is larger than {self.worker.limits.max_file_bytes // MIB} MiB",
                                 file=current.name)
