@@ -28,7 +28,9 @@ ETIM_TASK = {
     "type": "import_etim", "description": "Weekly ETIM classification",
     "frequency": {"every": "week", "days": ["MON"], "time": "12:53", "timezone": "Europe/Amsterdam"},
     "notification": {"emails": [], "when": "never"},
-    "settings": {"client_id": "client", "client_secret": "etim-secret", "languages": ["EN"]},
+    # Nothing listens on port 9 of the loopback: whatever the ETIM work does, the run fails at once.
+    "settings": {"client_id": "client", "client_secret": "etim-secret", "languages": ["EN"],
+                 "api_url": "http://127.0.0.1:9", "auth_url": "http://127.0.0.1:9"},
 }
 
 
@@ -92,7 +94,9 @@ def stack(aws: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch) -> Iterato
 
 
 def fail_a_run(stack: HostedStack) -> dict[str, Any]:
-    """Start a task whose type has no work yet: its run ends failed (and the run finisher counts RunsFailed)."""
+    """Start an ETIM task whose API cannot be reached: its run ends failed (and the finisher counts RunsFailed)."""
+    status, secret = stack.call("PUT", "/environments/000001/secrets/etim-secret", {"value": "s3cr3t"})
+    assert status == 200, secret
     status, task = stack.call("POST", "/environments/000001/tasks", ETIM_TASK)
     assert status == 201, task
     status, started = stack.call("POST", f"/environments/000001/tasks/{task['task_id']}/start")
