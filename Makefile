@@ -11,7 +11,8 @@ CHECKOV_VERSION := 3.3.30
 .PHONY: help run test unit integration e2e lint typecheck cfn-lint openapi bench deploy checkov clean
 
 help:
-	@echo "make run        start the local stack (emulator :4566, API :8080, FTPS :2121) with a demo environment"
+	@echo "make run        start the local stack (emulator :4566, API :8080, FTPS :2121) with a demo environment;"
+	@echo "                it keeps its data in .pimtasks/local across restarts (make run ARGS=--fresh starts empty)"
 	@echo "make test       lint + unit + integration + e2e tests"
 	@echo "make bench      benchmarks (figures as ratios against in-run baselines)"
 	@echo "make openapi    regenerate openapi.json from the code"
@@ -28,7 +29,7 @@ $(STAMP): requirements-dev.txt layers/common/requirements.txt pyproject.toml
 venv: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m pimtasks_local
+	$(BIN)/python -m pimtasks_local $(ARGS)
 
 test: lint unit integration e2e
 

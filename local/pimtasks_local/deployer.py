@@ -296,7 +296,7 @@ class _Deployer:
         except ClientError as exc:
             if _error_code(exc) != "ResourceInUseException":
                 raise
-            description = dynamodb.describe_table(TableName=name)["Table"]
+            description = _bring_table_up_to_date(dynamodb, arguments)
         ttl = props.get("TimeToLiveSpecification")
         if ttl and _as_bool(ttl.get("Enabled", False)):
             self._ignore_existing(
@@ -711,6 +711,32 @@ def _async_failure_destination(config: Mapping[str, Any] | None) -> str | None:
         LOGGER.warning("OnFailure destination of type %s is not delivered locally", on_failure.get("Type"))
         return None
     return str(on_failure["Destination"])
+
+
+def _bring_table_up_to_date(dynamodb: Any, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """An existing table (kept from an earlier run of the local stack) given what the template added since:
+    missing global secondary indexes and a missing stream. A different key schema cannot change in place;
+    it is reported."""
+    name = arguments["TableName"]
+    description: dict[str, Any] = dynamodb.describe_table(TableName=name)["Table"]
+    if description["KeySchema"] != arguments["KeySchema"]:
+        LOGGER.warning("table %s (kept from an earlier run) has key schema %s, the template says %s; "
+                       "start the local stack with --fresh to rebuild it", name, description["KeySchema"],
+                       arguments["KeySchema"])
+    existing = {index["IndexName"] for index in description.get("GlobalSecondaryIndexes") or []}
+    added = [index for index in arguments.get("GlobalSecondaryIndexes") or [] if index["IndexName"] not in existing]
+    for index in added:  # DynamoDB creates one index per update
+        dynamodb.update_table(TableName=name, AttributeDefinitions=arguments["AttributeDefinitions"],
+                              GlobalSecondaryIndexUpdates=[{"Create": index}])
+        LOGGER.info("table %s: index %s added (new in the template)", name, index["IndexName"])
+    stream = arguments.get("StreamSpecification")
+    stream_added = bool(stream) and not (description.get("StreamSpecification") or {}).get("StreamEnabled")
+    if stream_added:
+        dynamodb.update_table(TableName=name, StreamSpecification=stream)
+        LOGGER.info("table %s: stream enabled (new in the template)", name)
+    if added or stream_added:
+        description = dynamodb.describe_table(TableName=name)["Table"]
+    return description
 
 
 def _stream_source(function: str, event_name: str, props: Mapping[str, Any]) -> DynamoDBEventSource:

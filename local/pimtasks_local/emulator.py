@@ -2,7 +2,9 @@
 
 ``Emulator.start()`` serves moto on ``host:port`` (0 picks a free port) and points every boto3 client of
 this process at it (``AWS_ENDPOINT_URL``, dummy credentials, region ``eu-west-1``). Because moto runs
-in-process, the stack can also read what has no API: the e-mails SES accepted (``mail_outbox``).
+in-process, the stack can also read what has no API: the e-mails SES accepted (``mail_outbox``). Every
+request passes ``Emulator.gate`` (``request_gate``), which lets the state be saved between requests and
+tells when it changed.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ import os
 import socket
 import threading
 from collections.abc import Callable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+
+if TYPE_CHECKING:
+    from pimtasks_local.request_gate import RequestGate
 
 LOGGER = logging.getLogger(__name__)
 
@@ -74,6 +79,13 @@ def ensure_port_free(host: str, port: int, *, what: str) -> None:
                                  "is another local stack running? Choose other ports or port 0") from exc
 
 
+class _Untracked(list[Any]):
+    """A list that stays empty: what moto's model classes append their instances to, locally."""
+
+    def append(self, item: Any) -> None:
+        return None
+
+
 class _TimestampedMessages(list[Any]):
     """moto's ``sent_messages`` list, noting when each message arrived (moto keeps no timestamp)."""
 
@@ -85,6 +97,33 @@ class _TimestampedMessages(list[Any]):
         super().append(item)
 
 
+class _MotoServer:
+    """moto's WSGI application behind a ``RequestGate``, served by werkzeug on a background thread
+    (what ``moto.server.ThreadedMotoServer`` does, with the gate in front)."""
+
+    def __init__(self, *, host: str, port: int) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import make_server
+
+        from pimtasks_local.request_gate import RequestGate
+
+        self.gate = RequestGate(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(host, port, self.gate, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto-server", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def address(self) -> tuple[str, int]:
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join()
+        self._server.server_close()
+
+
 class Emulator:
     """moto server on a background thread."""
 
@@ -94,32 +133,41 @@ class Emulator:
         self._requested_port = port
         self.region = region
         self.account_id = account_id
-        self._server: Any = None
+        self._server: _MotoServer | None = None
 
     @property
     def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the emulator is not started")
-        host, port = self._server.get_host_and_port()
+        host, port = self._started().address()
         return f"http://{host}:{port}"
 
     @property
     def port(self) -> int:
-        return int(self._server.get_host_and_port()[1])
+        return self._started().address()[1]
+
+    @property
+    def gate(self) -> RequestGate:
+        """What every request to the emulator passes (``emulator_state``)."""
+        return self._started().gate
+
+    def _started(self) -> _MotoServer:
+        if self._server is None:
+            raise RuntimeError("the emulator is not started")
+        return self._server
 
     def start(self, environ: MutableMapping[str, str] | None = None) -> Emulator:
-        """Serve moto and point this process's boto3 clients at it."""
-        from moto.server import ThreadedMotoServer  # imported here: moto's server pulls in flask
+        """Serve moto and point this process's boto3 clients at it.
 
+        State restored into moto's backends before this (``EmulatorState.restore``) is served as is.
+        """
         from pimtasks_local.dynamodb_atomicity import serialize_item_operations
 
         serialize_item_operations()  # conditional writes must be atomic, as in DynamoDB
-        # ThreadedMotoServer binds in its own thread and would wait forever if the port is taken.
         ensure_port_free(self._host, self._requested_port, what="the AWS emulator")
-        self._server = ThreadedMotoServer(ip_address=self._host, port=self._requested_port, verbose=False)
+        self._server = _MotoServer(host=self._host, port=self._requested_port)
+        self.stop_tracking_model_instances()
         self._server.start()
         (os.environ if environ is None else environ).update(emulator_environment(self.url, region=self.region))
-        self._install_mail_timestamps()
+        self.install_mail_timestamps()
         return self
 
     def stop(self) -> None:
@@ -136,13 +184,33 @@ class Emulator:
 
         return get_backend("ses")[self.account_id][self.region]
 
-    def _install_mail_timestamps(self) -> None:
+    def install_mail_timestamps(self) -> None:
+        """From now on note when each mail arrives (moto keeps no time; a restored outbox keeps its times)."""
         backend = self._ses_backend()
         backend.sent_messages = _TimestampedMessages(backend.sent_messages)
 
     def mail_outbox(self) -> list[dict[str, Any]]:
         """Every e-mail SES (v1 or v2) accepted, oldest first: from, to, subject, body, timestamp."""
         return [_describe_message(message) for message in list(self._ses_backend().sent_messages)]
+
+    def stop_tracking_model_instances(self) -> int:
+        """Keep moto from holding every model object it ever made; returns how many it held.
+
+        moto appends each object of its models to a list on the class (for its reset and its dashboard, which
+        the stack never uses), including the copy of an item that every GetItem or Query returns: a
+        long-running stack would keep every item it ever read. Classes imported later get a list of their
+        own, so the janitor calls this again now and then.
+        """
+        from moto.core.model_instances import model_data
+
+        released = 0
+        for models in list(model_data.values()):
+            for model in list(models.values()):
+                tracked = getattr(model, "instances_tracked", None)
+                if isinstance(tracked, list) and not isinstance(tracked, _Untracked):
+                    released += len(tracked)
+                    model.instances_tracked = _Untracked()  # type: ignore[attr-defined]
+        return released
 
     def prune_stream_iterators(self, keep: int = 200) -> int:
         """Forget all but the newest ``keep`` DynamoDB stream iterators.

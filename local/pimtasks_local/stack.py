@@ -1,8 +1,11 @@
 """The local stack put together: ``python -m pimtasks_local`` (``make run``).
 
-Start order: emulator, template deployment, Lambda Invoke endpoint, function host, API, stream and queue
-pollers, schedule runner, FTPS gateway, seed; then ``stack.json`` is written (only once everything
-serves) and the next steps are printed. SIGINT/SIGTERM stop everything in reverse order within seconds.
+Start order: the state directory's lock, the emulator's saved state (``emulator_state``; ``--fresh``
+removes it instead), emulator, template deployment, Lambda Invoke endpoint, function host, the runs a
+previous stack process left active are ended, API, stream and queue pollers, schedule runner, FTPS gateway,
+seed; then ``stack.json`` is written (only once everything serves) and the next steps are printed, saying
+whether the state was restored. SIGINT/SIGTERM stop everything in reverse order within seconds; the
+emulator's state is saved once more just before the emulator stops.
 """
 
 from __future__ import annotations
@@ -25,8 +28,25 @@ from typing import Any
 
 from pimtasks_local.deployment import Deployment
 from pimtasks_local.emulator import Emulator, PortInUseError, ensure_port_free
+from pimtasks_local.emulator_state import (
+    MIN_INTERVAL_SECONDS,
+    EmulatorState,
+    SnapshotError,
+    SnapshotInfo,
+    Snapshotter,
+)
 from pimtasks_local.functions import FunctionHost, FunctionInvoker
-from pimtasks_local.stack_state import DEFAULT_STATE_DIR, remove_state, write_state
+from pimtasks_local.stack_state import (
+    DEFAULT_STATE_DIR,
+    EMULATOR_STATE_DIRECTORY,
+    StateDirInUseError,
+    StateDirLock,
+    read_seed,
+    remove_seed,
+    remove_state,
+    write_seed,
+    write_state,
+)
 
 LOGGER = logging.getLogger("pimtasks_local")
 
@@ -46,6 +66,8 @@ class StackOptions:
     ftps_passive_ports: range = range(30000, 30020)
     state_dir: Path = DEFAULT_STATE_DIR
     seed: bool = True
+    fresh: bool = False
+    snapshot_seconds: float = MIN_INTERVAL_SECONDS
     log_level: str = "INFO"
     template: Path = DEFAULT_TEMPLATE
     stack_name: str = DEFAULT_STACK_NAME
@@ -73,11 +95,16 @@ def parse_arguments(argv: list[str] | None = None) -> StackOptions:
     parser.add_argument("--ftps-passive-ports", type=_port_range, default=range(30000, 30020), metavar="FIRST-LAST",
                         help="FTPS passive data ports (default 30000-30019)")
     parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR,
-                        help="where stack.json (ports, names, admin key) is written")
+                        help="where the stack keeps its state across restarts (the emulator's data, the admin "
+                             "key, the FTPS certificate) and writes stack.json (ports, names, admin key)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="start empty: remove the emulator's saved state and the admin key first")
     parser.add_argument("--no-seed", action="store_true",
                         help="no demo environment and tasks (an admin key is still issued)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     parser.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE, help=argparse.SUPPRESS)
+    # the least time between two snapshots of the emulator (benchmarks compare with snapshots all but off)
+    parser.add_argument("--snapshot-seconds", type=float, default=MIN_INTERVAL_SECONDS, help=argparse.SUPPRESS)
     parser.add_argument("--stack-name", default=DEFAULT_STACK_NAME, help=argparse.SUPPRESS)
     parser.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE",
                         help="override a template parameter (repeatable)")
@@ -96,6 +123,8 @@ def parse_arguments(argv: list[str] | None = None) -> StackOptions:
         ftps_passive_ports=arguments.ftps_passive_ports,
         state_dir=arguments.state_dir,
         seed=not arguments.no_seed,
+        fresh=arguments.fresh,
+        snapshot_seconds=arguments.snapshot_seconds,
         log_level=arguments.log_level,
         template=arguments.template,
         stack_name=arguments.stack_name,
@@ -120,25 +149,36 @@ class LocalStack:
         """Bring everything up; returns the state written to ``stack.json``."""
         started = time.monotonic()
         options = self.options
+        lock = StateDirLock(options.state_dir).acquire()
+        self._stoppers.append(("state directory lock", lock.release))
         ensure_port_free(options.host, options.api_port, what="the API")
         ensure_port_free(options.host, options.ftps_port, what="the FTPS gateway")
+        kept = EmulatorState(options.state_dir / EMULATOR_STATE_DIRECTORY)
+        restored = self._restore(kept)
         emulator = Emulator(host=options.host, port=options.emulator_port).start()
         self._stoppers.append(("emulator", emulator.stop))
         LOGGER.info("emulator (moto) serving on %s", emulator.url)
+        snapshots = Snapshotter(kept, emulator.gate, min_interval_seconds=options.snapshot_seconds)
+        snapshots.start()
+        self._stoppers.append(("emulator state", snapshots.stop))
 
         deployment = self._deploy(emulator)
         host = FunctionHost(deployment.functions.values())
         lambda_url = self._start_lambda_endpoint(host)
         self._start_function_host(host, deployment)
+        ended_runs = self._end_runs_of_previous_process() if restored else []
         api_url = self._start_api(deployment, host, emulator)
         self._start_pollers(deployment, host, emulator)
         self._start_janitor(emulator)
         ftps_port = self._start_ftps(deployment, emulator)
         etim_url = self._start_fake_etim()
 
-        from pimtasks_local.seed import seed
+        from pimtasks_local.seed import SeedResult, seed
 
-        seeded = seed(api_url=api_url, with_demo_data=options.seed, etim_api_url=etim_url)
+        saved_seed = read_seed(options.state_dir) if restored else None
+        seeded = seed(api_url=api_url, with_demo_data=options.seed,
+                      saved=SeedResult.from_dict(saved_seed) if saved_seed else None, etim_api_url=etim_url)
+        write_seed(options.state_dir, seeded.to_dict())
         self.state = {
             "pid": os.getpid(),
             "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
@@ -162,10 +202,42 @@ class LocalStack:
             "queues": deployment.names_of_type("AWS::SQS::Queue"),
             "functions": {key: spec.function_name for key, spec in deployment.functions.items()},
             "schedule_group_prefix": self._schedule_group_prefix(deployment),
+            "emulator_state": {"directory": str(kept.directory), "restored": restored is not None,
+                               "saved_at": restored.taken_at if restored else None, "fresh": options.fresh},
+            "runs_ended_at_start": ended_runs,
         }
         path = write_state(options.state_dir, self.state)
         LOGGER.info("local stack ready in %.1f s; state in %s", time.monotonic() - started, path)
         return self.state
+
+    def _restore(self, kept: EmulatorState) -> SnapshotInfo | None:
+        """The emulator's saved state put back (None: there was none, or ``--fresh`` removed it)."""
+        if self.options.fresh:
+            if kept.discard():
+                LOGGER.info("--fresh: the saved emulator state in %s was removed", kept.directory)
+            remove_seed(self.options.state_dir)
+            return None
+        restored = kept.restore()
+        if restored is None:
+            LOGGER.info("no saved emulator state in %s: starting empty", kept.directory)
+        else:
+            LOGGER.info("emulator state restored from %s (saved %s, %.1f MB and %d S3 bodies, %.1f s)",
+                        kept.directory, restored.taken_at, restored.bytes / 1e6, restored.blobs,
+                        restored.pickle_seconds)
+        return restored
+
+    def _end_runs_of_previous_process(self) -> list[str]:
+        """End the runs a previous stack process left queued or running: their invocations died with it.
+
+        The sweeper does it, as it would in AWS once their heartbeat is overdue, only without waiting for that.
+        """
+        from pimtasks.wiring import run_sweeper
+
+        ended = [run.run_id for run in run_sweeper(stale_after_seconds=0, queued_timeout_seconds=0).sweep()]
+        if ended:
+            LOGGER.warning("%d run(s) still active when the stack last stopped were ended (failed): %s",
+                           len(ended), ", ".join(ended))
+        return ended
 
     def _deploy(self, emulator: Emulator) -> Deployment:
         from pimtasks_local.deployer import deploy_template
@@ -262,6 +334,7 @@ class LocalStack:
         def prune() -> None:
             while not self._stop.wait(_STREAM_ITERATOR_PRUNE_SECONDS):
                 emulator.prune_stream_iterators()
+                emulator.stop_tracking_model_instances()  # model classes moto imported since
 
         self._thread("emulator-janitor", prune)
 
@@ -349,6 +422,7 @@ pimtasks local stack is up.
   Swagger UI     {api}/docs
   FTPS           {ftps}
   AWS emulator   {state['emulator_url']}   (region {state['region']}, any credentials)
+  State          {state_summary(state)}
   Environment    {env}
   Admin API key  {key}
 
@@ -365,6 +439,23 @@ Try:
 (`pimtasks` reads the URL and key from {state.get('state_file', '.pimtasks/local/stack.json')}.)
 Ctrl-C stops everything.
 """
+
+
+def state_summary(state: dict[str, Any]) -> str:
+    """Whether the emulator's data was restored, and from where (a line of the start-up output)."""
+    kept = state.get("emulator_state") or {}
+    directory = kept.get("directory", "?")
+    if kept.get("restored"):
+        summary = f"RESTORED from {directory} (saved {kept.get('saved_at')}); --fresh starts empty"
+    elif kept.get("fresh"):
+        summary = f"EMPTY (--fresh removed what was saved); kept in {directory} from now on"
+    else:
+        summary = f"EMPTY (nothing saved in {directory} yet); kept there from now on"
+    ended = state.get("runs_ended_at_start") or []
+    if ended:
+        summary += (f"\n                 {len(ended)} run(s) active when the stack stopped are now failed "
+                    "(their work died with it)")
+    return summary
 
 
 def configure_logging(level: str) -> None:
@@ -401,6 +492,15 @@ def main(argv: list[str] | None = None) -> int:
         LOGGER.info("interrupted during start-up, stopping")
     except PortInUseError as exc:
         LOGGER.error("%s", exc.strerror)
+        stack.stop()
+        return 1
+    except StateDirInUseError as exc:
+        LOGGER.error("%s", exc)
+        stack.stop()
+        return 1
+    except SnapshotError as exc:
+        LOGGER.error("the saved emulator state cannot be restored: %s. Start with --fresh (make run ARGS=--fresh) "
+                     "to start empty; that removes the saved state.", exc)
         stack.stop()
         return 1
     except Exception:

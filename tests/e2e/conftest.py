@@ -35,3 +35,5 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         pytest.fail(str(error))
     assert launched.process.returncode == 0, f"the local stack exited with {launched.process.returncode}"
     assert not (state_dir / "stack.json").exists(), "stack.json must be removed on a clean stop"
+    # whatever the tests made, the emulator's state could be saved all along (it is kept across restarts)
+    assert "state could not be saved" not in launched.output(), launched.output()[-4000:]

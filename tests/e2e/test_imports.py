@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.local_stack import LocalStack
+from tests.e2e.local_stack import ADMIN, LocalStack
 from tests.e2e.test_platform import eventually
 
 DEMO_FILE = (Path(__file__).resolve().parents[2] / "local" / "pimtasks_local" / "demo_files"
@@ -21,8 +21,10 @@ def task_by_description(stack: LocalStack, text: str) -> dict[str, Any]:
     return next(t for t in stack.get("/environments/000001/tasks").body["items"] if text in t["description"])
 
 
-def upload(stack: LocalStack, *, import_name: str, file_name: str, content: bytes) -> str:
-    ticket = stack.post("/environments/000001/uploads", {"import_name": import_name, "file_name": file_name})
+def upload(stack: LocalStack, *, import_name: str, file_name: str, content: bytes, environment: str = "000001",
+           api_key: str | None = ADMIN) -> str:
+    ticket = stack.post(f"/environments/{environment}/uploads", {"import_name": import_name, "file_name": file_name},
+                        api_key=api_key)
     assert ticket.status == 201, ticket.body
     # a binary content type, as browsers and curl -T send (urllib's default is a form encoding)
     request = urllib.request.Request(ticket.body["url"], data=content, method="PUT",

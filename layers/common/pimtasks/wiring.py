@@ -137,11 +137,15 @@ def run_engine(workers: WorkerFactory = not_available_workers) -> RunEngine:
                      continuation_margin_seconds=settings.continuation_margin_seconds)
 
 
-def run_sweeper() -> RunSweeper:
+def run_sweeper(*, stale_after_seconds: float | None = None, queued_timeout_seconds: float | None = None) -> RunSweeper:
+    """The sweeper with the settings' limits, or others: the local stack sweeps the runs of a stack process
+    that died at once (0, 0), as their invocations certainly died with it."""
     settings = get_settings()
     return RunSweeper(runs=run_repository(), finisher=run_finisher(), clock=clock,
-                      stale_after_seconds=settings.stale_after_seconds,
-                      queued_timeout_seconds=settings.queued_timeout_seconds)
+                      stale_after_seconds=settings.stale_after_seconds if stale_after_seconds is None
+                      else stale_after_seconds,
+                      queued_timeout_seconds=settings.queued_timeout_seconds if queued_timeout_seconds is None
+                      else queued_timeout_seconds)
 
 
 @lru_cache(maxsize=1)

@@ -99,3 +99,28 @@ def test_deploying_again_is_harmless(aws: Callable[[str], Any], deployment: Depl
     again = deploy_template(TEMPLATE, stack_name="pimtasks-test", parameters={}, clients=aws)
     assert again.physical_name("TasksTable") == deployment.physical_name("TasksTable")
     assert again.attribute("UploadsQueue", "Arn") == deployment.attribute("UploadsQueue", "Arn")
+
+
+def test_deploying_over_kept_resources_keeps_their_data_and_adds_what_the_template_added(
+        aws: Callable[[str], Any], deployment: Deployment) -> None:
+    # given the resources of an earlier run of the local stack (restored), holding data, whose runs table
+    # predates the active_runs index
+    dynamodb, sqs, sns = aws("dynamodb"), aws("sqs"), aws("sns")
+    tasks, runs = deployment.physical_name("TasksTable"), deployment.physical_name("RunsTable")
+    dynamodb.put_item(TableName=tasks, Item={"pk": {"S": "ENV#000001#TASK#1"}, "sk": {"S": "TASK"}})
+    sqs.send_message(QueueUrl=deployment.physical_name("UploadsQueue"), MessageBody="waiting")
+    dynamodb.update_table(TableName=runs, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "active_runs"}}])
+    subscriptions = len(sns.list_subscriptions()["Subscriptions"])
+
+    # when the template is deployed again
+    again = deploy_template(TEMPLATE, stack_name="pimtasks-test", parameters={}, clients=aws)
+
+    # then every resource is the same one, its data is kept, and the missing index is back
+    assert {k: (r.ref, r.attributes) for k, r in again.resources.items()} == {
+        k: (r.ref, r.attributes) for k, r in deployment.resources.items()}
+    assert dynamodb.scan(TableName=tasks, Select="COUNT")["Count"] == 1
+    messages = sqs.receive_message(QueueUrl=again.physical_name("UploadsQueue"), MaxNumberOfMessages=10)
+    assert "waiting" in [m["Body"] for m in messages.get("Messages", [])]
+    indexes = dynamodb.describe_table(TableName=runs)["Table"]["GlobalSecondaryIndexes"]
+    assert {index["IndexName"] for index in indexes} == {"runs_by_task", "active_runs"}
+    assert len(sns.list_subscriptions()["Subscriptions"]) == subscriptions
