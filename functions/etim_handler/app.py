@@ -1,5 +1,6 @@
-"""Task function for Import ETIM tasks. Their work is not built yet: runs end `failed` with "not available yet"."""
+"""Task function for Import ETIM tasks: the ETIM classification model from the ETIM API v2 (``workers.etim_worker``)."""
 
 from pimtasks.task_function import task_function_handler
+from pimtasks.wiring import etim_workers
 
-handler = task_function_handler()
+handler = task_function_handler(etim_workers)

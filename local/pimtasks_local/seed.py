@@ -68,8 +68,13 @@ def issue_admin_key(*, environments: list[str]) -> tuple[str, str]:
     return issued.key_id, issued.api_key
 
 
-def seed(*, api_url: str, with_demo_data: bool = True, saved: SeedResult | None = None) -> SeedResult:
+def seed(*, api_url: str, with_demo_data: bool = True, saved: SeedResult | None = None,
+         etim_api_url: str | None = None) -> SeedResult:
     """Create the demo environment (unless ``with_demo_data`` is False), an admin key and the demo tasks.
+
+    With ``etim_api_url`` (the local fake ETIM API) the demo Import ETIM task talks to it, with its demo
+    account's credentials in the environment's secret, so it can be started and succeeds (a restored demo
+    task is pointed at this start's fake, whose port may have changed).
 
     What exists already is kept: ``saved`` (the last seed of this state directory) gives back its key while
     the key still works for the environment, and the demo tasks are only made with a new environment.
@@ -88,12 +93,16 @@ def seed(*, api_url: str, with_demo_data: bool = True, saved: SeedResult | None 
         kept = [task_id for task_id in (saved.task_ids if saved else [])
                 if client.get(f"/environments/{environment}/tasks/{task_id}").ok]
         LOGGER.info("environment %s was restored; its tasks are kept as they are", environment)
+        if etim_api_url:
+            _repoint_local_etim(client, environment=environment, task_ids=kept, etim_api_url=etim_api_url)
         return SeedResult(result.admin_key_id, result.admin_api_key, environment, kept)
     for name, value in DEMO_SECRETS.items():
         reply = client.request("PUT", f"/environments/{environment}/secrets/{name}", {"value": value})
         if not reply.ok:
             LOGGER.error("demo secret %s not set: %s %s", name, reply.status, reply.error_message)
     for task in demo_tasks():
+        if etim_api_url and task.get("type") == "import_etim":
+            task = _local_etim(client, task, environment=environment, etim_api_url=etim_api_url)
         reply = client.post(f"/environments/{environment}/tasks", task)
         if not reply.ok:
             LOGGER.error("demo task %r not created: %s %s", task.get("description"), reply.status,
@@ -102,6 +111,34 @@ def seed(*, api_url: str, with_demo_data: bool = True, saved: SeedResult | None 
         result.task_ids.append(str(reply.body["task_id"]))
     LOGGER.info("seeded environment %s with %d demo tasks", environment, len(result.task_ids))
     return result
+
+
+def _local_etim(client: ApiClient, task: dict[str, Any], *, environment: str, etim_api_url: str) -> dict[str, Any]:
+    """The demo Import ETIM task pointed at the local fake ETIM API, its secret set to the demo account's."""
+    from pimtasks_local.etim_server import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
+    settings = {**task["settings"], "client_id": DEMO_CLIENT_ID, "api_url": etim_api_url, "auth_url": etim_api_url}
+    reply = client.request("PUT", f"/environments/{environment}/secrets/{settings['client_secret']}",
+                           {"value": DEMO_CLIENT_SECRET})
+    if not reply.ok:
+        LOGGER.error("demo ETIM secret not set: %s %s", reply.status, reply.error_message)
+    return {**task, "settings": settings}
+
+
+def _repoint_local_etim(client: ApiClient, *, environment: str, task_ids: list[str], etim_api_url: str) -> None:
+    """Restored demo Import ETIM tasks (those of the fake's demo account) follow the fake to its new URL."""
+    from pimtasks_local.etim_server import DEMO_CLIENT_ID
+
+    for task_id in task_ids:
+        path = f"/environments/{environment}/tasks/{task_id}"
+        task = client.get(path).body
+        if not isinstance(task, dict) or task.get("type") != "import_etim" \
+                or task.get("settings", {}).get("client_id") != DEMO_CLIENT_ID:
+            continue
+        reply = client.request("PATCH", path, {"settings": {"api_url": etim_api_url, "auth_url": etim_api_url}},
+                               headers={"Content-Type": "application/merge-patch+json"})
+        if not reply.ok:
+            LOGGER.error("demo ETIM task not pointed at the fake ETIM API: %s %s", reply.status, reply.error_message)
 
 
 def _create_environment(environment: str) -> bool:

@@ -171,12 +171,13 @@ class LocalStack:
         self._start_pollers(deployment, host, emulator)
         self._start_janitor(emulator)
         ftps_port = self._start_ftps(deployment, emulator)
+        etim_url = self._start_fake_etim()
 
         from pimtasks_local.seed import SeedResult, seed
 
         saved_seed = read_seed(options.state_dir) if restored else None
         seeded = seed(api_url=api_url, with_demo_data=options.seed,
-                      saved=SeedResult.from_dict(saved_seed) if saved_seed else None)
+                      saved=SeedResult.from_dict(saved_seed) if saved_seed else None, etim_api_url=etim_url)
         write_seed(options.state_dir, seeded.to_dict())
         self.state = {
             "pid": os.getpid(),
@@ -191,6 +192,7 @@ class LocalStack:
             "ftps_host": options.host,
             "ftps_port": ftps_port,
             "ftps_certificate": self.ftps_certificate,
+            "etim_api_url": etim_url,
             "environment": seeded.environment,
             "admin_key_id": seeded.admin_key_id,
             "admin_api_key": seeded.admin_api_key,
@@ -363,6 +365,16 @@ class LocalStack:
         LOGGER.info("FTPS gateway (explicit TLS) on %s:%s, passive ports %s-%s", gateway.host, gateway.port,
                     self.options.ftps_passive_ports.start, self.options.ftps_passive_ports.stop - 1)
         return int(gateway.port)
+
+    def _start_fake_etim(self) -> str:
+        """A fake ETIM API on a free port, so the demo Import ETIM task has something to import from."""
+        from pimtasks_local.etim_server import demo_server
+
+        server = demo_server(host=self.options.host)
+        url = server.start()
+        self._stoppers.append(("fake ETIM API", server.stop))
+        LOGGER.info("fake ETIM API on %s (the demo Import ETIM task uses it)", url)
+        return url
 
     def _thread(self, name: str, target: Callable[[], None]) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)

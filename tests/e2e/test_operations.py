@@ -55,11 +55,13 @@ def test_every_function_logs_under_its_own_service_name(local_stack: LocalStack)
 
     ended = eventually(lambda: [line for line in lines() if line.get("run_id") == run["run_id"]
                                 and line["message"] == "run ended"], what="the run's log line")
-    assert ended[0]["service"] == "etim" and ended[0]["function_name"] == f"{stack_name}-task-etim"
+    # (WEEKLY is a task of a type not built yet, Import 2BA: its runs fail at once, in the twoba function)
+    assert ended[0]["service"] == "twoba" and ended[0]["function_name"] == f"{stack_name}-task-twoba"
     services = {(line["function_name"], line["service"]) for line in lines() if "function_name" in line}
     assert (f"{stack_name}-api", "api") in services
     expected = {f"{stack_name}-api": "api", f"{stack_name}-authorizer": "authorizer",
-                f"{stack_name}-task-etim": "etim", f"{stack_name}-task-import": "import",
+                f"{stack_name}-task-etim": "etim", f"{stack_name}-task-twoba": "twoba",
+                f"{stack_name}-task-import": "import",
                 f"{stack_name}-scheduler-sync": "scheduler_sync", f"{stack_name}-run-sweeper": "run_sweeper"}
     wrong = {(name, service) for name, service in services if expected.get(name, service) != service}
     assert wrong == set()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from pimtasks.adapters.admin_repository import AdminRepository
 from pimtasks.adapters.catalog_repository import CatalogRepository
 from pimtasks.adapters.dynamo import DynamoTable
+from pimtasks.adapters.etim_repository import EtimRepository
 from pimtasks.adapters.file_store import FileStore
 from pimtasks.adapters.ftps_user_repository import FtpsUserRepository
 from pimtasks.adapters.function_invoker import LambdaFunctionInvoker
@@ -27,6 +28,7 @@ from pimtasks.domain.task import Task
 from pimtasks.domain.task_types import TaskFunction, TaskType
 from pimtasks.services.access import AccessService
 from pimtasks.services.auto_import import AutoImport
+from pimtasks.services.etim_model import EtimModelReader
 from pimtasks.services.ftps_users import FtpsUserService
 from pimtasks.services.import_chain import ImportChain
 from pimtasks.services.run_engine import RunEngine
@@ -42,6 +44,9 @@ from pimtasks.settings import get_settings
 from pimtasks.workers import NotAvailableWorker, TaskWorker, WorkerFactory, not_available_workers
 
 if TYPE_CHECKING:
+    from pimtasks.domain.task_types import ImportEtimSettings
+    from pimtasks.services.etim_ports import EtimSource
+    from pimtasks.workers.etim_worker import EtimWorker
     from pimtasks.workers.import_worker import ImportWorker
 
 clock = SystemClock()
@@ -201,6 +206,39 @@ def import_worker() -> ImportWorker:
                         clock=clock)
 
 
+@lru_cache(maxsize=1)
+def etim_repository() -> EtimRepository:
+    """The ETIM model's store: its own key prefix in the catalog table (see ``adapters.etim_repository``)."""
+    return EtimRepository(table=DynamoTable(table_name=get_settings().require("catalog_table")))
+
+
+@lru_cache(maxsize=1)
+def etim_model_reader() -> EtimModelReader:
+    """Reads the ETIM model (API, imports); one per process, so its cache of immutable manifests is shared."""
+    return EtimModelReader(store=etim_repository())
+
+
+def etim_workers(task_type: TaskType) -> TaskWorker:
+    """The ETIM function's workers: ``import_etim`` does the work; nothing else runs there."""
+    if task_type is TaskType.IMPORT_ETIM:
+        return etim_worker()
+    return NotAvailableWorker(task_type)
+
+
+def etim_worker() -> EtimWorker:
+    from pimtasks.workers.etim_worker import EtimWorker
+
+    return EtimWorker(store=etim_repository(), source_factory=etim_source, clock=clock)
+
+
+def etim_source(settings: ImportEtimSettings, client_secret: str) -> EtimSource:
+    """A connection to the ETIM API of the task's settings (``requests`` is imported only here)."""
+    from pimtasks.adapters.etim_api import EtimApiClient
+
+    return EtimApiClient(api_url=str(settings.api_url), auth_url=str(settings.auth_url), client_id=settings.client_id,
+                         client_secret=client_secret, clock=clock, timeout_seconds=settings.request_timeout_seconds)
+
+
 def import_chain() -> ImportChain:
     return ImportChain(tasks=task_repository(), runs=run_service(), run_store=run_repository(),
                        finisher=run_finisher())
@@ -221,7 +259,8 @@ def clear_caches() -> None:
     get_settings.cache_clear()
     reset_clients()
     for builder in (admin_repository, task_repository, run_repository, function_invoker, secret_store, sequencer,
-                    run_finisher, scheduler_gateway, file_store, catalog_repository, ftps_user_repository):
+                    run_finisher, scheduler_gateway, file_store, catalog_repository, ftps_user_repository,
+                    etim_repository, etim_model_reader):
         clear = getattr(builder, "cache_clear", None)  # a test may have replaced the builder
         if clear is not None:
             clear()

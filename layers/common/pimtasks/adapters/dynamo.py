@@ -8,7 +8,7 @@ stack runs several handlers in one process) and cost more to create.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -20,11 +20,14 @@ from pimtasks.adapters.aws_clients import client
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
-BATCH_GET_LIMIT = 100
-"""Keys BatchGetItem accepts in one request."""
-_BATCH_GET_ATTEMPTS = 8
 
 Item = dict[str, Any]
+WRITE_BATCH = 25
+READ_BATCH = 100
+
+
+class UnprocessedItemsError(RuntimeError):
+    """DynamoDB kept leaving part of a batch unprocessed after every retry (sustained throttling)."""
 
 
 def to_dynamo(item: Item) -> dict[str, Any]:
@@ -104,33 +107,6 @@ class DynamoTable:
         _add_expression(kwargs, condition=condition, values=values, names=None)
         self.client.delete_item(**kwargs)
 
-    def batch_get(self, keys: Sequence[Item], *, projection: str | None = None,
-                  names: dict[str, str] | None = None, consistent: bool = True) -> list[Item]:
-        """The items of ``keys`` that exist (in no particular order), read ``BATCH_GET_LIMIT`` keys per request;
-        keys DynamoDB leaves unprocessed (throttling) are asked again with a short back-off."""
-        items: list[Item] = []
-        for start in range(0, len(keys), BATCH_GET_LIMIT):
-            request: dict[str, Any] = {"Keys": [to_dynamo(key) for key in keys[start:start + BATCH_GET_LIMIT]],
-                                       "ConsistentRead": consistent}
-            if projection:
-                request["ProjectionExpression"] = projection
-            if names:
-                request["ExpressionAttributeNames"] = names
-            items.extend(self._batch_get_all(request))
-        return items
-
-    def _batch_get_all(self, request: dict[str, Any]) -> list[Item]:
-        items: list[Item] = []
-        pending: dict[str, Any] = {self.name: request}
-        for attempt in range(_BATCH_GET_ATTEMPTS):
-            response = self.client.batch_get_item(RequestItems=pending)
-            items.extend(from_dynamo(item) for item in response.get("Responses", {}).get(self.name, []))
-            pending = response.get("UnprocessedKeys") or {}
-            if not pending:
-                return items
-            time.sleep(min(0.05 * 2 ** attempt, 2.0))
-        raise RuntimeError(f"BatchGetItem on {self.name} left keys unprocessed after {_BATCH_GET_ATTEMPTS} attempts")
-
     def query_pages(self, *, key_condition: str, values: Item, index: str | None = None,
                     forward: bool = True, limit: int | None = None, start_key: Item | None = None,
                     names: dict[str, str] | None = None,
@@ -172,6 +148,51 @@ class DynamoTable:
                                         filter_expression=filter_expression, consistent=consistent):
             items.extend(page)
         return items
+
+    def write_many(self, *, puts: Sequence[Item] = (), deletes: Sequence[Item] = (),
+                   sleep: Callable[[float], None] = time.sleep, max_attempts: int = 10) -> int:
+        """BatchWriteItem of whole items and keys, 25 per request, unprocessed ones retried with backoff.
+
+        Not atomic: a caller that needs all-or-nothing makes the items unreachable until a last single write.
+        Returns the number of items written.
+        """
+        requests = [{"PutRequest": {"Item": to_dynamo(item)}} for item in puts]
+        requests += [{"DeleteRequest": {"Key": to_dynamo(key)}} for key in deletes]
+        for start in range(0, len(requests), WRITE_BATCH):
+            pending: dict[str, Any] = {self.name: requests[start:start + WRITE_BATCH]}
+            for attempt in range(max_attempts):
+                pending = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+                if not pending:
+                    break
+                sleep(min(0.05 * 2 ** attempt, 5.0))
+            else:
+                raise UnprocessedItemsError(f"{self.name}: writes still unprocessed after {max_attempts} attempts")
+        return len(requests)
+
+    def get_many(self, keys: Sequence[Item], *, consistent: bool = True, projection: str | None = None,
+                 names: dict[str, str] | None = None, sleep: Callable[[float], None] = time.sleep,
+                 max_attempts: int = 10) -> list[Item]:
+        """BatchGetItem of ``keys`` (distinct), 100 per request, in no particular order; keys DynamoDB leaves
+        unprocessed (throttling) are asked again with a back-off; absent ones are simply missing."""
+        found: list[Item] = []
+        for start in range(0, len(keys), READ_BATCH):
+            request: dict[str, Any] = {"Keys": [to_dynamo(key) for key in keys[start:start + READ_BATCH]],
+                                       "ConsistentRead": consistent}
+            if projection:
+                request["ProjectionExpression"] = projection
+            if names:
+                request["ExpressionAttributeNames"] = names
+            pending: dict[str, Any] = {self.name: request}
+            for attempt in range(max_attempts):
+                response = self.client.batch_get_item(RequestItems=pending)
+                found.extend(from_dynamo(item) for item in response.get("Responses", {}).get(self.name, []))
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                sleep(min(0.05 * 2 ** attempt, 5.0))
+            else:
+                raise UnprocessedItemsError(f"{self.name}: reads still unprocessed after {max_attempts} attempts")
+        return found
 
     def transact(self, operations: list[dict[str, Any]]) -> None:
         """TransactWriteItems; operations (``Put``/``Update``/``Delete``/``ConditionCheck``) in plain values."""

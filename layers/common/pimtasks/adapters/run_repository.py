@@ -256,7 +256,7 @@ class RunRepository:
         pages = self._table.query_pages(key_condition="active_pk = :pk", values={":pk": ACTIVE_PK},
                                         index=ACTIVE_RUNS_INDEX, limit=limit, start_key=start_key)
         keys, last = next(pages)
-        items = self._table.batch_get([{"pk": key["pk"], "sk": key["sk"]} for key in keys],
+        items = self._table.get_many([{"pk": key["pk"], "sk": key["sk"]} for key in keys],
                                       projection=_ACTIVE_PROJECTION, names=_ACTIVE_NAMES)
         by_pk = {run_key(item["environment"], item["run_id"])["pk"]: item for item in items}
         ordered = (by_pk.get(key["pk"]) for key in keys)
@@ -265,7 +265,7 @@ class RunRepository:
 
     def statuses(self, *, environment: str, run_ids: list[str]) -> dict[str, RunStatus]:
         """The stored status of each of ``run_ids`` that exists (one BatchGetItem per 100 runs)."""
-        items = self._table.batch_get([run_key(environment, run_id) for run_id in run_ids],
+        items = self._table.get_many([run_key(environment, run_id) for run_id in run_ids],
                                       projection="#r, #s", names=_STATUS_NAMES)
         return {str(item["run_id"]): RunStatus(item["status"]) for item in items}
 

@@ -57,7 +57,9 @@ class SecretStore:
         try:
             response = self._secrets.get_secret_value(SecretId=self.secret_id(environment=environment, name=name))
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+            # A secret deleted through the API waits out its recovery window "marked for deletion", and
+            # reading it is an InvalidRequestException: for a task it is as gone as one never set.
+            if exc.response["Error"]["Code"] in ("ResourceNotFoundException", "InvalidRequestException"):
                 raise NotFoundError(f"secret {name!r} is not set for environment {environment}") from exc
             raise
         return str(response["SecretString"])

@@ -13,6 +13,7 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
+from pimtasks.domain.etim import RELEASE_PATTERN
 from pimtasks.domain.identifiers import REDACTED_SECRET_REF, SECRET_REFERENCE, FolderName, SecretRef, TaskId
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
@@ -168,9 +169,12 @@ class ImportEtimSettings(_Settings):
     client_id: str = Field(min_length=1, max_length=200)
     client_secret: SecretRef
     languages: list[str] = Field(default_factory=lambda: ["EN"], min_length=1)
-    release: str | None = Field(default=None, max_length=40, description="e.g. 'ETIM-9.0'; the newest when empty")
+    release: str | None = Field(default=None, max_length=40, pattern=RELEASE_PATTERN,
+                                description="e.g. 'ETIM-9.0' or 'DYNAMIC'; the newest of Misc/Releases when empty")
     api_url: HttpUrl = HttpUrl("https://etimapi.etim-international.com")
-    auth_url: HttpUrl = HttpUrl("https://etimauth.etim-international.com")
+    auth_url: HttpUrl = Field(default=HttpUrl("https://etimauth.etim-international.com"),
+                              description="The token server; /connect/token is added unless the URL ends with it")
+    request_timeout_seconds: float = Field(default=60, ge=5, le=300, description="Per ETIM API request")
 
     @field_validator("languages")
     @classmethod
