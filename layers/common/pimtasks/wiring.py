@@ -43,6 +43,7 @@ from pimtasks.workers import NotAvailableWorker, TaskWorker, WorkerFactory, not_
 
 if TYPE_CHECKING:
     from pimtasks.workers.import_worker import ImportWorker
+    from pimtasks.workers.magento_worker import MagentoWorker
 
 clock = SystemClock()
 
@@ -193,6 +194,25 @@ def import_worker() -> ImportWorker:
 
     return ImportWorker(files=file_store(), catalog=CatalogWriter(store=catalog_repository(), clock=clock),
                         clock=clock)
+
+
+def magento_workers(task_type: TaskType) -> TaskWorker:
+    """The Magento function's workers: ``magento`` pushes products to a shop."""
+    if task_type is TaskType.MAGENTO:
+        return magento_worker()
+    return NotAvailableWorker(task_type)
+
+
+def magento_worker() -> MagentoWorker:
+    # Imported here: the HTTP client is the Magento function's business alone.
+    from pimtasks.adapters.catalog_changes import ListedCatalogChanges
+    from pimtasks.adapters.magento_state_repository import MagentoStateRepository
+    from pimtasks.services.delta_window import DeltaWindow
+    from pimtasks.workers.magento_worker import MagentoWorker
+
+    state = MagentoStateRepository(table=DynamoTable(table_name=get_settings().require("catalog_table")))
+    return MagentoWorker(changes=ListedCatalogChanges(catalog=catalog_repository()), state=state,
+                         delta=DeltaWindow(runs=run_repository()), clock=clock)
 
 
 def import_chain() -> ImportChain:
