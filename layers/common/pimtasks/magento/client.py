@@ -27,7 +27,6 @@ import urllib3
 
 from pimtasks.magento.errors import (
     MagentoAuthError,
-    MagentoForbiddenError,
     MagentoRequestError,
     MagentoUnavailableError,
     NotMagentoError,
@@ -303,13 +302,12 @@ class MagentoClient:
         return (f"{self.base_url} does not answer as a Magento REST API: {method} {url} gave HTTP "
                 f"{response.status} ({content_type}) without a Magento JSON answer; check base_url")
 
-    def _auth_error(self, response: urllib3.BaseHTTPResponse) -> MagentoAuthError | MagentoForbiddenError:
-        body = _json(response)
-        detail = magento_message(body) or f"HTTP 401 {response.reason or ''}".strip()
-        if isinstance(body, Mapping) and _names_acl_resource(body.get("parameters")):
-            return MagentoForbiddenError(f"Magento at {self.base_url} accepted {self.auth.description} but it may "
-                                         f"not use this API: {detail} (give the integration or user that resource)")
-        return MagentoAuthError(f"Magento at {self.base_url} refused {self.auth.description}: {detail} (HTTP 401)")
+    def _auth_error(self, response: urllib3.BaseHTTPResponse) -> MagentoAuthError:
+        # Magento answers a wrong or revoked token and a token whose integration lacks the ACL resource alike:
+        # 401 "The consumer isn't authorized to access %resources."
+        detail = magento_message(_json(response)) or (response.reason or "Unauthorized")
+        return MagentoAuthError(f"Magento at {self.base_url} refused {self.auth.description}: {detail} (HTTP 401: "
+                                f"the credentials are wrong or revoked, or may not use this resource)")
 
     def _fetch_admin_token(self, username: str, password: str) -> str:
         try:
@@ -333,13 +331,6 @@ def _json(response: urllib3.BaseHTTPResponse) -> Any:
         return json.loads(response.data)
     except ValueError:
         return _NOT_JSON
-
-
-def _names_acl_resource(parameters: Any) -> bool:
-    """Magento's "The consumer isn't authorized to access %resources." carries the ACL resource."""
-    if isinstance(parameters, Mapping):
-        return "resources" in parameters
-    return isinstance(parameters, list) and any(isinstance(p, Mapping) and "resources" in p for p in parameters)
 
 
 def _retry_after(response: urllib3.BaseHTTPResponse) -> float | None:

@@ -75,10 +75,6 @@ class MagentoAuthError(MagentoError):
     """Magento refused the credentials (401): nothing can be pushed."""
 
 
-class MagentoForbiddenError(MagentoError):
-    """Magento accepted the credentials but their integration or user may not use that API (an ACL resource)."""
-
-
 class NotMagentoError(MagentoError):
     """The base URL does not answer as a Magento REST API."""
 

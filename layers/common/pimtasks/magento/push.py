@@ -35,7 +35,6 @@ from pimtasks.magento.client import BulkStatus, MagentoClient, OperationStatus
 from pimtasks.magento.errors import (
     MagentoAuthError,
     MagentoError,
-    MagentoForbiddenError,
     MagentoRequestError,
     operation_message,
 )
@@ -177,7 +176,7 @@ class MagentoPush:
         """The store views exist, and what Magento knows of the mapped attributes (asked every invocation)."""
         try:
             views = self._client.store_views()
-        except (MagentoForbiddenError, MagentoRequestError) as error:
+        except MagentoRequestError as error:
             if not self.progress.counts:
                 self._job.message(MessageLevel.WARNING, f"The store views could not be checked: {error}")
         else:
@@ -197,8 +196,6 @@ class MagentoPush:
                     unknown.append(code)
                 else:
                     options[code] = None
-            except MagentoForbiddenError:
-                options[code] = None
         self._mapper = ProductMapper(self._settings, attribute_infos(options, unknown))
         for code in unknown:
             self.progress.unknown_attributes.setdefault(code, 0)
@@ -363,7 +360,7 @@ class MagentoPush:
                         raise
                     # Gone from the shop since it was accepted: create it again.
                     self._client.save_product(method="POST", store=store, sku=payload.sku, body=body)
-        except (MagentoAuthError, MagentoForbiddenError):
+        except MagentoAuthError:
             raise
         except MagentoRequestError as error:
             return unit, error.message
