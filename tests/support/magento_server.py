@@ -307,7 +307,7 @@ def _handler_for(server: MagentoServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
         def do_GET(self) -> None:
@@ -438,7 +438,8 @@ def _handler_for(server: MagentoServer) -> type[BaseHTTPRequestHandler]:
                 return 404, {"message": "Request does not match any route."}
             if (path == "/V1/products") != (method == "POST"):
                 return 404, {"message": "Request does not match any route."}
-            topic = f"async.magento.catalog.api.productrepositoryinterface.{'deletebyid' if method == 'DELETE' else 'save'}.{method.lower()}"
+            service = "deletebyid" if method == "DELETE" else "save"
+            topic = f"async.magento.catalog.api.productrepositoryinterface.{service}.{method.lower()}"
             bulk_uuid = str(uuid.uuid4())
             items: list[dict[str, Any]] = []
             operations: list[Operation] = []
