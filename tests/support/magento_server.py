@@ -505,3 +505,23 @@ def _handler_for(server: MagentoServer) -> type[BaseHTTPRequestHandler]:
 def magento_server(**kwargs: Any) -> Iterator[MagentoServer]:
     with MagentoServer(**kwargs) as server:
         yield server
+
+
+def main(argv: list[str]) -> int:
+    """``python -m tests.support.magento_server [latency_seconds] [store codes...]``: serve until stdin closes
+    (the first line printed is the URL), for benchmarks that keep the server out of the measured process."""
+    import sys
+
+    latency = float(argv[0]) if argv else 0.0
+    with MagentoServer(latency_seconds=latency) as server:
+        for code in argv[1:]:
+            server.add_store(code)
+        print(server.url, flush=True)
+        sys.stdin.read()
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
