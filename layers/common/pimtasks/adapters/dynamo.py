@@ -7,7 +7,7 @@ stack runs several handlers in one process) and cost more to create.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -139,6 +139,32 @@ class DynamoTable:
     def transact(self, operations: list[dict[str, Any]]) -> None:
         """TransactWriteItems; operations (``Put``/``Update``/``Delete``/``ConditionCheck``) in plain values."""
         self.client.transact_write_items(TransactItems=[_typed_operation(op, self.name) for op in operations])
+
+
+def batch_get_retrying(table: DynamoTable, request: dict[str, Any], *, max_attempts: int,
+                       back_off: Callable[[int], None], failure: Callable[[], Exception]) -> list[dict[str, Any]]:
+    """BatchGetItem (typed items) asking again for unprocessed keys, ``back_off(attempt)`` between tries;
+    ``failure()`` is raised when keys are still unprocessed after ``max_attempts``."""
+    items: list[dict[str, Any]] = []
+    for attempt in range(max_attempts):
+        response = table.client.batch_get_item(RequestItems=request)
+        items.extend(response.get("Responses", {}).get(table.name, []))
+        request = response.get("UnprocessedKeys") or {}
+        if not request:
+            return items
+        back_off(attempt)
+    raise failure()
+
+
+def batch_write_retrying(table: DynamoTable, request: dict[str, Any], *, max_attempts: int,
+                         back_off: Callable[[int], None], failure: Callable[[], Exception]) -> None:
+    """BatchWriteItem (typed requests) sending unprocessed items again, like ``batch_get_retrying``."""
+    for attempt in range(max_attempts):
+        request = table.client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+        if not request:
+            return
+        back_off(attempt)
+    raise failure()
 
 
 def _add_expression(kwargs: dict[str, Any], *, condition: str | None, values: Item | None,

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pimtasks.adapters.dynamo import DynamoTable
+from pimtasks.adapters.dynamo import DynamoTable, batch_get_retrying, batch_write_retrying
 from pimtasks.magento.state import BulkEntry, OpenBulk, ScopeKey
 
 READ_BATCH = 100
@@ -98,26 +98,19 @@ class MagentoStateRepository:
 
     # --- batches with retries -------------------------------------------------------------------
     def _batch_get(self, request: dict[str, Any]) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        for attempt in range(self._max_attempts):
-            response = self._table.client.batch_get_item(RequestItems=request)
-            items.extend(response.get("Responses", {}).get(self._table.name, []))
-            request = response.get("UnprocessedKeys") or {}
-            if not request:
-                return items
-            self._sleep(min(0.05 * (2 ** attempt), 5.0))
-        raise MagentoStateError(f"push state reads still unprocessed after {self._max_attempts} attempts")
+        return batch_get_retrying(self._table, request, max_attempts=self._max_attempts, back_off=self._back_off,
+                                  failure=lambda: MagentoStateError(
+                                      f"push state reads still unprocessed after {self._max_attempts} attempts"))
 
     def _batch_write(self, requests: list[dict[str, Any]]) -> None:
         for start in range(0, len(requests), WRITE_BATCH):
-            pending: dict[str, Any] = {self._table.name: requests[start:start + WRITE_BATCH]}
-            for attempt in range(self._max_attempts):
-                pending = self._table.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-                if not pending:
-                    break
-                self._sleep(min(0.05 * (2 ** attempt), 5.0))
-            else:
-                raise MagentoStateError(f"push state writes still unprocessed after {self._max_attempts} attempts")
+            batch_write_retrying(self._table, {self._table.name: requests[start:start + WRITE_BATCH]},
+                                 max_attempts=self._max_attempts, back_off=self._back_off,
+                                 failure=lambda: MagentoStateError(
+                                     f"push state writes still unprocessed after {self._max_attempts} attempts"))
+
+    def _back_off(self, attempt: int) -> None:
+        self._sleep(min(0.05 * (2 ** attempt), 5.0))
 
 
 def _hash_key(prefix: str, key: ScopeKey) -> dict[str, Any]:
