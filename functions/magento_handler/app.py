@@ -1,5 +1,6 @@
-"""Task function for Magento tasks. Their work is not built yet: runs end `failed` with "not available yet"."""
+"""Task function for Magento tasks: push changed products to a Magento 2 / Adobe Commerce shop."""
 
 from pimtasks.task_function import task_function_handler
+from pimtasks.wiring import magento_workers
 
-handler = task_function_handler()
+handler = task_function_handler(magento_workers)

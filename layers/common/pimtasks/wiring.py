@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from pimtasks.services.etim_ports import EtimSource
     from pimtasks.workers.etim_worker import EtimWorker
     from pimtasks.workers.import_worker import ImportWorker
+    from pimtasks.workers.magento_worker import MagentoWorker
 
 clock = SystemClock()
 
@@ -237,6 +238,25 @@ def etim_source(settings: ImportEtimSettings, client_secret: str) -> EtimSource:
 
     return EtimApiClient(api_url=str(settings.api_url), auth_url=str(settings.auth_url), client_id=settings.client_id,
                          client_secret=client_secret, clock=clock, timeout_seconds=settings.request_timeout_seconds)
+
+
+def magento_workers(task_type: TaskType) -> TaskWorker:
+    """The Magento function's workers: ``magento`` pushes products to a shop."""
+    if task_type is TaskType.MAGENTO:
+        return magento_worker()
+    return NotAvailableWorker(task_type)
+
+
+def magento_worker() -> MagentoWorker:
+    # Imported here: the HTTP client is the Magento function's business alone.
+    from pimtasks.adapters.catalog_changes import ListedCatalogChanges
+    from pimtasks.adapters.magento_state_repository import MagentoStateRepository
+    from pimtasks.services.delta_window import DeltaWindow
+    from pimtasks.workers.magento_worker import MagentoWorker
+
+    state = MagentoStateRepository(table=DynamoTable(table_name=get_settings().require("catalog_table")))
+    return MagentoWorker(changes=ListedCatalogChanges(catalog=catalog_repository()), state=state,
+                         delta=DeltaWindow(runs=run_repository()), clock=clock)
 
 
 def import_chain() -> ImportChain:

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from pimtasks.adapters.dynamo import DynamoTable
+from pimtasks.adapters.dynamo import DynamoTable, batch_get_retrying, batch_write_retrying
 from pimtasks.clock import iso
 from pimtasks.domain.catalog_storage import RecordKey, RecordWrite, StoredDigest, StoredRecord
 from pimtasks.domain.task_types import ImportTarget
@@ -215,24 +215,14 @@ class CatalogRepository:
             return self._pool
 
     def _batch_get(self, request: dict[str, Any]) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        for attempt in range(self._max_attempts):
-            response = self._table.client.batch_get_item(RequestItems=request)
-            items.extend(response.get("Responses", {}).get(self._table.name, []))
-            request = response.get("UnprocessedKeys") or {}
-            if not request:
-                return items
-            self._back_off(attempt)
-        raise CatalogWriteError(f"catalog reads still unprocessed after {self._max_attempts} attempts")
+        return batch_get_retrying(self._table, request, max_attempts=self._max_attempts, back_off=self._back_off,
+                                  failure=lambda: CatalogWriteError(
+                                      f"catalog reads still unprocessed after {self._max_attempts} attempts"))
 
     def _batch_write(self, request: dict[str, Any]) -> None:
-        for attempt in range(self._max_attempts):
-            response = self._table.client.batch_write_item(RequestItems=request)
-            request = response.get("UnprocessedItems") or {}
-            if not request:
-                return
-            self._back_off(attempt)
-        raise CatalogWriteError(f"catalog writes still unprocessed after {self._max_attempts} attempts")
+        batch_write_retrying(self._table, request, max_attempts=self._max_attempts, back_off=self._back_off,
+                             failure=lambda: CatalogWriteError(
+                                 f"catalog writes still unprocessed after {self._max_attempts} attempts"))
 
     def _back_off(self, attempt: int) -> None:
         self._sleep(min(self._base_delay * (2 ** attempt), 5.0))

@@ -159,14 +159,10 @@ class DynamoTable:
         requests = [{"PutRequest": {"Item": to_dynamo(item)}} for item in puts]
         requests += [{"DeleteRequest": {"Key": to_dynamo(key)}} for key in deletes]
         for start in range(0, len(requests), WRITE_BATCH):
-            pending: dict[str, Any] = {self.name: requests[start:start + WRITE_BATCH]}
-            for attempt in range(max_attempts):
-                pending = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-                if not pending:
-                    break
-                sleep(min(0.05 * 2 ** attempt, 5.0))
-            else:
-                raise UnprocessedItemsError(f"{self.name}: writes still unprocessed after {max_attempts} attempts")
+            batch_write_retrying(self, {self.name: requests[start:start + WRITE_BATCH]}, max_attempts=max_attempts,
+                                 back_off=lambda attempt: sleep(_backoff_seconds(attempt)),
+                                 failure=lambda: UnprocessedItemsError(
+                                     f"{self.name}: writes still unprocessed after {max_attempts} attempts"))
         return len(requests)
 
     def get_many(self, keys: Sequence[Item], *, consistent: bool = True, projection: str | None = None,
@@ -182,21 +178,46 @@ class DynamoTable:
                 request["ProjectionExpression"] = projection
             if names:
                 request["ExpressionAttributeNames"] = names
-            pending: dict[str, Any] = {self.name: request}
-            for attempt in range(max_attempts):
-                response = self.client.batch_get_item(RequestItems=pending)
-                found.extend(from_dynamo(item) for item in response.get("Responses", {}).get(self.name, []))
-                pending = response.get("UnprocessedKeys") or {}
-                if not pending:
-                    break
-                sleep(min(0.05 * 2 ** attempt, 5.0))
-            else:
-                raise UnprocessedItemsError(f"{self.name}: reads still unprocessed after {max_attempts} attempts")
+            items = batch_get_retrying(self, {self.name: request}, max_attempts=max_attempts,
+                                       back_off=lambda attempt: sleep(_backoff_seconds(attempt)),
+                                       failure=lambda: UnprocessedItemsError(
+                                           f"{self.name}: reads still unprocessed after {max_attempts} attempts"))
+            found.extend(from_dynamo(item) for item in items)
         return found
 
     def transact(self, operations: list[dict[str, Any]]) -> None:
         """TransactWriteItems; operations (``Put``/``Update``/``Delete``/``ConditionCheck``) in plain values."""
         self.client.transact_write_items(TransactItems=[_typed_operation(op, self.name) for op in operations])
+
+
+def _backoff_seconds(attempt: int) -> float:
+    return min(0.05 * 2 ** attempt, 5.0)
+
+
+def batch_get_retrying(table: DynamoTable, request: dict[str, Any], *, max_attempts: int,
+                       back_off: Callable[[int], None], failure: Callable[[], Exception]) -> list[dict[str, Any]]:
+    """BatchGetItem (typed items) asking again for unprocessed keys, ``back_off(attempt)`` between tries;
+    ``failure()`` is raised when keys are still unprocessed after ``max_attempts``."""
+    items: list[dict[str, Any]] = []
+    for attempt in range(max_attempts):
+        response = table.client.batch_get_item(RequestItems=request)
+        items.extend(response.get("Responses", {}).get(table.name, []))
+        request = response.get("UnprocessedKeys") or {}
+        if not request:
+            return items
+        back_off(attempt)
+    raise failure()
+
+
+def batch_write_retrying(table: DynamoTable, request: dict[str, Any], *, max_attempts: int,
+                         back_off: Callable[[int], None], failure: Callable[[], Exception]) -> None:
+    """BatchWriteItem (typed requests) sending unprocessed items again, like ``batch_get_retrying``."""
+    for attempt in range(max_attempts):
+        request = table.client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+        if not request:
+            return
+        back_off(attempt)
+    raise failure()
 
 
 def _add_expression(kwargs: dict[str, Any], *, condition: str | None, values: Item | None,

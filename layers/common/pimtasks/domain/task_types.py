@@ -11,8 +11,9 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
+from pimtasks.catalog.codes import normalize_language
 from pimtasks.domain.etim import RELEASE_PATTERN
 from pimtasks.domain.identifiers import REDACTED_SECRET_REF, SECRET_REFERENCE, FolderName, SecretRef, TaskId
 
@@ -225,16 +226,146 @@ class FeedSettings(_Settings):
 # --- 3.5 Magento -----------------------------------------------------------------------------------
 
 
-class MagentoSettings(_Settings):
-    """Settings of a Magento task (manual §3.5): Magento 2 REST with an integration access token."""
+MAGENTO_CODE_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
+"""A Magento store view code (letters, digits and underscores, starting with a letter)."""
+MAGENTO_ATTRIBUTE_PATTERN = r"^[a-z][a-z0-9_]{0,59}$"
+"""A Magento attribute code."""
+MagentoStoreCode = Annotated[str, Field(pattern=MAGENTO_CODE_PATTERN)]
 
-    base_url: HttpUrl
-    access_token: SecretRef
-    store_views: dict[str, str] = Field(
-        default_factory=lambda: {"EN": "default"}, description="Catalog language -> Magento store code"
-    )
-    bulk: bool = Field(default=True, description="Use the async bulk endpoints and poll bulk_uuid status")
-    only_changed: bool = True
+# Product fields the push sets itself (from the settings below), so a mapping may not name them.
+MAGENTO_RESERVED_ATTRIBUTES = frozenset({"sku", "name", "price", "status", "visibility", "type_id",
+                                         "attribute_set_id", "website_ids", "extension_attributes",
+                                         "custom_attributes"})
+# Catalog fields with one value per product that a mapping may name (``descriptions`` is per language;
+# ``custom_fields.<name>`` and ``features.<ETIM feature code>`` name one custom field or feature value).
+MAGENTO_MAPPABLE_FIELDS = frozenset({"article_number", "gtin", "descriptions", "brand", "manufacturer_gln",
+                                     "manufacturer_product_number", "supplier_gln", "supplier_item_number",
+                                     "etim_class", "etim_release", "discount_group", "gross_price", "currency",
+                                     "price_unit", "order_unit", "minimum_order_quantity", "status"})
+
+
+class MagentoAttribute(_Settings):
+    """One catalog field sent as a Magento attribute (``weight`` as the product field, any other code as a
+    ``custom_attributes`` entry). ``descriptions`` goes to every store view in its language."""
+
+    field: str = Field(min_length=1, max_length=100, examples=["brand", "custom_fields.colour", "features.EF000007"],
+                       description="Catalog field: a product field, custom_fields.<name> or features.<EF code>")
+    attribute: str = Field(pattern=MAGENTO_ATTRIBUTE_PATTERN, examples=["manufacturer_brand"],
+                           description="Magento attribute code")
+
+    @field_validator("field")
+    @classmethod
+    def _mappable(cls, value: str) -> str:
+        head, _, rest = value.partition(".")
+        if head in ("custom_fields", "features") and rest:
+            return value
+        if value in MAGENTO_MAPPABLE_FIELDS:
+            return value
+        raise ValueError(f"{value!r} is not a catalog product field with one value; use one of "
+                         f"{', '.join(sorted(MAGENTO_MAPPABLE_FIELDS))}, custom_fields.<name> or features.<EF code>")
+
+    @field_validator("attribute")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value in MAGENTO_RESERVED_ATTRIBUTES:
+            raise ValueError(f"attribute {value!r} is set by the push itself (see the name, price, status, "
+                             "visibility, attribute_set_id and website_ids settings)")
+        return value
+
+
+class MagentoOAuth1(_Settings):
+    """OAuth 1.0a request signing with an integration's four credentials, for shops where
+    ``oauth/consumer/enable_integration_as_bearer`` is off (the access token itself is ``access_token``)."""
+
+    consumer_key: SecretRef
+    consumer_secret: SecretRef
+    access_token_secret: SecretRef
+    signature_method: Literal["HMAC-SHA256", "HMAC-SHA1"] = "HMAC-SHA256"
+
+
+class MagentoAdminLogin(_Settings):
+    """An admin user whose token (``POST /rest/V1/integration/admin/token``, valid 4 hours) the push fetches."""
+
+    username: str = Field(min_length=1, max_length=200)
+    password: SecretRef
+
+
+class MagentoRemoval(StrEnum):
+    """What happens in Magento to a product removed from the catalog."""
+
+    DISABLE = "disable"
+    DELETE = "delete"
+
+
+class MagentoSettings(_Settings):
+    """Settings of a Magento task (manual §3.5): push changed products to a Magento 2 / Adobe Commerce shop.
+
+    Global values (price, status, visibility, attribute set, websites, mapped attributes and the name in
+    ``default_language``) go to ``global_store_code``; names and per-language attributes go to every store view of
+    ``store_views`` in its language.
+    """
+
+    base_url: HttpUrl = Field(description="The shop, e.g. https://shop.example.com (the REST API is below /rest/)")
+    access_token: Annotated[SecretRef | None, SECRET_REFERENCE] = Field(
+        default=None, description="Secret holding the integration access token (sent as Bearer, or signed with "
+                                  "oauth1)")
+    oauth1: MagentoOAuth1 | None = Field(default=None, description="Sign requests with OAuth 1.0a instead of Bearer")
+    admin: MagentoAdminLogin | None = Field(default=None, description="Use an admin user's token instead")
+    store_views: dict[str, MagentoStoreCode] = Field(
+        default_factory=lambda: {"EN": "default"}, min_length=1, max_length=50,
+        description="Catalog language -> Magento store view code")
+    global_store_code: Literal["all", "default"] = Field(
+        default="all", description="Scope of the global values: all (every store view) or default")
+    default_language: str | None = Field(default=None, max_length=20,
+                                         description="Language of the global name; the first store view's if empty")
+    attribute_set_id: int = Field(default=4, ge=1)
+    type_id: Literal["simple", "virtual"] = "simple"
+    website_ids: list[int] = Field(default_factory=lambda: [1], max_length=100)
+    status: Literal[1, 2] = Field(default=1, description="1 enabled, 2 disabled")
+    visibility: Literal[1, 2, 3, 4] = Field(default=4, description="1 not visible, 2 catalog, 3 search, 4 both")
+    price_field: Literal["gross_price"] | None = Field(default="gross_price", description="None: no price is sent")
+    price_per_unit: bool = Field(default=True, description="Divide the price by the catalog's price_unit")
+    attributes: list[MagentoAttribute] = Field(default_factory=list, max_length=200)
+    clear_missing: bool = Field(default=False, description="Send an empty value for a mapped attribute the product "
+                                                           "has no value for (else it is left as Magento has it)")
+    removed: MagentoRemoval = Field(default=MagentoRemoval.DISABLE, description="Removed catalog products")
+    bulk: bool = Field(default=True, description="Use the async bulk endpoints and poll the operation statuses")
+    chunk_size: int = Field(default=200, ge=1, le=1000, description="Products per bulk request")
+    max_in_flight: int = Field(default=4, ge=1, le=16, description="Requests sent at the same time")
+    open_operations_minutes: float = Field(
+        default=15, gt=0, le=720, description="How long a run waits for Magento to process its operations")
+    only_changed: bool = Field(default=True, description="Only products changed since the last successful run")
+
+    @field_validator("store_views")
+    @classmethod
+    def _one_store_per_language(cls, value: dict[str, str]) -> dict[str, str]:
+        normalized: dict[str, str] = {}
+        for language, code in value.items():
+            tag = normalize_language(language)
+            if not tag or tag in normalized:
+                raise ValueError(f"language {language!r} is given twice or is empty")
+            if code in normalized.values():
+                raise ValueError(f"store view {code!r} is given for two languages")
+            normalized[tag] = code
+        return normalized
+
+    @field_validator("default_language")
+    @classmethod
+    def _normalized_language(cls, value: str | None) -> str | None:
+        return normalize_language(value) if value else None
+
+    @model_validator(mode="after")
+    def _one_way_to_log_in(self) -> MagentoSettings:
+        if self.admin is not None and (self.access_token is not None or self.oauth1 is not None):
+            raise ValueError("give admin (an admin user) or access_token (an integration), not both")
+        if self.admin is None and self.access_token is None:
+            raise ValueError("give access_token (the secret with an integration access token) or admin "
+                             "(username and password secret)")
+        attributes = [mapping.attribute for mapping in self.attributes]
+        doubled = sorted({code for code in attributes if attributes.count(code) > 1})
+        if doubled:
+            raise ValueError(f"attribute(s) {', '.join(doubled)} are mapped twice")
+        return self
 
 
 # --- 3.6 Import 2BA --------------------------------------------------------------------------------

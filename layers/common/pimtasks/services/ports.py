@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from pimtasks.domain.catalog_changes import ProductChange
 from pimtasks.domain.catalog_storage import RecordKey, RecordWrite, StoredDigest, StoredRecord
 from pimtasks.domain.environment import Environment
 from pimtasks.domain.run import ActiveRun, Run, RunStatus, RunSummary
@@ -101,3 +102,18 @@ class FileStorage(Protocol):
     def put_text(self, *, key: str, text: str, content_type: str = "text/plain; charset=utf-8") -> None: ...
     def copy(self, *, source_key: str, version_id: str | None, target_key: str) -> None: ...
     def remove(self, *, key: str, version_id: str | None) -> None: ...
+
+
+class CatalogChanges(Protocol):
+    """Products changed since a time, in a stable order, with removals (the read side of change tracking)."""
+
+    def changed_products(self, *, environment: str, since: dt.datetime | None,
+                         after: str | None = None) -> Iterator[ProductChange]:
+        """Every product changed at or after ``since`` (all products when None), in listing order, starting after
+        ``position`` ``after``; a removed product comes with ``data`` None."""
+        ...
+
+    def current_products(self, *, environment: str,
+                         article_numbers: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+        """The current data of these products (None for one that is not, or no longer, in the catalog)."""
+        ...

@@ -1,0 +1,154 @@
+"""Magento tasks on moto: the import harness's core services and catalog, the push state in the catalog table,
+secrets in memory, and a local Magento server (``tests.support.magento_server``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+from pimtasks.adapters.admin_repository import AdminRepository
+from pimtasks.adapters.catalog_changes import ListedCatalogChanges
+from pimtasks.adapters.dynamo import DynamoTable
+from pimtasks.adapters.magento_state_repository import MagentoStateRepository
+from pimtasks.catalog.models import Product
+from pimtasks.domain.run import Run
+from pimtasks.domain.task import Task, TaskSpec
+from pimtasks.domain.task_types import ImportTarget, TaskType
+from pimtasks.domain.trigger import TaskTriggerEvent
+from pimtasks.errors import NotFoundError
+from pimtasks.magento.client import RetryPolicy
+from pimtasks.services.catalog_writer import planned_write
+from pimtasks.services.delta_window import DeltaWindow
+from pimtasks.services.run_engine import RunEngine
+from pimtasks.workers import NotAvailableWorker, TaskWorker, WorkerFactory
+from pimtasks.workers.magento_worker import MagentoWorker
+from pydantic import TypeAdapter
+
+from tests.integration.core.harness import REGION, TABLES
+from tests.integration.imports.harness import Imports, import_services
+from tests.support.magento_server import MagentoServer
+
+ENV = "000001"
+TOKEN_SECRET = "shop-token"
+STORE_VIEWS = {"en": "default", "nl": "nl", "de": "de"}
+_SPEC: TypeAdapter[Any] = TypeAdapter(TaskSpec)
+
+
+def product(number: int, **overrides: Any) -> Product:
+    """P-0000..: a price, descriptions in English, Dutch and (every other one) German, a brand."""
+    descriptions = {"en": f"Product {number}", "nl": f"Product {number} NL"}
+    if number % 2 == 0:
+        descriptions["de"] = f"Produkt {number}"
+    values: dict[str, Any] = {"article_number": f"P-{number:04d}", "descriptions": descriptions,
+                              "gross_price": Decimal(f"{number}.50"), "brand": f"Brand {number % 3}"}
+    values.update(overrides)
+    return Product(**values)
+
+
+@dataclass
+class MemorySecrets:
+    values: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def get(self, *, environment: str, name: str) -> str:
+        try:
+            return self.values[(environment, name)]
+        except KeyError:
+            raise NotFoundError(f"secret {name!r} is not set for environment {environment}") from None
+
+
+@dataclass
+class MagentoTasks:
+    imports: Imports
+    shop: MagentoServer
+    state: MagentoStateRepository
+    secrets: MemorySecrets
+    admin: AdminRepository
+
+    @property
+    def core(self) -> Any:
+        return self.imports.core
+
+    def set_secret(self, name: str, value: str) -> None:
+        self.secrets.values[(ENV, name)] = value
+        self.admin.record_secret(environment=ENV, name=name, updated_at="2026-11-23T10:00:00.000Z")
+
+    def create_task(self, **settings: Any) -> Task:
+        document = {"base_url": self.shop.url, "access_token": TOKEN_SECRET, "store_views": STORE_VIEWS,
+                    "open_operations_minutes": 2, **settings}
+        spec = _SPEC.validate_python({"type": "magento", "description": "Push to the web shop",
+                                      "frequency": {"every": "day", "time": "06:00"},
+                                      "notification": {"emails": ["shop@example.com"], "when": "always"},
+                                      "settings": document})
+        return self.core.tasks.create(environment=ENV, spec=spec)
+
+    def put_products(self, products: list[Product]) -> None:
+        self.core.clock.advance(seconds=1)
+        self.imports.catalog.put_many(environment=ENV, target=ImportTarget.PRODUCTS,
+                                      records=[planned_write(p) for p in products], changed_at=self.core.clock.now(),
+                                      run_id=None)
+        self.core.clock.advance(seconds=1)
+
+    def worker(self, **options: Any) -> MagentoWorker:
+        return MagentoWorker(changes=ListedCatalogChanges(catalog=self.imports.catalog), state=self.state,
+                             delta=DeltaWindow(runs=self.core.run_store), clock=self.core.clock,
+                             retry=RetryPolicy(base_delay_seconds=0.001, max_delay_seconds=0.01),
+                             http_sleep=lambda seconds: None, **options)
+
+    def workers(self, **options: Any) -> WorkerFactory:
+        worker = self.worker(**options)
+
+        def factory(task_type: TaskType) -> TaskWorker:
+            return worker if task_type is TaskType.MAGENTO else NotAvailableWorker(task_type)
+
+        return factory
+
+    def engine(self, workers: WorkerFactory) -> RunEngine:
+        core = self.core
+        return RunEngine(tasks=core.task_store, runs=core.run_store, workers=workers, finisher=core.finisher,
+                         sequencer=core.sequencer, invoker=core.invoker, secrets=self.secrets, clock=core.clock,
+                         heartbeat_seconds=3, stale_after_seconds=300, queued_timeout_seconds=3600,
+                         continuation_margin_seconds=60)
+
+    def run(self, task: Task, *, workers: WorkerFactory | None = None,
+            remaining_ms: Callable[[], int] = lambda: 900_000) -> Run:
+        """Start the task by hand and deliver every invocation (continuations too); the run as it ended."""
+        started = self.core.runs.start(environment=ENV, task_id=task.task_id)
+        factory = workers or self.workers()
+        while self.core.invoker.calls:
+            _, payload = self.core.invoker.calls.pop(0)
+            self.engine(factory).handle(TaskTriggerEvent.model_validate(payload), remaining_ms=remaining_ms)
+        self.core.clock.advance(seconds=5)
+        return self.core.runs.get(environment=ENV, run_id=started.run_id)
+
+    def bulk_items_sent(self) -> int:
+        return sum(r.items or 0 for r in self.shop.requests("/async/bulk/"))
+
+
+def scope_lines(run: Run) -> dict[str, str]:
+    """The report's count line per scope ("global values ...", "store view nl ...")."""
+    lines = {}
+    for message in run.messages:
+        head, _, rest = message.text.partition(": selected ")
+        if rest:
+            lines[head.split(" (")[0]] = "selected " + rest
+    return lines
+
+
+@contextmanager
+def magento_tasks(monkeypatch: pytest.MonkeyPatch, **server: Any) -> Iterator[MagentoTasks]:
+    with import_services(monkeypatch) as imports, MagentoServer(**server) as shop:
+        for code in ("nl", "de"):
+            shop.add_store(code)
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        state = MagentoStateRepository(table=DynamoTable(table_name=TABLES["CatalogTable"], dynamodb_client=dynamodb),
+                                       sleep=lambda seconds: None)
+        admin = AdminRepository(table=DynamoTable(table_name=TABLES["AdminTable"], dynamodb_client=dynamodb))
+        tasks = MagentoTasks(imports=imports, shop=shop, state=state, secrets=MemorySecrets(), admin=admin)
+        tasks.set_secret(TOKEN_SECRET, "integration-token")
+        yield tasks
+
