@@ -1,7 +1,7 @@
 // The console's shell: sign-in, environment picker, navigation and a hash router (#/tasks, #/runs/<id>, ...).
 
 import {ApiError, request, session} from './api.js';
-import {announce, clear, h} from './dom.js';
+import {announce, append, clear, h} from './dom.js';
 import {ApiSchema} from './schema.js';
 import {showFtpsUsers} from './views/ftps.js';
 import {showRun} from './views/run.js';
@@ -68,7 +68,7 @@ class App {
   }
 
   fatal(text) {
-    clear(this.main).append(h('h1', {tabindex: '-1'}, 'pimtasks console'), h('p', {class: 'error'}, text));
+    append(clear(this.main), h('h1', {tabindex: '-1'}, 'pimtasks console'), h('p', {class: 'error'}, text));
   }
 
   async loadEnvironments() {
@@ -118,7 +118,7 @@ class App {
   showSignIn(message = '') {
     if (this.view) this.view();
     this.view = null;
-    clear(this.header).append(h('div', {class: 'brand'}, h('span', {class: 'logo', 'aria-hidden': 'true'}, '⟳'),
+    append(clear(this.header), h('div', {class: 'brand'}, h('span', {class: 'logo', 'aria-hidden': 'true'}, '⟳'),
       ' pimtasks'));
     const error = h('p', {class: 'form-error', id: 'signin-error', role: 'alert', hidden: !message}, message);
     const input = h('input', {id: 'api-key', name: 'api-key', type: 'password', required: true,
@@ -166,7 +166,7 @@ class App {
         this.signingIn = false;
       }
     });
-    clear(this.main).append(form);
+    append(clear(this.main), form);
     input.focus();
   }
 
@@ -193,7 +193,7 @@ class App {
     try {
       this.view = (await show(this, hash.match(pattern))) || null;
     } catch (error) {
-      clear(this.main).append(h('h1', {tabindex: '-1'}, 'Something went wrong'),
+      append(clear(this.main), h('h1', {tabindex: '-1'}, 'Something went wrong'),
         h('p', {class: 'error', role: 'alert'}, error.message),
         h('p', {}, h('a', {href: '#/tasks'}, 'Back to the periodic tasks')));
     }

@@ -25,7 +25,8 @@ export function h(tag, attributes = {}, ...children) {
   return element;
 }
 
-export function append(parent, children) {
+/** Append children (strings, nodes, arrays; null, undefined and false are skipped) and return the parent. */
+export function append(parent, ...children) {
   for (const child of [children].flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     parent.append(child instanceof Node ? child : document.createTextNode(String(child)));

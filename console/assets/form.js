@@ -177,10 +177,11 @@ function stringField({context, schema, path, name, required, value, label, help}
   if (schema.format === 'uri') type = 'url';
   else if (schema.format === 'date') type = 'date';
   else if (schema.format === 'email') type = 'email';
-  else if (schema.pattern === HH_MM) type = 'time';
-  const placeholder = schema.examples?.length ? `e.g. ${schema.examples[0]}` : null;
+  const clock = schema.pattern === HH_MM; // a text box, not type=time: that shows 12:53 PM in some locales
+  const placeholder = clock ? 'HH:MM' : (schema.examples?.length ? `e.g. ${schema.examples[0]}` : null);
   const input = h('input', {id, type, name: path, value: present(value) ? String(value) : '',
-    maxlength: schema.maxLength, placeholder: type === 'text' || type === 'url' ? placeholder : null,
+    maxlength: clock ? 5 : schema.maxLength, inputmode: clock ? 'numeric' : null, class: clock ? 'clock' : null,
+    placeholder: type === 'text' || type === 'url' ? placeholder : null,
     autocomplete: 'off', spellcheck: type === 'text' ? 'false' : null, required: required || null});
   let extra = null;
   if (name === 'timezone') {
@@ -197,8 +198,8 @@ function stringField({context, schema, path, name, required, value, label, help}
       if (input.value === '') return;
       if (schema.minLength && input.value.length < schema.minLength) {
         problems.push({field: path, message: `At least ${schema.minLength} characters`});
-      } else if (schema.pattern && type !== 'time' && !matches(schema.pattern, input.value)) {
-        problems.push({field: path, message: `Not a valid ${label.toLowerCase()}`});
+      } else if (schema.pattern && !matches(schema.pattern, input.value)) {
+        problems.push({field: path, message: clock ? 'A time as HH:MM, e.g. 12:53' : `Not a valid ${label.toLowerCase()}`});
       }
     },
     focus: () => input.focus(),
@@ -523,8 +524,9 @@ function objectArray({context, schema, path, required, value, label, help}, item
     rows = [];
     list.replaceChildren();
     data.forEach((item, index) => {
+      // the list is what is required, not each entry: no "(required)" on every legend
       const field = buildField(context, {schema: items, path: `${path}.${index}`, name: `${noun} ${index + 1}`,
-        required: true, value: item});
+        value: item});
       const move = (offset) => {
         data = collect();
         const [moved] = data.splice(index, 1);

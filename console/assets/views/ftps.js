@@ -1,7 +1,7 @@
 // FTPS users of the environment: list, create (a generated password shown once), reset the password, delete.
 
 import {ApiError, envPath, request} from '../api.js';
-import {announce, clear, confirmDialog, h} from '../dom.js';
+import {announce, append, clear, confirmDialog, h} from '../dom.js';
 import {formatDateTime} from '../words.js';
 
 /** The one time a generated password can be seen: with a copy button and a clear warning. */
@@ -40,7 +40,7 @@ export async function showFtpsUsers(app) {
     if (!users.length) body.append(h('tr', {}, h('td', {colspan: 6, class: 'empty'}, 'No FTPS users yet.')));
   };
   const show = (credentials, heading) => {
-    clear(notice).append(passwordOnce(credentials, heading));
+    append(clear(notice), passwordOnce(credentials, heading));
     notice.firstChild.focus();
   };
   const reset = async (username) => {
@@ -92,7 +92,7 @@ export async function showFtpsUsers(app) {
     }
   });
 
-  clear(app.main).append(h('div', {class: 'page-head'}, h('h1', {}, 'FTPS users')),
+  append(clear(app.main), h('div', {class: 'page-head'}, h('h1', {}, 'FTPS users')),
     h('p', {}, 'Suppliers deliver files with their own FTPS account into Uploads/<import>/ of this environment.'),
     notice, form,
     h('section', {class: 'card', 'aria-labelledby': 'ftps-list-title'}, h('h2', {id: 'ftps-list-title'}, 'Users'),

@@ -2,7 +2,7 @@
 // level, and its files (a download link when the API has the files endpoint).
 
 import {envPath, request, session} from '../api.js';
-import {announce, clear, h} from '../dom.js';
+import {announce, append, clear, h} from '../dom.js';
 import {countTiles, followRun, isActive, progressBar, statusBadge} from '../runs.js';
 import {duration, fileRoleLabel, formatDateTime, formatNumber, statusLabel, typeLabel} from '../words.js';
 
@@ -26,7 +26,7 @@ export async function showRun(app, runId) {
   const files = h('section', {class: 'card', 'aria-labelledby': 'files-title'});
   const messages = h('section', {class: 'card', 'aria-labelledby': 'messages-title'});
 
-  clear(app.main).append(
+  append(clear(app.main), 
     h('nav', {'aria-label': 'Breadcrumb', class: 'crumbs'}, h('a', {href: '#/tasks'}, 'Periodic tasks'), ' › ',
       task ? h('a', {href: `#/tasks/${task.task_id}`}, task.description) : 'Deleted task', ' › Run'),
     h('div', {class: 'page-head'}, heading),
@@ -35,7 +35,7 @@ export async function showRun(app, runId) {
 
   const renderFacts = () => {
     const item = (term, detail) => h('div', {}, h('dt', {}, term), h('dd', {}, detail));
-    clear(facts).append(
+    append(clear(facts), 
       item('Status', h('span', {id: 'run-status-badge'}, statusBadge(run.status),
         run.cancel_requested && isActive(run) ? ' stopping at the next safe point…' : '')),
       item('Trigger', statusLabel(run.trigger)),
@@ -43,9 +43,9 @@ export async function showRun(app, runId) {
       item('Ended', run.ended_at ? formatDateTime(run.ended_at, {timeZone: zone, seconds: true}) : '—'),
       item('Duration', duration(run.started_at, run.ended_at) || '—'),
       item('Run id', h('code', {}, run.run_id)));
-    clear(counts).append(countTiles(run.counts));
+    append(clear(counts), countTiles(run.counts));
     if (run.error) counts.append(h('p', {class: 'error'}, run.error));
-    clear(live).append(isActive(run) ? progressBar(run, {label: 'Progress of this run'}) : null);
+    append(clear(live), isActive(run) ? progressBar(run, {label: 'Progress of this run'}) : null);
     clear(actions);
     if (isActive(run) && task) {
       const stop = h('button', {type: 'button', class: 'danger', id: 'stop-run', disabled: Boolean(run.cancel_requested),
@@ -85,7 +85,7 @@ export async function showRun(app, runId) {
       h('td', {'data-label': 'Value'}, message.value !== null && message.value !== undefined
         ? h('code', {}, message.value) : ''),
       h('td', {'data-label': 'Message'}, message.text)));
-    clear(messages).append(h('h2', {id: 'messages-title'}, 'Messages'), all.length ? filter : null,
+    append(clear(messages), h('h2', {id: 'messages-title'}, 'Messages'), all.length ? filter : null,
       all.length
         ? h('div', {class: 'table-wrap'}, h('table', {class: 'messages'},
           h('caption', {class: 'visually-hidden'}, 'Run messages'),
@@ -99,7 +99,7 @@ export async function showRun(app, runId) {
 
   const renderFiles = () => {
     const list = run.files || [];
-    clear(files).append(h('h2', {id: 'files-title'}, 'Files'),
+    append(clear(files), h('h2', {id: 'files-title'}, 'Files'),
       list.length
         ? h('ul', {class: 'files'}, list.map((file) => h('li', {},
           h('span', {class: 'file-role'}, fileRoleLabel(file.role)), ' ',

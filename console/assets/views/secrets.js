@@ -1,7 +1,7 @@
 // Secrets of the environment (credentials that task settings name): names only, set a value (write-only), delete.
 
 import {ApiError, envPath, request} from '../api.js';
-import {announce, clear, confirmDialog, h} from '../dom.js';
+import {announce, append, clear, confirmDialog, h} from '../dom.js';
 import {formatDateTime} from '../words.js';
 
 export async function showSecrets(app) {
@@ -60,7 +60,7 @@ export async function showSecrets(app) {
     }
   });
 
-  clear(app.main).append(h('div', {class: 'page-head'}, h('h1', {}, 'Secrets')),
+  append(clear(app.main), h('div', {class: 'page-head'}, h('h1', {}, 'Secrets')),
     h('p', {}, 'Credentials of outside systems (ETIM, 2BA, Magento, Art-Connect, SFTP). Task settings name them; '
       + 'their values never leave the store.'),
     form,

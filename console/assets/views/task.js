@@ -2,7 +2,7 @@
 // schema), Start and Stop, activate/deactivate, delete with a confirmation, and its run history with live progress.
 
 import {ApiError, envPath, request} from '../api.js';
-import {announce, clear, confirmDialog, h} from '../dom.js';
+import {announce, append, clear, confirmDialog, h} from '../dom.js';
 import {buildField, FormContext} from '../form.js';
 import {countsText, followRun, isActive, progressBar, statusBadge} from '../runs.js';
 import {taskStore} from '../task_store.js';
@@ -27,7 +27,7 @@ export async function showTask(app, taskId) {
   ]);
   const stops = [];
   const view = h('div', {class: 'task-page'});
-  clear(app.main).append(view);
+  append(clear(app.main), view);
   if (task) store.upsert(task);
 
   const heading = h('h1', {}, task ? task.description : 'Adding a task');
@@ -42,7 +42,7 @@ export async function showTask(app, taskId) {
     view.append(runsSection);
     const runs = runHistory(app, task, runsSection, stops, () => reloadTask());
     const renderOverview = (current) => {
-      clear(overview).append(h('h2', {id: 'overview-title', class: 'visually-hidden'}, 'Overview'),
+      append(clear(overview), h('h2', {id: 'overview-title', class: 'visually-hidden'}, 'Overview'),
         overviewList(current),
         h('div', {class: 'actions'}, taskActions(app, current, {
           onStarted: (run) => { runs.started(run); renderOverview({...current, last_run: run}); },
@@ -275,7 +275,7 @@ function taskForm(app, task, secrets) {
 
   const showProblems = (problems, message) => {
     const {unplaced, first} = context.showErrors(problems);
-    clear(summary).append(h('p', {}, message),
+    append(clear(summary), h('p', {}, message),
       h('ul', {}, problems.map((problem) => h('li', {}, h('a', {href: '#', onclick: (event) => {
         event.preventDefault();
         context.fieldFor(problem.field)?.focus();

@@ -2,7 +2,7 @@
 // at a time (so 1,000 tasks stay quick), with Start and Stop on each row.
 
 import {ApiError, envPath, request} from '../api.js';
-import {announce, clear, h, uid} from '../dom.js';
+import {announce, append, clear, h, uid} from '../dom.js';
 import {followRun, isActive, statusBadge} from '../runs.js';
 import {taskStore} from '../task_store.js';
 import {formatDateTime, formatNumber, frequencyInWords, relative, statusLabel, typeLabel} from '../words.js';
@@ -112,7 +112,7 @@ export async function showTaskList(app) {
     }
   }}, 'Refresh');
 
-  clear(app.main).append(
+  append(clear(app.main), 
     h('div', {class: 'page-head'}, h('h1', {}, 'Periodic tasks'),
       h('div', {class: 'actions'}, refresh, h('a', {href: '#/tasks/new', class: 'button primary'}, 'Add a task'))),
     filters, summary, h('div', {class: 'table-wrap'}, table), pager);

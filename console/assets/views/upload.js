@@ -2,7 +2,7 @@
 // progress, then follow the AutoImport run the upload starts.
 
 import {ApiError, envPath, putFile, request} from '../api.js';
-import {announce, clear, h} from '../dom.js';
+import {announce, append, clear, h} from '../dom.js';
 import {countsText, progressBar, statusBadge} from '../runs.js';
 import {taskStore} from '../task_store.js';
 import {formatNumber, statusLabel} from '../words.js';
@@ -77,7 +77,7 @@ export async function showUpload(app, query) {
     clear(outcome);
     const bar = h('progress', {max: 1, value: 0, 'aria-label': 'Upload progress'});
     const text = h('span', {}, 'Asking for an upload URL…');
-    clear(progress).append(bar, ' ', text);
+    append(clear(progress), bar, ' ', text);
     try {
       const before = new Set((await request('GET', envPath(`/tasks/${task.task_id}/runs`), {query: {limit: 20}}))
         .items.map((run) => run.run_id));
@@ -106,7 +106,7 @@ export async function showUpload(app, query) {
     }
   });
 
-  clear(app.main).append(h('div', {class: 'page-head'}, h('h1', {}, 'Upload a file')),
+  append(clear(app.main), h('div', {class: 'page-head'}, h('h1', {}, 'Upload a file')),
     h('p', {}, 'A manual upload goes into the import’s folder, exactly like a supplier’s FTPS upload.'),
     imports.length ? form : h('p', {class: 'card'}, 'No import task in this environment yet. ',
       h('a', {href: '#/tasks/new'}, 'Add one')),
@@ -119,14 +119,14 @@ function waitForRun(task, before, outcome) {
   let stopped = false;
   const started = Date.now();
   const line = h('p', {}, 'Waiting for the AutoImport run to start…');
-  clear(outcome).append(h('h2', {}, 'The import of this file'), line);
+  append(clear(outcome), h('h2', {}, 'The import of this file'), line);
   const tick = async () => {
     if (stopped) return;
     try {
       const runs = (await request('GET', envPath(`/tasks/${task.task_id}/runs`), {query: {limit: 20}})).items;
       const run = runs.find((r) => !before.has(r.run_id) && r.trigger === 'upload');
       if (run) {
-        clear(line).append(statusBadge(run.status), ' ',
+        append(clear(line), statusBadge(run.status), ' ',
           ['queued', 'running'].includes(run.status) ? progressBar(run) : countsText(run.counts), ' ',
           h('a', {href: `#/runs/${run.run_id}`, id: 'upload-run-link'}, 'Open the run'));
         if (!['queued', 'running'].includes(run.status)) {

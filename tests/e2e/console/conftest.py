@@ -23,7 +23,8 @@ from tests.e2e.local_stack import LocalStack
 
 CHROMIUM = Path(os.environ.get("PIMTASKS_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--lang=en-GB"]  # a 24-hour clock in time inputs, as the manual writes 12:53
 LAPTOP = {"width": 1366, "height": 900}
 WAIT_MS = 30_000
 
