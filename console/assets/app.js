@@ -47,6 +47,8 @@ class App {
         this.showSignIn('Your API key is no longer accepted. Sign in again.');
       }
     });
+    // the schema and the key's environments load side by side (the first rows show sooner)
+    const environments = session.key ? this.loadEnvironments().then(() => null, (error) => error) : null;
     try {
       this.schema = await ApiSchema.load();
     } catch (error) {
@@ -58,7 +60,8 @@ class App {
       return;
     }
     try {
-      await this.loadEnvironments();
+      const failed = await environments;
+      if (failed) throw failed;
     } catch (error) {
       session.signOut();
       this.showSignIn(error.message);
