@@ -8,7 +8,10 @@ SAM_TEMPLATE := infra/template.yaml
 CHECKOV_VENV ?= $(HOME)/.cache/pimtasks/checkov
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: help run test unit integration e2e lint typecheck cfn-lint openapi bench deploy checkov clean
+.PHONY: help run test unit integration e2e lint typecheck cfn-lint openapi bench deploy checkov clean browser \
+	screenshots console-deploy
+# The browser tests drive Debian's Chromium (browser downloads are impossible here); `make browser` installs it.
+CHROMIUM ?= /usr/bin/chromium
 
 help:
 	@echo "make run        start the local stack (emulator :4566, API :8080, FTPS :2121) with a demo environment;"
@@ -18,6 +21,8 @@ help:
 	@echo "make openapi    regenerate openapi.json from the code"
 	@echo "make deploy     sam build && sam deploy --guided (needs the SAM CLI and AWS credentials)"
 	@echo "make checkov    checkov on the template translated to CloudFormation (installs checkov once)"
+	@echo "make screenshots  the web console's README screenshots (docs/console/*.png)"
+	@echo "make console-deploy STACK=<name>  upload console/ to the stack's console bucket (aws s3 sync)"
 
 $(STAMP): requirements-dev.txt layers/common/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,8 +52,30 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/pytest -q tests/integration
 
-e2e: $(STAMP)
+e2e: $(STAMP) browser
 	$(BIN)/pytest -q tests/e2e
+
+# Debian's Chromium for the browser tests, installed when missing and possible (root with apt-get); without it
+# the browser tests skip with the reason (and fail in CI).
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 \
+	    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } \
+	    || echo "chromium could not be installed: the browser tests will be skipped"; \
+	  else echo "no $(CHROMIUM) and no way to install it (needs root and apt-get): browser tests will be skipped"; fi; }
+
+screenshots: $(STAMP) browser
+	PIMTASKS_SCREENSHOTS=docs/console $(BIN)/pytest -q tests/e2e/console/test_screenshots.py
+
+# The console's static files into the stack's private console bucket (CloudFront serves them); see README.
+console-deploy:
+	@test -n "$(STACK)" || { echo "usage: make console-deploy STACK=<stack name>"; exit 2; }
+	BUCKET=$$(aws cloudformation describe-stacks --stack-name $(STACK) \
+	  --query "Stacks[0].Outputs[?OutputKey=='ConsoleBucketName'].OutputValue" --output text) && \
+	  aws s3 sync console/ "s3://$$BUCKET/" --delete --exclude ".*" --cache-control no-cache && \
+	  echo "console uploaded to s3://$$BUCKET/ (served at the stack's ConsoleUrl output)"
 
 openapi: $(STAMP)
 	$(BIN)/python -m pimtasks_local.openapi --write

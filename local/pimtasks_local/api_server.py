@@ -9,6 +9,9 @@ for the authorizer's ``ReauthorizeEvery`` seconds, as API Gateway does.
 Two local-only endpoints need the stack's admin key (the authorizer's context ``admin`` must be "true"):
 ``GET /_local/mail`` lists the e-mails the emulator's SES accepted, and
 ``POST /_local/fire/{env}/{task_id}`` fires a task's schedule now, as the schedule runner would.
+
+A GET that no route takes is one of the web console's static files when there is one (``/`` is the console, see
+``console_files``), as CloudFront puts the console and the API on one origin in AWS.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
+from pimtasks_local.console_files import ConsoleFiles
 from pimtasks_local.deployment import ApiRoute, ApiSpec, AuthorizerSpec, Deployment
 from pimtasks_local.functions import FunctionError, FunctionInvoker, FunctionLoadError
 from pimtasks_local.iam_policy import is_allowed
@@ -111,8 +115,10 @@ class LocalApi:
         mail_outbox: MailOutbox | None = None,
         fire_task: FireTask | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        console: ConsoleFiles | None = None,
     ) -> None:
         self._deployment = deployment
+        self._console = console or ConsoleFiles()
         self._host = host
         self._mail_outbox = mail_outbox
         self._fire_task = fire_task
@@ -141,6 +147,9 @@ class LocalApi:
             return self._local(request)
         matched = [(c, m) for c in self._routes if (m := c.pattern.match(request.path))]
         if not matched:
+            static = self._console.response(request)
+            if static is not None:
+                return static
             return _json(404, {"message": f"No route for {request.path}"})
         for compiled, match in matched:
             if compiled.route.method in (request.method, "ANY"):

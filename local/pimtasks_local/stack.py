@@ -424,6 +424,7 @@ def next_steps(state: dict[str, Any]) -> str:
     return f"""
 pimtasks local stack is up.
 
+  Web console    {api}/   (sign in with the admin API key below)
   API            {api}
   Swagger UI     {api}/docs
   FTPS           {ftps}

@@ -27,10 +27,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     state_dir = tmp_path_factory.mktemp("local-stack")
     try:
         with launched_stack(state_dir) as launched:
-            state = launched.state
-            yield LocalStack(api_url=state["api_url"], admin_key=state["admin_api_key"],
-                             emulator_url=state["emulator_url"], ftps_port=state.get("ftps_port"), state=state,
-                             state_dir=state_dir, log_path=launched.log_path)
+            yield LocalStack.of(launched, state_dir)
     except LaunchError as error:
         pytest.fail(str(error))
     assert launched.process.returncode == 0, f"the local stack exited with {launched.process.returncode}"

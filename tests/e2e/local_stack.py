@@ -24,6 +24,13 @@ class LocalStack:
     state_dir: Path
     log_path: Path
 
+    @classmethod
+    def of(cls, launched: Any, state_dir: Path) -> LocalStack:
+        """The handle on a stack ``pimtasks_local.launcher.launched_stack`` started."""
+        state = launched.state
+        return cls(api_url=state["api_url"], admin_key=state["admin_api_key"], emulator_url=state["emulator_url"],
+                   ftps_port=state.get("ftps_port"), state=state, state_dir=state_dir, log_path=launched.log_path)
+
     def request(self, method: str, path: str, body: Any = None, *, api_key: str | None = ADMIN,
                 headers: dict[str, str] | None = None) -> ApiResponse:
         """``method path`` with ``body`` as JSON; ``api_key`` defaults to the admin key (None: no key)."""

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import StringConstraints
+from pydantic import GetJsonSchemaHandler, StringConstraints
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 ENVIRONMENT_PATTERN = r"^[0-9]{6}$"
 TASK_ID_PATTERN = r"^[0-9a-f]{32}$"
@@ -33,11 +35,22 @@ FolderName = Annotated[str, StringConstraints(pattern=FOLDER_NAME_PATTERN)]
 
 
 
+SECRET_REF_SCHEMA_MARK = "x-secret-ref"  # noqa: S105 (an OpenAPI keyword, not a password)
+"""The OpenAPI extension marking a credential field: clients (the web console) offer the environment's secret
+names for it."""
+
+
 class SecretReference:
     """Marks a settings field as a credential: its value must name a secret of the environment."""
 
     def __repr__(self) -> str:
         return "SecretReference()"
+
+    def __get_pydantic_json_schema__(self, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        # Nothing else tells a secret's name from any other short string in the schema.
+        schema: dict[str, Any] = handler(core_schema)
+        schema[SECRET_REF_SCHEMA_MARK] = True
+        return schema
 
 
 SECRET_REFERENCE = SecretReference()
