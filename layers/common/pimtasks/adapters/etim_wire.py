@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from functools import cache
+from functools import lru_cache
 from typing import Annotated, Any, NotRequired
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
@@ -212,7 +212,7 @@ def parse_list(model: Any, body: bytes, *, call: str) -> list[Any]:
         raise EtimShapeError(shape_message(call, exc, body)) from exc
 
 
-@cache
+@lru_cache(maxsize=16)  # one adapter per wire model (a handful)
 def _list_adapter(model: Any) -> TypeAdapter[list[Any]]:
     return TypeAdapter(list[model])
 
