@@ -249,13 +249,13 @@ def magento_workers(task_type: TaskType) -> TaskWorker:
 
 def magento_worker() -> MagentoWorker:
     # Imported here: the HTTP client is the Magento function's business alone.
-    from pimtasks.adapters.catalog_changes import ListedCatalogChanges
+    from pimtasks.adapters.catalog_changes import FeedCatalogChanges
     from pimtasks.adapters.magento_state_repository import MagentoStateRepository
     from pimtasks.services.delta_window import DeltaWindow
     from pimtasks.workers.magento_worker import MagentoWorker
 
     state = MagentoStateRepository(table=DynamoTable(table_name=get_settings().require("catalog_table")))
-    return MagentoWorker(changes=ListedCatalogChanges(catalog=catalog_repository()), state=state,
+    return MagentoWorker(changes=FeedCatalogChanges(catalog=catalog_repository()), state=state,
                          delta=DeltaWindow(runs=run_repository()), clock=clock)
 
 

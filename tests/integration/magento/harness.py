@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from pimtasks.adapters.admin_repository import AdminRepository
-from pimtasks.adapters.catalog_changes import ListedCatalogChanges
+from pimtasks.adapters.catalog_changes import FeedCatalogChanges
 from pimtasks.adapters.dynamo import DynamoTable
 from pimtasks.adapters.magento_state_repository import MagentoStateRepository
 from pimtasks.catalog.models import Product
@@ -94,7 +94,7 @@ class MagentoTasks:
         self.core.clock.advance(seconds=1)
 
     def worker(self, **options: Any) -> MagentoWorker:
-        return MagentoWorker(changes=ListedCatalogChanges(catalog=self.imports.catalog), state=self.state,
+        return MagentoWorker(changes=FeedCatalogChanges(catalog=self.imports.catalog), state=self.state,
                              delta=DeltaWindow(runs=self.core.run_store), clock=self.core.clock,
                              retry=RetryPolicy(base_delay_seconds=0.001, max_delay_seconds=0.01),
                              http_sleep=lambda seconds: None, **options)

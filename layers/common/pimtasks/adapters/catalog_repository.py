@@ -8,9 +8,17 @@ Item layout (one item per record; built for a million articles per environment):
   SHA-256 of its canonical form, compared by imports to report ``unchanged`` without a write; ``row_hash``:
   the hash of the import row that produced it (read alone, it answers "already applied?" with a small
   read); ``record_key``: the natural key's parts; ``changed_at`` / ``run_id``: when and by which run.
-- Listing index ``records_by_shard`` (for exports): ``shard_pk = ENV#<env>#<KIND>#S<nn>`` with ``SHARDS``
-  shards chosen by the record id's hash, ``changed_sk = <changed_at>#<record id>``. An export reads the
-  shards (in parallel if it likes) and can ask for "changed since" with a range condition.
+- Listing index ``records_by_shard`` (the change feed): ``shard_pk = ENV#<env>#<KIND>#S<nn>`` with ``SHARDS``
+  shards chosen by the record id's hash, ``changed_sk = <changed_at>#<record id>``. ``changes`` merges the
+  shards' queries into one order by ``changed_sk`` (a total order: record ids are unique per kind), reading
+  each shard only as far as the merge needs, so "changed since" and "the next page after" are range
+  conditions on the index, never a scan: what a reader reads is proportional to what changed.
+- Tombstones: a removed record (API delete, ``full`` import) keeps its item with ``deleted`` set, its last
+  ``data``, and a new ``changed_at``, so the change feed lists the removal; reads by key ignore tombstones
+  and a later import of the same key simply replaces it (a create).
+- Subject index ``records_by_subject`` (sparse): conditions and attachments carry ``subject_pk =
+  ENV#<env>#SUBJ#<subject>`` (``catalog.subjects``: the article, GTIN or discount group they are about), so a
+  product's detail finds its conditions and attachments with one query per subject. Tombstones leave it.
 
 Writes are BatchWriteItem (25 puts per request) and reads BatchGetItem (100 keys, consistent), both retrying
 unprocessed items with exponential backoff; the requests of one call (an import batch: 20 writes, 5 reads)
@@ -23,20 +31,25 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import heapq
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from pimtasks.adapters.dynamo import DynamoTable, batch_get_retrying, batch_write_retrying
+from botocore.exceptions import ClientError
+
+from pimtasks.adapters.dynamo import DynamoTable, batch_get_retrying, batch_write_retrying, is_condition_failure
 from pimtasks.clock import iso
-from pimtasks.domain.catalog_storage import RecordKey, RecordWrite, StoredDigest, StoredRecord
+from pimtasks.domain.catalog_storage import RecordKey, RecordWrite, StoredChange, StoredDigest, StoredRecord
 from pimtasks.domain.task_types import ImportTarget
 
 RECORD_SK = "RECORD"
 LISTING_INDEX = "records_by_shard"
+SUBJECT_INDEX = "records_by_subject"
 SHARDS = 16
 WRITE_BATCH = 25
 READ_BATCH = 100
@@ -47,11 +60,14 @@ KIND_CODES: dict[ImportTarget, str] = {
     ImportTarget.SALES_CONDITIONS: "CONDITION",
     ImportTarget.ATTACHMENTS: "ATTACHMENT",
 }
-_RECORD_ATTRIBUTES = ("pk", "data", "content_hash", "changed_at", "row_hash")
+_RECORD_ATTRIBUTES = ("pk", "data", "content_hash", "changed_at", "row_hash", "deleted")
 # Two scalar attributes: a stored record is recognised by the partition key the read asked for (not by its
 # ``record_key`` list, up to eleven parts for a sales condition), and "already applied?" needs the row hash
 # alone. Every attribute value costs on both ends: the emulator spent most of a re-import encoding them.
-_DIGEST_ATTRIBUTES = ("pk", "row_hash")
+_DIGEST_ATTRIBUTES = ("pk", "row_hash", "deleted")
+KINDS: dict[str, ImportTarget] = {code: target for target, code in KIND_CODES.items()}
+_LEGACY_POSITION = re.compile(r"^[0-9]{2}#")
+"""Positions of the listing before the merged feed were ``<shard>#<changed_sk>``; a checkpoint may hold one."""
 
 
 class CatalogWriteError(RuntimeError):
@@ -75,6 +91,22 @@ def record_pk(environment: str, target: ImportTarget, key: RecordKey) -> str:
 
 def shard_pk(environment: str, target: ImportTarget, shard: int) -> str:
     return f"ENV#{environment}#{KIND_CODES[target]}#S{shard:02d}"
+
+
+def subject_pk(environment: str, subject: str) -> str:
+    return f"ENV#{environment}#SUBJ#{subject}"
+
+
+def position_floor(*, after: str | None, since: dt.datetime | None) -> tuple[str, bool] | None:
+    """Where a feed read starts: (bound, inclusive); after a position, or at a time, whichever is later."""
+    if after is not None and _LEGACY_POSITION.match(after):
+        after = after[3:]
+    since_text = iso(since) if since is not None else None
+    if after is not None and (since_text is None or after >= since_text):
+        return after, False
+    if since_text is not None:
+        return since_text, True
+    return None
 
 
 def shard_of(identifier: str) -> int:
@@ -105,7 +137,72 @@ def _put_request(*, environment: str, target: ImportTarget, record: RecordWrite,
         item["run_id"] = {"S": run_id}
     if record.row_hash:
         item["row_hash"] = {"S": record.row_hash}
+    if record.subject:
+        item["subject_pk"] = {"S": subject_pk(environment, record.subject)}
+        item["subject_sk"] = {"S": f"{KIND_CODES[target]}#{identifier}"}
     return {"PutRequest": {"Item": item}}
+
+
+def _change(item: dict[str, Any]) -> StoredChange:
+    """A listed (plain-valued) item as the feed gives it."""
+    position = str(item["changed_sk"])
+    return StoredChange(key=tuple(item["record_key"]), record_id=position.partition("#")[2],
+                        data=json.loads(item["data"]), changed_at=str(item.get("changed_at", "")),
+                        position=position, deleted=bool(item.get("deleted")))
+
+
+class ChangeFeed:
+    """Changes of one kind in ``changed_sk`` order: a lazy k-way merge of the shards' index queries.
+
+    Each shard is queried ``chunk`` items at a time, and only when the merge has used up what it holds, so a
+    reader that stops after N changes has read at most N plus one chunk per shard. ``items_read`` counts the
+    index items DynamoDB returned (what a read costs).
+    """
+
+    def __init__(self, *, table: DynamoTable, environment: str, target: ImportTarget,
+                 floor: tuple[str, bool] | None, chunk: int) -> None:
+        self._table = table
+        self._environment = environment
+        self._target = target
+        self._floor = floor
+        self._chunk = max(chunk, 1)
+        self.items_read = 0
+
+    def _query(self, shard: int, start_key: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Any]:
+        condition = "shard_pk = :shard"
+        values: dict[str, Any] = {":shard": shard_pk(self._environment, self._target, shard)}
+        if self._floor is not None:
+            bound, inclusive = self._floor
+            condition += f" AND changed_sk {'>=' if inclusive else '>'} :floor"
+            values[":floor"] = bound
+        for items, last in self._table.query_pages(key_condition=condition, values=values, index=LISTING_INDEX,
+                                                   limit=self._chunk, start_key=start_key):
+            self.items_read += len(items)
+            return items, last
+        return [], None
+
+    def __iter__(self) -> Iterator[StoredChange]:
+        heap: list[tuple[str, int, int]] = []
+        buffers: dict[int, list[dict[str, Any]]] = {}
+        more: dict[int, Any] = {}
+
+        def fill(shard: int) -> None:
+            items, last = self._query(shard, more.get(shard))
+            buffers[shard] = items
+            more[shard] = last
+            if items:
+                heapq.heappush(heap, (str(items[0]["changed_sk"]), shard, 0))
+
+        for shard in range(SHARDS):
+            fill(shard)
+        while heap:
+            _, shard, index = heapq.heappop(heap)
+            buffer = buffers[shard]
+            yield _change(buffer[index])
+            if index + 1 < len(buffer):
+                heapq.heappush(heap, (str(buffer[index + 1]["changed_sk"]), shard, index + 1))
+            elif more.get(shard):
+                fill(shard)
 
 
 def _stored(key: RecordKey, item: dict[str, Any]) -> StoredRecord:
@@ -154,7 +251,8 @@ class CatalogRepository:
         """``build(key, item)`` for each stored item among ``keys``, matched by the partition key asked for."""
         by_pk = {record_pk(environment, target, key): key for key in keys}
         return {key: build(key, item) for key, item in
-                ((by_pk[item["pk"]["S"]], item) for item in self._read(list(by_pk), attributes=attributes))}
+                ((by_pk[item["pk"]["S"]], item) for item in self._read(list(by_pk), attributes=attributes)
+                 if "deleted" not in item)}
 
     def _read(self, pks: Sequence[str], *, attributes: Sequence[str]) -> list[dict[str, Any]]:
         # ``AttributesToGet`` rather than a ``ProjectionExpression``: for top-level attributes DynamoDB reads
@@ -182,7 +280,8 @@ class CatalogRepository:
 
     def list_records(self, *, environment: str, target: ImportTarget,
                      changed_since: dt.datetime | None = None) -> Iterator[StoredRecord]:
-        """Every record of ``target`` (or those changed since a time), shard by shard; order is not defined."""
+        """Every live record of ``target`` (or those changed since a time), shard by shard; order is not defined
+        (``changes`` lists in change order, removals included)."""
         for shard in range(SHARDS):
             condition = "shard_pk = :shard"
             values: dict[str, Any] = {":shard": shard_pk(environment, target, shard)}
@@ -191,9 +290,68 @@ class CatalogRepository:
                 values[":since"] = iso(changed_since)
             for items, _ in self._table.query_pages(key_condition=condition, values=values, index=LISTING_INDEX):
                 for item in items:
+                    if item.get("deleted"):
+                        continue
                     yield StoredRecord(key=tuple(item["record_key"]), data=json.loads(item["data"]),
                                        content_hash=item["content_hash"], changed_at=item.get("changed_at"),
                                        row_hash=item.get("row_hash"))
+
+    # --- the change feed, removals, detail ------------------------------------------------------
+    def changes(self, *, environment: str, target: ImportTarget, after: str | None = None,
+                since: dt.datetime | None = None, chunk: int = 100) -> ChangeFeed:
+        """Records and tombstones of ``target`` in change order, from ``since`` and after position ``after``."""
+        return ChangeFeed(table=self._table, environment=environment, target=target,
+                          floor=position_floor(after=after, since=since), chunk=chunk)
+
+    def get_by_id(self, *, environment: str, target: ImportTarget, identifier: str) -> StoredChange | None:
+        """The record (or tombstone) with this record id (the article number of a product)."""
+        item = self._table.get({"pk": f"ENV#{environment}#{KIND_CODES[target]}#{identifier}", "sk": RECORD_SK})
+        return _change(item) if item and "changed_sk" in item else None
+
+    def remove(self, *, environment: str, target: ImportTarget, identifier: str, removed_at: dt.datetime,
+               run_id: str | None = None, listed_position: str | None = None) -> bool:
+        """Turn a live record into its tombstone; False when there is no such live record (or, with
+        ``listed_position``, when it changed since it was listed there: a concurrent write wins)."""
+        changed = iso(removed_at)
+        condition = "attribute_exists(pk) AND attribute_not_exists(deleted)"
+        values: dict[str, Any] = {":yes": True, ":changed": changed, ":sk": f"{changed}#{identifier}"}
+        if listed_position is not None:
+            condition += " AND changed_sk = :listed"
+            values[":listed"] = listed_position
+        update = "SET deleted = :yes, changed_at = :changed, changed_sk = :sk"
+        if run_id:
+            update += ", run_id = :run"
+            values[":run"] = run_id
+        update += " REMOVE row_hash, subject_pk, subject_sk" + ("" if run_id else ", run_id")
+        try:
+            self._table.update({"pk": f"ENV#{environment}#{KIND_CODES[target]}#{identifier}", "sk": RECORD_SK},
+                               update=update, condition=condition, values=values)
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def remove_listed(self, *, environment: str, target: ImportTarget, listed: Sequence[StoredChange],
+                      removed_at: dt.datetime, run_id: str | None) -> int:
+        """Tombstone these listed records unless they changed since they were listed; how many were removed."""
+        done = self._each(lambda change: self.remove(environment=environment, target=target,
+                                                     identifier=change.record_id, removed_at=removed_at,
+                                                     run_id=run_id, listed_position=change.position), list(listed))
+        return sum(1 for removed in done if removed)
+
+    def about(self, *, environment: str, subjects: Sequence[str]) -> dict[ImportTarget, list[StoredChange]]:
+        """The live conditions and attachments whose subject is one of ``subjects``, per kind."""
+        found: dict[ImportTarget, list[StoredChange]] = {}
+        for subject in subjects:
+            for items, _ in self._table.query_pages(key_condition="subject_pk = :subject",
+                                                    values={":subject": subject_pk(environment, subject)},
+                                                    index=SUBJECT_INDEX):
+                for item in items:
+                    target = KINDS.get(str(item["subject_sk"]).partition("#")[0])
+                    if target is not None and not item.get("deleted"):
+                        found.setdefault(target, []).append(_change(item))
+        return found
 
     # --- concurrency and retries ----------------------------------------------------------------
     def _each(self, call: Callable[[_Request], _Result], requests: Sequence[_Request]) -> list[_Result]:

@@ -37,6 +37,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pimtasks.catalog.models import CatalogRecord
+from pimtasks.catalog.subjects import record_subject
 from pimtasks.clock import Clock
 from pimtasks.domain.catalog_storage import RecordKey, RecordWrite, StoredDigest, StoredRecord
 from pimtasks.domain.task_types import ImportMode, ImportTarget
@@ -96,7 +97,8 @@ def record_data(record: CatalogRecord) -> dict[str, Any]:
 def planned_write(record: CatalogRecord, *, row_hash: str | None = None) -> RecordWrite:
     """A record as the store keeps it: its JSON, and the hash of its Python values (Decimals normalized)."""
     return RecordWrite(key=record.natural_key(), data_json=record.model_dump_json(exclude_none=True),
-                       content_hash=content_hash(record.model_dump(exclude_none=True)), row_hash=row_hash)
+                       content_hash=content_hash(record.model_dump(exclude_none=True)), row_hash=row_hash,
+                       subject=record_subject(record))
 
 
 def row_hash(mapped: MappedRecord) -> str:
