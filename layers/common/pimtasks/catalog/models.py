@@ -167,6 +167,41 @@ Features = Annotated[list[Feature], AfterValidator(_unique_features)]
 """A product's ETIM feature values, each feature at most once."""
 
 
+class AllowanceSurcharge(BaseModel):
+    """An allowance (discount) or surcharge on a pricing, as the 2BA / ETIM xChange pricing carries it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    indicator: Annotated[str, StringConstraints(pattern=r"^(ALLOWANCE|SURCHARGE)$")]
+    type: Annotated[str, StringConstraints(min_length=1, max_length=10)]
+    sequence: int | None = Field(default=None, ge=0, le=999)
+    valid_from: dt.date | None = None
+    amount: Annotated[Decimal, Field(max_digits=15, decimal_places=4)] | None = None
+    percentage: Annotated[Decimal, Field(ge=-1000, le=1000, decimal_places=4)] | None = None
+    minimum_quantity: Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=4)] | None = None
+
+
+class Pricing(BaseModel):
+    """One pricing of a trade item (ETIM xChange ``Pricing``): gross and net price for a price quantity of a
+    price unit, its validity, and the allowances and surcharges on it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    price_unit_code: Annotated[str, StringConstraints(min_length=1, max_length=10)] = Field(
+        description="UN/ECE Recommendation 20 unit the price is for, e.g. C62 (piece), MTR")
+    price_quantity: Quantity = Field(description="How many price units the price is for")
+    price_unit_factor: Quantity | None = None
+    currency: Currency = "EUR"
+    price_on_request: bool | None = None
+    gross_price: Money | None = None
+    net_price: Money | None = None
+    recommended_retail_price: Money | None = None
+    vat: Percentage | None = None
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+    allowances: list[AllowanceSurcharge] = Field(default_factory=list, max_length=100)
+
+
 class Product(CatalogRecord):
     """A product / article of the catalog, identified by its article number."""
 
@@ -195,6 +230,11 @@ class Product(CatalogRecord):
     minimum_order_quantity: Quantity | None = None
     status: ProductStatus | None = None
     custom_fields: dict[CustomName, CustomValue] = Field(default_factory=dict, max_length=100)
+    price_unit_code: Annotated[str, StringConstraints(min_length=1, max_length=10)] | None = Field(
+        default=None, description="UN/ECE unit code the gross price is for (with price_unit as its quantity)")
+    pricings: list[Pricing] | None = Field(
+        default=None, max_length=100, description="Every pricing of the item with its allowances and surcharges "
+                                                   "(2BA); gross_price is the one valid today")
 
 
 class TermsType(StrEnum):

@@ -7,13 +7,14 @@ having it silently stored.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
-from pimtasks.catalog.codes import normalize_language
+from pimtasks.catalog.codes import gs1_problem, normalize_language
 from pimtasks.domain.etim import RELEASE_PATTERN
 from pimtasks.domain.identifiers import REDACTED_SECRET_REF, SECRET_REFERENCE, FolderName, SecretRef, TaskId
 
@@ -373,14 +374,63 @@ class MagentoSettings(_Settings):
 Gln = Annotated[str, Field(pattern=r"^[0-9]{13}$", description="Global Location Number (13 digits)")]
 
 
+class ArticleNumberRule(StrEnum):
+    """How a 2BA trade item becomes a catalog article (and which existing article it updates)."""
+
+    SUPPLIER_ITEM_NUMBER = "supplier_item_number"
+    GTIN = "gtin"
+    PREFIX = "prefix"
+
+
 class Import2baSettings(_Settings):
-    """Settings of an Import 2BA task (manual §3.6), one or multiple suppliers."""
+    """Settings of an Import 2BA task (manual §3.6): the Product Data OpenAPI of 2BA (or Artikelbeheer Select, or
+    another implementer), one scan per supplier GLN, joined into catalog products."""
 
     client_id: str = Field(min_length=1, max_length=200)
     client_secret: SecretRef
-    supplier_glns: list[Gln] = Field(min_length=1, max_length=500)
-    only_changed: bool = Field(default=True, description="Use the mutationDate delta filter")
-    api_url: HttpUrl = HttpUrl("https://api.2ba.nl")
+    supplier_glns: list[Gln] = Field(min_length=1, max_length=500,
+                                     description="Suppliers, one scan each (13 digits with a valid check digit)")
+    only_changed: bool = Field(default=True, description="After the first (full) run, read only what changed "
+                                                         "since the supplier's last complete scan (mutationDateTime)")
+    api_url: HttpUrl = Field(default=HttpUrl("https://rest.2ba.nl/api/v1"),
+                             description="The API root; /v1 is added unless the URL ends with it")
+    token_url: HttpUrl = Field(default=HttpUrl("https://identity.2ba.nl/connect/token"),
+                               description="The OAuth2 token endpoint (client credentials)")
+    article_number: ArticleNumberRule = Field(
+        default=ArticleNumberRule.SUPPLIER_ITEM_NUMBER,
+        description="The article number of a trade item: the supplier's item number, its first GTIN, or "
+                    "article_prefix followed by the item number; existing articles are matched by it")
+    article_prefix: str | None = Field(default=None, min_length=1, max_length=10,
+                                       description="With article_number prefix, e.g. 'BA-'")
+    languages: list[str] = Field(default_factory=list, max_length=20,
+                                 description="Description languages (xx-XX, e.g. nl-NL); all when empty")
+    page_size: int = Field(default=1000, ge=1, le=1000, description="limit per request")
+    request_timeout_seconds: float = Field(default=60, ge=5, le=300)
+
+    @field_validator("supplier_glns")
+    @classmethod
+    def _valid_glns(cls, value: list[str]) -> list[str]:
+        for gln in value:
+            problem = gs1_problem(gln, lengths=(13,), name="GLN")
+            if problem:
+                raise ValueError(f"supplier GLN {gln}: {problem}")
+        if len(set(value)) != len(value):
+            raise ValueError("a supplier GLN is given twice")
+        return value
+
+    @field_validator("languages")
+    @classmethod
+    def _language_codes(cls, value: list[str]) -> list[str]:
+        for language in value:
+            if not re.fullmatch(r"[a-z]{2}-[A-Z]{2}", language):
+                raise ValueError(f"language {language!r} is not of the form xx-XX (e.g. nl-NL)")
+        return list(dict.fromkeys(value))
+
+    @model_validator(mode="after")
+    def _prefix_with_rule(self) -> Import2baSettings:
+        if (self.article_number is ArticleNumberRule.PREFIX) != (self.article_prefix is not None):
+            raise ValueError("article_prefix is given exactly when article_number is 'prefix'")
+        return self
 
 
 # --- 3.7-3.9 Art-Connect ---------------------------------------------------------------------------

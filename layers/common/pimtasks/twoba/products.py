@@ -1,0 +1,106 @@
+"""One trade item's rows (details, descriptions, ordering, pricings) joined into a catalog ``Product``.
+
+The article number follows the task's rule (the supplier's item number, the first GTIN, or a prefix followed by
+the item number); an item the catalog refuses (an item number over 35 characters, a price that is not a number)
+is rejected with a message naming the supplier, the item number, the field and its value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from pimtasks.catalog.models import Product
+from pimtasks.domain.task_types import ArticleNumberRule
+from pimtasks.twoba.pricings import current_pricing, group_pricings
+
+ITEM_STATUS = {"PRE-LAUNCH": "pre-launch", "ACTIVE": "active", "ON HOLD": "on hold",
+               "PLANNED WITHDRAWAL": "planned withdrawal", "OBSOLETE": "obsolete"}
+_PRICING_TO_PRODUCT = {"gross_price": "gross_price", "price_quantity": "price_unit",
+                       "price_unit_code": "price_unit_code", "currency": "currency"}
+_PRODUCT_FIELD_FROM_PRICING = {"gross_price": "grossListPrice", "price_unit": "priceQuantity",
+                               "price_unit_code": "priceUnit", "currency": "currencyCode"}
+
+
+class TradeItemRejected(ValueError):
+    """The catalog refuses the item; ``field`` is the 2BA field at fault, ``value`` what the data pool sent."""
+
+    def __init__(self, text: str, *, field: str, value: str | None) -> None:
+        super().__init__(text)
+        self.field = field
+        self.value = value
+
+
+@dataclass(frozen=True)
+class ArticleRule:
+    rule: ArticleNumberRule
+    prefix: str | None = None
+
+    def article_number(self, item_number: str, details: Mapping[str, Any] | None) -> str | None:
+        if self.rule is ArticleNumberRule.GTIN:
+            gtins = (details or {}).get("itemGtins") or []
+            return str(gtins[0]) if gtins else None
+        if self.rule is ArticleNumberRule.PREFIX:
+            return f"{self.prefix or ''}{item_number}"
+        return item_number
+
+
+def trade_item_product(*, supplier_gln: str, item_number: str, details: Mapping[str, Any] | None,
+                       descriptions: Iterable[Mapping[str, Any]], ordering: Mapping[str, Any] | None,
+                       pricing_rows: Iterable[Mapping[str, Any]], rule: ArticleRule, today: dt.date) -> Product:
+    """The product of one trade item, or ``TradeItemRejected``."""
+    where = f"supplier {supplier_gln}, item {item_number!r}"
+    article = rule.article_number(item_number, details)
+    if article is None:
+        raise TradeItemRejected(f"{where}: no GTIN (itemGtins), so no article number by the GTIN rule",
+                                field="itemGtins", value=None)
+    values: dict[str, Any] = {"article_number": article, "supplier_gln": supplier_gln,
+                              "supplier_item_number": item_number}
+    sources: dict[str, str] = {"article_number": "supplierItemNumber", "supplier_item_number": "supplierItemNumber"}
+    if details:
+        _put(values, sources, "manufacturer_gln", details, "manufacturerIdGln")
+        _put(values, sources, "manufacturer_product_number", details, "manufacturerProductNumber")
+        _put(values, sources, "discount_group", details, "discountGroupId")
+        gtins = details.get("itemGtins") or []
+        if gtins:
+            values["gtin"], sources["gtin"] = str(gtins[0]), "itemGtins"
+        status = details.get("itemStatus")
+        if status is not None:
+            values["status"], sources["status"] = ITEM_STATUS.get(str(status), status), "itemStatus"
+    texts = {str(row["descriptionLanguage"]): row.get("uniqueMainItemDescription") or row.get("minimalItemDescription")
+             for row in descriptions if row.get("descriptionLanguage")}
+    values["descriptions"] = {language: text for language, text in texts.items() if text}
+    sources["descriptions"] = "minimalItemDescription"
+    if ordering:
+        _put(values, sources, "order_unit", ordering, "orderUnit")
+        _put(values, sources, "minimum_order_quantity", ordering, "minimumOrderQuantity")
+    pricings = group_pricings(pricing_rows)
+    if pricings:
+        values["pricings"] = pricings
+        sources["pricings"] = "pricings"
+        chosen = current_pricing(pricings, today=today) or {}
+        for theirs, ours in _PRICING_TO_PRODUCT.items():
+            if theirs in chosen:
+                values[ours] = chosen[theirs]
+                sources[ours] = _PRODUCT_FIELD_FROM_PRICING[ours]
+    try:
+        return Product.model_validate(values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        ours = str(first["loc"][0]) if first["loc"] else "article_number"
+        field = sources.get(ours, ours)
+        value = first.get("input")
+        shown = None if isinstance(value, dict | list) else str(value)
+        raise TradeItemRejected(f"{where}: {field} {shown!r} is refused by the catalog ({ours}: {first['msg']})",
+                                field=field, value=shown) from error
+
+
+def _put(values: dict[str, Any], sources: dict[str, str], ours: str, row: Mapping[str, Any], theirs: str) -> None:
+    value = row.get(theirs)
+    if value is not None:
+        values[ours] = value if isinstance(value, str | bool) else str(value)
+        sources[ours] = theirs

@@ -1,0 +1,121 @@
+"""A local Product Data OpenAPI server (Trade Item / Product API 1.0.0-Preview3) for tests, on 127.0.0.1.
+
+What it models: OAuth2 client credentials at ``/connect/token`` (body or Basic credentials, ``invalid_client``
+for a wrong secret, tokens that expire after ``token_seconds``), bulk resources under ``/v1/`` with cursor paging
+(``limit`` 1..1000, ``meta.hasNext``/``cursor``), the ``supplierIdGln`` filter, RFC 9457 problem documents
+(400 with ``errors{field: [messages]}``, 401), and injected 429 (with ``Retry-After``) / 503 answers.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+class TwobaServer:
+    def __init__(self, *, client_id: str = "client", client_secret: str = "secret",
+                 token_seconds: float = 3600.0) -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.token_seconds = token_seconds
+        self.rows: dict[str, list[dict[str, Any]]] = {}
+        self.inject: deque[int] = deque()
+        self.requests: list[str] = []
+        self._tokens: dict[str, float] = {}
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> TwobaServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def expire_tokens(self) -> None:
+        """Every token given so far stops working before its announced expiry (clients must fetch a new one)."""
+        self._tokens.clear()
+
+    def _token(self, form: dict[str, str], header: str | None) -> tuple[int, dict[str, Any]]:
+        client_id, secret = form.get("client_id"), form.get("client_secret")
+        if header and header.startswith("Basic "):
+            client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+        if form.get("grant_type") != "client_credentials":
+            return 400, {"error": "unsupported_grant_type"}
+        if client_id != self.client_id or secret != self.client_secret:
+            return 400, {"error": "invalid_client"}
+        token = uuid.uuid4().hex
+        self._tokens[token] = time.monotonic() + self.token_seconds
+        return 200, {"access_token": token, "token_type": "Bearer", "expires_in": self.token_seconds}
+
+    def _page(self, resource: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
+        try:
+            limit = int(query.get("limit", ["100"])[0])
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= 1000:
+            return 400, {"type": "about:blank", "title": "Bad Request", "status": 400,
+                         "detail": "One or more validation errors occurred",
+                         "errors": {"limit": ["The field limit must be between 1 and 1000."]}}
+        rows = self.rows.get(resource, [])
+        gln = query.get("supplierIdGln", [None])[0]
+        if gln:
+            rows = [r for r in rows if r.get("supplierIdGln", r.get("manufacturerIdGln")) == gln]
+        start = int(query.get("cursor", ["0"])[0])
+        chunk = rows[start:start + limit]
+        has_next = start + limit < len(rows)
+        return 200, {"data": chunk, "meta": {"cursor": str(start + limit) if has_next else None,
+                                             "hasNext": has_next, "limit": limit, "estimatedTotal": len(rows)}}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _send(self, status: int, body: dict[str, Any], *, problem: bool = False,
+                      headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/problem+json" if problem else "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                status, body = server._token(form, self.headers.get("Authorization"))
+                self._send(status, body)
+
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                server.requests.append(self.path)
+                if server.inject:
+                    status = server.inject.popleft()
+                    self._send(status, {"title": "Too Many Requests" if status == 429 else "Service Unavailable",
+                                        "status": status}, problem=True, headers={"Retry-After": "0"})
+                    return
+                token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+                if server._tokens.get(token, 0) < time.monotonic():
+                    self._send(401, {"title": "Unauthorized", "status": 401}, problem=True)
+                    return
+                status, body = server._page(parts.path.removeprefix("/v1/"), parse_qs(parts.query))
+                self._send(status, body, problem=status >= 400)
+
+        return Handler
