@@ -14,7 +14,7 @@ from tests.integration.imports.harness import Imports, products_csv
 def products_task(imports: Imports, name: str, **layout: Any) -> Task:
     document = {"delimiter": ";", "key_columns": ["article_number"],
                 "columns": [{"column": "article_number", "field": "article_number"},
-                            {"column": "gross_price", "field": "gross_price", "decimal_comma": True},
+                            {"column": "gross_price", "field": "gross_price", "decimal_separator": "comma"},
                             {"column": "description_nl", "field": "description_nl"}], **layout}
     return imports.create_task(description=name, import_name=name, target="products", layout=document)
 

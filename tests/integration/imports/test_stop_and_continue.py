@@ -24,7 +24,7 @@ from tests.integration.imports.harness import (
 PRODUCTS_LAYOUT = {
     "delimiter": ";", "key_columns": ["article_number"],
     "columns": [{"column": "article_number", "field": "article_number"},
-                {"column": "gross_price", "field": "gross_price", "decimal_comma": True},
+                {"column": "gross_price", "field": "gross_price", "decimal_separator": "comma"},
                 {"column": "description_nl", "field": "description_nl"}],
 }
 

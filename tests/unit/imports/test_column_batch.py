@@ -15,7 +15,14 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
-from pimtasks.domain.task_types import ColumnMapping, EmptyCell, ImportLayout, ImportMode, ImportTarget
+from pimtasks.domain.task_types import (
+    ColumnMapping,
+    DecimalSeparator,
+    EmptyCell,
+    ImportLayout,
+    ImportMode,
+    ImportTarget,
+)
 from pimtasks.imports.mapping import MappedOutcome, RecordMapper, TableMapper
 from pimtasks.imports.reading.tables import Table
 from pimtasks.imports.rows import CellValue, MappedRecord, RejectedRow, SourceRow
@@ -145,8 +152,9 @@ def test_sales_conditions_in_a_custom_layout(mode: ImportMode) -> None:
             ColumnMapping(column="Groep", field="discount_group", case="upper", trim=True),
             ColumnMapping(column="Klant", field="customer_group", default="INSTALLERS",
                           replace={"1": "ONE", "group2": "GROUP2"}),
-            ColumnMapping(column="Korting", field="discount_1", decimal_comma=True),
-            ColumnMapping(column="Prijs", field="net_price", decimal_comma=True, replace={"abc": "0"}),
+            ColumnMapping(column="Korting", field="discount_1", decimal_separator=DecimalSeparator.COMMA),
+            ColumnMapping(column="Prijs", field="net_price", decimal_separator=DecimalSeparator.COMMA,
+                          replace={"abc": "0"}),
             ColumnMapping(column="Vanaf", field="valid_from", date_format="%d-%m-%Y"),
             ColumnMapping(column="Soort", field="terms_type", case="lower"),
             ColumnMapping(column="Missing", field="currency", default="EUR"),
@@ -188,4 +196,4 @@ def test_booleans_never_share_a_memo_entry_with_one_and_zero() -> None:
     customer_groups = [o.record.customer_group if isinstance(o, MappedRecord) else None for o, _ in outcomes]
     assert customer_groups == ["1", None, "1", "true"]  # True is no price (row 3), but it is text (row 5)
     (bad,) = outcomes[1][0].errors  # type: ignore[union-attr]
-    assert bad.reason == "net_price: 'true' is not a number (expected e.g. 1234.56 or 1.234,56)"
+    assert bad.reason == "net_price: 'true' is not a number (expected e.g. 1234.56, 1,234.56 or 1.234,56)"

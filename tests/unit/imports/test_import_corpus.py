@@ -294,7 +294,7 @@ def test_dutch_decimal_comma_and_a_bad_number(fixtures_dir: Path) -> None:
         "gross_price",
         "12,5x",
     )
-    assert error.reason == "gross_price: '12,5x' is not a number (expected e.g. 1234.56 or 1.234,56)"
+    assert error.reason == "gross_price: '12,5x' is not a number (expected e.g. 1234.56, 1,234.56 or 1.234,56)"
 
 
 def test_dates_as_serials_and_as_text_in_csv(fixtures_dir: Path) -> None:

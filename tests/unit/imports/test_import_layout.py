@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pimtasks.domain.task_types import (
     ColumnMapping,
+    DecimalSeparator,
     EmptyCell,
     ImportLayout,
     ImportMode,
@@ -26,7 +27,7 @@ def conditions_layout(**overrides: object) -> ImportLayout:
     values: dict[str, object] = {
         "columns": [
             ColumnMapping(column="Kortingsgroep", field="discount_group", case="upper"),
-            ColumnMapping(column="Korting", field="discount_1", decimal_comma=True),
+            ColumnMapping(column="Korting", field="discount_1", decimal_separator=DecimalSeparator.COMMA),
             ColumnMapping(column="Geldig vanaf", field="valid_from", date_format="%d/%m/%Y"),
             ColumnMapping(column="Geldig tot", field="valid_until", date_format="%d/%m/%Y"),
             ColumnMapping(column="Klantgroep", field="customer_group", default="INSTALLERS"),
@@ -71,7 +72,7 @@ def test_columns_by_letter_header_row_replacements_and_case(tmp_path: Path) -> N
         columns=[
             ColumnMapping(column="A", field="article_number", case="upper"),
             ColumnMapping(column="Omschrijving", field="description_nl"),
-            ColumnMapping(column="prijs", field="gross_price", decimal_comma=True),
+            ColumnMapping(column="prijs", field="gross_price", decimal_separator=DecimalSeparator.COMMA),
             ColumnMapping(column="Eenheid", field="order_unit", replace={"Stk": "C62", "m": "MTR"}),
         ],
         key_columns=["article_number"],

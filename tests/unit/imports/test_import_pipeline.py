@@ -77,7 +77,7 @@ def test_rejected_rows_file_has_input_columns_and_the_error(tmp_path: Path) -> N
         "P-10",
         "bad",
         "",
-        "gross_price: 'bad' is not a number (expected e.g. 1234.56 or 1.234,56)",
+        "gross_price: 'bad' is not a number (expected e.g. 1234.56, 1,234.56 or 1.234,56)",
     ]
     assert writer.count == 2
 

@@ -97,19 +97,61 @@ class EmptyCell(StrEnum):
     CLEAR = "clear"
 
 
+class DecimalSeparator(StrEnum):
+    """How a column writes numbers that are text (number cells of a spreadsheet are numbers already)."""
+
+    POINT = "point"  # 1234.56 and 1,234.56: the comma only groups thousands, in threes
+    COMMA = "comma"  # 1234,56 and 1.234,56: the point only groups thousands, in threes
+    AUTO = "auto"  # each cell as written; a lone separator before three digits (1,234) is read as decimal
+
+
+DECIMAL_SEPARATOR_HELP = (
+    "How numbers written as text are read. 'point': 1234.56 and 1,234.56 (a comma only groups thousands, in "
+    "threes, so 769,75 is rejected); 'comma': 1234,56 and 1.234,56 (a point only groups thousands, so 769.75 is "
+    "rejected); 'auto' (the default): each cell as written, a lone separator is the decimal one. A cell such as "
+    "1,234 or 1.234 could mean either: it is read by this setting and named in a warning. Number cells of a "
+    "spreadsheet are numbers already. (The former decimal_comma: true is read as 'comma'.)"
+)
+DATE_FORMAT_HELP = (
+    "strftime format of text dates, e.g. %d-%m-%Y or %m/%d/%Y. Without it, text dates are read day first "
+    "(DD-MM-YYYY, DD.MM.YYYY, DD/MM/YYYY: 03-04-2027 is 3 April 2027); ISO dates (2027-04-03), date cells and "
+    "Excel day numbers are read as they are either way. The run says which way each date column was read."
+)
+
+
 class ColumnMapping(_Settings):
     """One file column mapped to a catalog field, with its conversions."""
 
     column: str = Field(
         min_length=1, max_length=200, description="Header text of the file column, or a letter (A, B, ...)"
     )
-    field: str = Field(min_length=1, max_length=100, description="Catalog field name")
-    decimal_comma: bool = Field(default=False, description="Numbers written as 1.234,56")
-    date_format: str | None = Field(default=None, max_length=40, description="strftime format, e.g. %d-%m-%Y")
+    field: str = Field(min_length=1, max_length=100,
+                       description="Catalog field name: GET /catalog/fields?target=<target> lists them")
+    decimal_separator: DecimalSeparator = Field(default=DecimalSeparator.AUTO, description=DECIMAL_SEPARATOR_HELP)
+    date_format: str | None = Field(default=None, max_length=40, description=DATE_FORMAT_HELP)
     trim: bool = True
     case: Literal["upper", "lower"] | None = None
     replace: dict[str, str] = Field(default_factory=dict, description="Exact value replacements")
     default: str | None = Field(default=None, description="Value used when the cell is empty")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _former_decimal_comma(cls, data: object) -> object:
+        """Stored layouts (and older clients) say ``decimal_comma: true/false``: true is 'comma', false the
+        default. Read, never written back."""
+        if not isinstance(data, dict) or "decimal_comma" not in data:
+            return data
+        data = dict(data)
+        former = data.pop("decimal_comma")
+        if not isinstance(former, bool):
+            raise ValueError("decimal_comma (replaced by decimal_separator) must be true or false")
+        separator = DecimalSeparator.COMMA if former else DecimalSeparator.AUTO
+        given = data.get("decimal_separator")
+        if given is not None and given != separator.value and former:
+            raise ValueError(f"decimal_comma: true contradicts decimal_separator {given!r}; give decimal_separator "
+                             "only")
+        data.setdefault("decimal_separator", separator.value)
+        return data
 
 
 class ImportLayout(_Settings):

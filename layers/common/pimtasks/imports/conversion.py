@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from pimtasks.domain.task_types import DecimalSeparator
 from pimtasks.imports.rows import CellValue
 
 
@@ -20,12 +21,28 @@ class ConversionError(ValueError):
     """A cell that cannot become the field's type; ``str(error)`` is the user-facing problem."""
 
 
-# Plain: 1234 / 1234.56 / -3 ; Dutch: 1.234,56 / 1234,5 ; English: 1,234.56.
+# Plain: 1234 / 1234.56 / -3 ; with a decimal comma: 1.234,56 / 1234,5 ; with a decimal point: 1,234.56.
+# Thousands are grouped strictly: a first group of 1-3 digits not starting with 0, then groups of three.
 _PLAIN = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
-_DUTCH = re.compile(r"^[+-]?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+)(,[0-9]+)?$")
-_ENGLISH = re.compile(r"^[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?$")
+_COMMA = re.compile(r"^[+-]?([1-9][0-9]{0,2}(\.[0-9]{3})+|[0-9]+)(,[0-9]+)?$")
+_POINT = re.compile(r"^[+-]?([1-9][0-9]{0,2}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?$")
 _NOISE = re.compile(r"[\s\u00a0\u202f€$£%]")
-NUMBER_HINT = "(expected e.g. 1234.56 or 1.234,56)"
+# One separator between 1-3 digits and exactly three: 1,234 or 1.234 may be a decimal or a thousands group.
+_AMBIGUOUS = re.compile(r"^[+-]?[1-9][0-9]{0,2}[.,][0-9]{3}$")
+NUMBER_HINTS: dict[DecimalSeparator, str] = {
+    DecimalSeparator.AUTO: "(expected e.g. 1234.56, 1,234.56 or 1.234,56)",
+    DecimalSeparator.POINT: "(decimal_separator is 'point': expected e.g. 1234.56 or 1,234.56 — a column that "
+                            "writes 1234,56 needs decimal_separator 'comma')",
+    DecimalSeparator.COMMA: "(decimal_separator is 'comma': expected e.g. 1234,56 or 1.234,56 — a column that "
+                            "writes 1234.56 needs decimal_separator 'point')",
+}
+NUMBER_HINT = NUMBER_HINTS[DecimalSeparator.AUTO]
+_READINGS: dict[DecimalSeparator, tuple[tuple[re.Pattern[str], bool], ...]] = {
+    # (pattern, the comma is the decimal separator)
+    DecimalSeparator.AUTO: ((_PLAIN, False), (_COMMA, True), (_POINT, False)),
+    DecimalSeparator.POINT: ((_POINT, False),),
+    DecimalSeparator.COMMA: ((_COMMA, True),),
+}
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 """Day 0 of Excel's 1900 date system as Excel counts (its fictitious 29-02-1900 makes it the 30th)."""
@@ -43,37 +60,63 @@ def number_text(value: float) -> str:
     return format(value, ".15g")
 
 
-def to_decimal(value: CellValue, *, decimal_comma: bool = False) -> Decimal:
+def to_decimal(value: CellValue, *, separator: DecimalSeparator = DecimalSeparator.AUTO) -> Decimal:
     """A number cell or text (``1234.56``, ``1.234,56``, ``1,234.56``, ``€ 12,50``, ``12,5%``) as Decimal.
 
-    With ``decimal_comma`` the comma is always the decimal separator and dots group thousands. Without
-    it, plain numbers win, then Dutch notation (so ``1,5`` is one and a half), then English notation.
+    ``separator`` (a layout column's ``decimal_separator``): ``point`` reads 1234.56 and 1,234.56, ``comma``
+    reads 1234,56 and 1.234,56, each with thousands grouped strictly in threes; ``auto`` tries plain
+    numbers, then a decimal comma (so ``1,5`` is one and a half), then a decimal point with grouped thousands.
     """
+    hint = NUMBER_HINTS[separator]
     if isinstance(value, bool):
-        raise ConversionError(f"{_shown(value)} is not a number {NUMBER_HINT}")
+        raise ConversionError(f"{_shown(value)} is not a number {hint}")
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            raise ConversionError(f"{_shown(value)} is not a number {NUMBER_HINT}")
+            raise ConversionError(f"{_shown(value)} is not a number {hint}")
         return Decimal(number_text(value))
     if not isinstance(value, str):
-        raise ConversionError(f"{_shown(value)} is not a number {NUMBER_HINT}")
-    if _PLAIN.match(value) and not decimal_comma:
+        raise ConversionError(f"{_shown(value)} is not a number {hint}")
+    if separator is not DecimalSeparator.COMMA and _PLAIN.match(value):
         return Decimal(value)
     text = _NOISE.sub("", value)
-    if decimal_comma:
-        patterns: tuple[tuple[re.Pattern[str], bool], ...] = ((_DUTCH, True),)
-    else:
-        patterns = ((_PLAIN, False), (_DUTCH, True), (_ENGLISH, False))
-    for pattern, dutch in patterns:
+    for pattern, comma in _READINGS[separator]:
         if pattern.match(text):
-            plain = text.replace(".", "").replace(",", ".") if dutch else text.replace(",", "")
+            plain = text.replace(".", "").replace(",", ".") if comma else text.replace(",", "")
             try:
                 return Decimal(plain)
             except InvalidOperation:
                 break
-    raise ConversionError(f"{_shown(value)} is not a number {NUMBER_HINT}")
+    raise ConversionError(f"{_shown(value)} is not a number {hint}")
+
+
+def ambiguous_number(value: CellValue, *, separator: DecimalSeparator) -> str | None:
+    """Why a text number could mean something else than it is read as (``1,234``: 1234 or 1.234), or None.
+
+    The text completes "<field>: ..."; it names how the cell was read and the setting that decides it.
+    """
+    if value.__class__ is not str:
+        return None
+    text = _NOISE.sub("", value)  # type: ignore[arg-type]
+    if not _AMBIGUOUS.match(text):
+        return None
+    mark = text[-4]
+    if separator is DecimalSeparator.AUTO:
+        read = to_decimal(text, separator=separator)
+        other = "comma" if mark == "," else "point"
+        grouped = text.replace(mark, "")
+        return (f"{_shown(value)} could mean {read} or {grouped}: read as {read}, with the {other} as the decimal "
+                f"separator (decimal_separator 'auto'); if the {other} groups thousands, set the column's "
+                f"decimal_separator to '{'point' if other == 'comma' else 'comma'}'")
+    grouping = (mark == ",") == (separator is DecimalSeparator.POINT)
+    if not grouping:
+        return None
+    read = to_decimal(text, separator=separator)
+    decimal = text.replace(mark, ".")
+    return (f"{_shown(value)} was read as {read}, the {'comma' if mark == ',' else 'point'} grouping thousands "
+            f"(decimal_separator '{separator.value}'); if it means {Decimal(decimal)}, set the column's "
+            f"decimal_separator to '{'comma' if mark == ',' else 'point'}'")
 
 
 def to_date(value: CellValue, *, date_format: str | None = None) -> dt.date:

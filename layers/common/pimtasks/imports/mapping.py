@@ -18,6 +18,7 @@ go through ``map_row_exact``, one full model validation per row, whose errors na
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -29,11 +30,20 @@ from pydantic import ValidationError
 from pimtasks.catalog.models import CatalogRecord, ProductStatus, TermsType, key_text
 from pimtasks.catalog.record_builder import RecordBuilder, builder_for
 from pimtasks.domain.run import MessageLevel, RunMessage
-from pimtasks.domain.task_types import ColumnMapping, EmptyCell, ImportLayout, ImportMode, ImportTarget
+from pimtasks.domain.task_types import (
+    ColumnMapping,
+    DecimalSeparator,
+    EmptyCell,
+    ImportLayout,
+    ImportMode,
+    ImportTarget,
+)
 from pimtasks.imports.column_batch import EMPTY, ColumnBatch, ColumnSpec, Resolver, RowCheck
 from pimtasks.imports.conversion import (
     ConversionError,
+    ambiguous_number,
     choice_converter,
+    human_date_format,
     to_date,
     to_decimal,
     to_digits,
@@ -66,6 +76,12 @@ class ColumnRule:
     prepare: Preparer
     convert: Converter
     default: Any = None
+    mapping: ColumnMapping | None = None
+    """The layout's mapping of the column (None in the standard layout)."""
+
+    @property
+    def separator(self) -> DecimalSeparator:
+        return self.mapping.decimal_separator if self.mapping else DecimalSeparator.AUTO
 
 
 def _strip(value: CellValue) -> CellValue:
@@ -98,7 +114,7 @@ def converter_for(ref: FieldRef, mapping: ColumnMapping | None = None) -> Conver
     """The conversion of a cell for ``ref``, with the mapping's decimal comma and date format."""
     kind = ref.kind
     if kind in (FieldKind.DECIMAL, FieldKind.PERCENT):
-        return partial(to_decimal, decimal_comma=bool(mapping and mapping.decimal_comma))
+        return partial(to_decimal, separator=mapping.decimal_separator if mapping else DecimalSeparator.AUTO)
     if kind is FieldKind.DATE:
         return partial(to_date, date_format=mapping.date_format if mapping else None)
     if kind is FieldKind.DIGITS:
@@ -166,6 +182,7 @@ class RecordMapper:
             key_fields = tuple(self.spec.model.KEY_FIELDS)
         rules = _with_percent_cells(table, rules, warnings)
         warnings.extend(_uncalculated_formulas(table))
+        warnings.extend(_date_readings(table, rules))
         return TableMapper(
             table=table,
             rules=rules,
@@ -253,7 +270,8 @@ class RecordMapper:
                     )
                 )
             label = table.column_label(position) if position is not None else mapping.column
-            rules.append(ColumnRule(position, label, ref, _preparer(mapping), converter_for(ref, mapping), default))
+            rules.append(ColumnRule(position, label, ref, _preparer(mapping), converter_for(ref, mapping), default,
+                                    mapping))
         return rules, warnings
 
     def _default(self, mapping: ColumnMapping, ref: FieldRef) -> Any:
@@ -312,6 +330,32 @@ def _uncalculated_formulas(table: Table) -> list[RunMessage]:
     return [table.message(MessageLevel.WARNING, text)]
 
 
+def _date_readings(table: Table, rules: list[ColumnRule]) -> list[RunMessage]:
+    """Which way each date column of this file is read, for the run's messages and report.
+
+    Text dates without a ``date_format`` are read day first; said per column so that a surprising date can be
+    traced to the rule (and the setting that changes it).
+    """
+    messages: list[RunMessage] = []
+    for rule in rules:
+        if rule.ref.kind is not FieldKind.DATE or rule.position is None:
+            continue
+        date_format = rule.mapping.date_format if rule.mapping else None
+        if date_format:
+            how = (f"read as {human_date_format(date_format)} (date_format {date_format}, e.g. "
+                   f"{_APRIL_3.strftime(date_format)} is 3 April 2027)")
+        else:
+            how = ("read day first: DD-MM-YYYY, DD.MM.YYYY or DD/MM/YYYY (03-04-2027 is 3 April 2027), as the "
+                   "column has no date_format")
+        text = (f"dates in column {rule.label!r} ({rule.ref.path}): text dates are {how}; ISO dates (2027-04-03), "
+                "date cells and Excel day numbers are read as they are")
+        messages.append(table.message(MessageLevel.INFO, text, column=rule.label))
+    return messages
+
+
+_APRIL_3 = dt.date(2027, 4, 3)
+
+
 def _from_percent_cell(convert: Converter) -> Converter:
     def convert_percent(value: CellValue) -> Any:
         if value.__class__ is float or value.__class__ is int:
@@ -356,6 +400,7 @@ def _header_list(table: Table) -> str:
 
 
 _PLAIN, _FEATURE, _DICT = 0, 1, 2
+AMBIGUOUS_WARNINGS_PER_COLUMN = 20
 MappedOutcome = tuple[MappedRecord | RejectedRow, tuple[str, ...] | None]
 """A row's record or rejection, and its duplicate key (None when the row has no key values)."""
 
@@ -493,6 +538,11 @@ class TableMapper:
         self._labels = {rule.ref.path: rule.label for rule in rules}
         self._field_labels = {rule.ref.field: rule.label for rule in reversed(rules)}
         self._steps = [_compile(rule) for rule in rules]
+        self._number_checks: list[tuple[int, str, str, DecimalSeparator]] = [
+            (rule.position, rule.label, rule.ref.path, rule.separator) for rule in rules
+            if rule.position is not None and rule.ref.kind in (FieldKind.DECIMAL, FieldKind.PERCENT)]
+        self._ambiguous_counts: dict[int, int] = {}
+        self._row_warnings: list[RunMessage] = []
         self._has_parts = any(step.target == _FEATURE for step in self._steps)
         self._validate = model.model_validate
         # Duplicates within a file are rows of the same catalog record: the same natural key (the layout's
@@ -527,10 +577,41 @@ class TableMapper:
 
     def map_rows(self, rows: Sequence[SourceRow]) -> list[MappedOutcome]:
         """``map_row_keyed`` of each row, for a batch at once (much faster)."""
-        return [
+        outcomes = [
             self.map_row_exact(row) if mapped is None else (mapped, mapped.key if any(mapped.key) else None)
             for row, mapped in zip(rows, self._batch.run(rows), strict=True)
         ]
+        if self._number_checks:
+            self._note_ambiguous_numbers(rows, outcomes)
+        return outcomes
+
+    def take_warnings(self) -> list[RunMessage]:
+        """The row warnings of the rows mapped since the last call (ambiguous numbers), oldest first."""
+        taken, self._row_warnings = self._row_warnings, []
+        return taken
+
+    def _note_ambiguous_numbers(self, rows: Sequence[SourceRow], outcomes: list[MappedOutcome]) -> None:
+        """A warning per imported cell that could mean another number (``1,234``), at most
+        ``AMBIGUOUS_WARNINGS_PER_COLUMN`` per column (then one saying the rest are not listed)."""
+        for check in list(self._number_checks):
+            position, label, path, separator = check
+            for row, (outcome, _) in zip(rows, outcomes, strict=True):
+                if outcome.__class__ is not MappedRecord or position >= len(row.values):
+                    continue
+                raw = row.values[position]
+                problem = ambiguous_number(raw, separator=separator) if raw.__class__ is str else None
+                if problem is None:
+                    continue
+                count = self._ambiguous_counts[position] = self._ambiguous_counts.get(position, 0) + 1
+                if count > AMBIGUOUS_WARNINGS_PER_COLUMN:
+                    self._row_warnings.append(self.table.message(
+                        MessageLevel.WARNING, f"column {label!r} has more numbers that could be read two ways; "
+                        f"only the first {AMBIGUOUS_WARNINGS_PER_COLUMN} are listed", row=row.row, column=label))
+                    self._number_checks.remove(check)
+                    break
+                self._row_warnings.append(RunMessage(level=MessageLevel.WARNING, text=f"{path}: {problem}",
+                                                     file=row.file, sheet=row.sheet, row=row.row, column=label,
+                                                     value=describe_value(raw)))
 
     def map_row(self, row: SourceRow) -> MappedRecord | RejectedRow:
         """The record of ``row``, or the reasons it is rejected."""

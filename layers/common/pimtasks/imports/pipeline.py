@@ -61,6 +61,8 @@ class ImportBatch:
     records: list[MappedRecord] = field(default_factory=list)
     rejected: list[RejectedRow] = field(default_factory=list)
     resume: ResumePoint = field(default_factory=ResumePoint)
+    warnings: list[RunMessage] = field(default_factory=list)
+    """Row warnings of this batch's imported rows (a number that could be read two ways, an ETIM check)."""
 
     @property
     def rows_read(self) -> int:
@@ -158,6 +160,7 @@ class ImportReader:
                 batch.records.append(outcome)  # type: ignore[arg-type]
             else:
                 batch.rejected.append(outcome)  # type: ignore[arg-type]
+        batch.warnings.extend(table_mapper.take_warnings())
         if chunk and batch.rows_read >= batch_size:
             batch.resume = ResumePoint(table=index, row=chunk[-1].row)
         return batch
@@ -252,12 +255,15 @@ def read_records(
     target: ImportTarget = ImportTarget.PRODUCTS,
     settings: ImportSettings | None = None,
 ) -> tuple[list[MappedRecord], list[RejectedRow], list[RunMessage]]:
-    """Everything of a small file at once (tests, previews): records, rejections, warnings."""
+    """Everything of a small file at once (tests, previews): records, rejections, warnings (the file's, then
+    the rows')."""
     settings = settings or ImportSettings(import_name="preview", target=target)
     records: list[MappedRecord] = []
     rejected: list[RejectedRow] = []
     with read_import(source, file_name=file_name, settings=settings) as reader:
+        warnings = list(reader.warnings)
         for batch in reader.batches():
             records.extend(batch.records)
             rejected.extend(batch.rejected)
-        return records, rejected, reader.warnings
+            warnings.extend(batch.warnings)
+        return records, rejected, warnings

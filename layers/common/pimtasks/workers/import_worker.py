@@ -263,6 +263,8 @@ class ImportRun:
         for row in rejected:
             for error in row.errors:
                 self._post(error.to_message())
+        for warning in batch.warnings:
+            self._post(warning)
         delta = RunCounts(read=batch.rows_read, created=outcome.created, updated=outcome.updated,
                           unchanged=outcome.unchanged, rejected=len(rejected))
         self.job.count(**delta.model_dump())
