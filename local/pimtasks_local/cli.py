@@ -1,12 +1,19 @@
-"""``pimtasks``: the command line client of the pimtasks API (and of the local stack).
+"""``pimtasks``: the command line client of the pimtasks API (deployed, or the local stack).
 
-    pimtasks tasks list | show ID | create FILE | start ID | stop ID | delete ID
-    pimtasks runs list TASK_ID | show RUN_ID
-    pimtasks local fire TASK_ID [--scheduled-time ISO] | local mail
+    pimtasks tasks list | show | create | update | patch | activate | deactivate | delete | start | stop
+    pimtasks runs list TASK_ID | show RUN_ID          pimtasks upload IMPORT FILE [--wait]
+    pimtasks environments | api-keys | secrets | ftps-users | catalog | files | etim ...
+    pimtasks local fire TASK_ID | local mail          pimtasks completion bash|zsh    pimtasks --version
 
-The API URL and key come from ``--api-url``/``--api-key``, else ``PIMTASKS_API_URL``/``PIMTASKS_API_KEY``,
-else the ``stack.json`` of a running local stack, else ``http://127.0.0.1:8080``. ``--json`` prints the
-API's JSON; otherwise tables. A non-2xx answer prints the API's message and exits 1.
+Most commands are one API operation each (the table in ``cli_api``); ``pimtasks COMMAND --help`` says
+which. Where to connect: ``--api-url``/``--api-key``, else ``PIMTASKS_API_URL``/``PIMTASKS_API_KEY``, else
+the ``stack.json`` of a running local stack (``--state-dir``/``PIMTASKS_STATE_DIR``, as given to
+``python -m pimtasks_local``; else ``.pimtasks/local`` here or above), else ``http://127.0.0.1:8080``.
+``--json`` prints the API's JSON; otherwise tables.
+
+Exit status: 0 done; 1 the API refused (its message is printed), it could not be reached, or a run waited
+for failed or was stopped; 2 a usage or input error; 3 a run waited for partially succeeded (some rows
+rejected); 130 interrupted (a run waited for goes on).
 """
 
 from __future__ import annotations
@@ -15,22 +22,52 @@ import argparse
 import json
 import os
 import sys
-import time
-import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
+from pimtasks_local import cli_render as render
+from pimtasks_local.cli_api import OPERATIONS, CliError, Operation, pages
+from pimtasks_local.cli_completion import SCRIPTS
+from pimtasks_local.cli_runs import download, put_file, start, upload
 from pimtasks_local.http_client import ApiClient, ApiResponse
-from pimtasks_local.stack_state import find_state
+from pimtasks_local.stack_state import DEFAULT_STATE_DIR, find_state
 
 DEFAULT_API_URL = "http://127.0.0.1:8080"
 DEFAULT_ENVIRONMENT = "000001"
+TASK_PAGE_SIZE = 100
+EXIT_FAILED_RUN = {"failed": 1, "cancelled": 1, "partially_succeeded": 3}
+
+# Kept under their former names: the benchmarks and older tests import them from here.
+table = render.table
+describe_frequency = render.describe_frequency
+_put_file = put_file
+
+Command = Callable[[ApiClient, str, argparse.Namespace], ApiResponse]
 
 
-class CliError(Exception):
-    """A usage or input problem, printed without a traceback."""
+@dataclass(frozen=True)
+class CustomCommand:
+    """A command that is not a single API call (``cli_runs``), or not an API call at all."""
+
+    run: Command
+    render: render.Renderer
+
+
+def all_pages(client: ApiClient, path: str, *, page_size: int = TASK_PAGE_SIZE) -> ApiResponse:
+    """Every item of a paged listing: its pages followed through ``next_token``, as one answer (or the first
+    failed page's answer)."""
+    del page_size  # pages() asks for the largest page the API gives
+    return pages(client, path, limit=None)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("pimtasks")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
 
 
 def _global_options(*, with_defaults: bool) -> argparse.ArgumentParser:
@@ -44,388 +81,205 @@ def _global_options(*, with_defaults: bool) -> argparse.ArgumentParser:
                          **unset)
     options.add_argument("--env", help=f"environment (env PIMTASKS_ENVIRONMENT, else {DEFAULT_ENVIRONMENT})",
                          **unset)
+    options.add_argument("--state-dir", type=Path, metavar="DIR",
+                         help="the local stack's state directory, as given to `python -m pimtasks_local "
+                              f"--state-dir` (env PIMTASKS_STATE_DIR, else {DEFAULT_STATE_DIR} here or above)",
+                         **unset)
     options.add_argument("--json", action="store_true", help="print the API's JSON", **unset)
     return options
 
 
-def _parser() -> argparse.ArgumentParser:
+def _add_operation(commands: Any, operation: Operation, common: list[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(operation.name, help=operation.help, parents=common,
+                                 description=f"{operation.help}.\nAPI: {operation.method} {operation.path}",
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_arguments(parser, operation)
+
+
+def _add_arguments(parser: argparse.ArgumentParser, operation: Operation) -> None:
+    for name in operation.path_parameters:
+        if name == "env":
+            parser.add_argument("env_word", nargs="?", metavar="ENVIRONMENT", help="default: --env")
+        else:
+            parser.add_argument(name, metavar=name.upper())
+    for option in operation.options:
+        parser.add_argument(*option.flags, **option.kwargs)
+    if operation.paging is not None:
+        default = operation.paging.default_limit
+        parser.add_argument("--limit", type=_positive, metavar="N",
+                            help=f"show at most N items (default: {default or 'all'}), following the pages")
+        parser.add_argument("--all", action="store_true", help="every item, however many pages")
+        parser.add_argument("--cursor", metavar="TOKEN", help="continue where an earlier listing stopped")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a positive number: {text!r}")
+    return value
+
+
+def _parser() -> tuple[argparse.ArgumentParser, dict[tuple[str, str], Operation | CustomCommand]]:
     parser = argparse.ArgumentParser(prog="pimtasks", description="Manage pimtasks periodic tasks and runs.",
                                      parents=[_global_options(with_defaults=True)])
+    parser.add_argument("--version", action="version", version=f"pimtasks {_version()}")
     common = [_global_options(with_defaults=False)]
-    groups = parser.add_subparsers(dest="group", required=True)
+    groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
+    handlers: dict[tuple[str, str], Operation | CustomCommand] = {}
+    group_parsers: dict[str, Any] = {}
+    for operation in OPERATIONS:
+        handlers[(operation.group, operation.name)] = operation
+        if not operation.name:  # a one-word command (`pimtasks health`)
+            _add_arguments(groups.add_parser(operation.group, help=operation.help, parents=common), operation)
+            continue
+        if operation.group not in group_parsers:
+            group_parsers[operation.group] = groups.add_parser(operation.group, help=_GROUP_HELP[operation.group]) \
+                .add_subparsers(dest="command", required=True, metavar="COMMAND")
+        _add_operation(group_parsers[operation.group], operation, common)
+    _add_custom_commands(groups, group_parsers, common, handlers)
+    return parser, handlers
 
-    tasks = groups.add_parser("tasks", help="periodic task definitions").add_subparsers(dest="command", required=True)
-    tasks.add_parser("list", help="the environment's tasks", parents=common)
-    for name, text in (("show", "one task"), ("start", "start a run now"), ("stop", "stop the active run"),
-                       ("delete", "delete a task and its schedule")):
-        tasks.add_parser(name, help=text, parents=common).add_argument("task_id")
-    tasks.add_parser("create", help="create a task from a .json or .yaml file",
-                     parents=common).add_argument("file", type=Path)
 
-    runs = groups.add_parser("runs", help="runs of tasks").add_subparsers(dest="command", required=True)
-    runs_list = runs.add_parser("list", help="a task's runs, newest first", parents=common)
-    runs_list.add_argument("task_id")
-    runs_list.add_argument("--limit", type=int, default=20)
-    runs.add_parser("show", help="one run", parents=common).add_argument("run_id")
+_GROUP_HELP = {
+    "tasks": "periodic task definitions", "runs": "runs of tasks", "environments": "environments (tenants)",
+    "api-keys": "API keys (admin key)", "secrets": "credentials task settings name (write-only)",
+    "ftps-users": "FTPS users that deliver files", "catalog": "the catalog's records",
+    "files": "the environment's files (Uploads, Archived, Reports, Downloads, ...)",
+    "etim": "the ETIM model of the environment", "local": "the local stack only",
+}
 
-    upload = groups.add_parser("upload", help="upload a file into an import's Uploads folder (presigned PUT)",
-                               parents=common)
-    upload.add_argument("import_name", help="the import (its folder under Uploads/), e.g. 'Sales conditions APAC'")
-    upload.add_argument("file", type=Path)
-    upload.add_argument("--wait", action="store_true",
-                        help="wait for the AutoImport run the upload starts and show it")
-    upload.add_argument("--timeout", type=float, default=120, help="seconds to wait (with --wait)")
 
-    local = groups.add_parser("local", help="the local stack only").add_subparsers(dest="command", required=True)
+def _add_custom_commands(groups: Any, group_parsers: dict[str, Any], common: list[argparse.ArgumentParser],
+                         handlers: dict[tuple[str, str], Operation | CustomCommand]) -> None:
+    """The commands that are more than (or other than) one API call."""
+    start_parser = group_parsers["tasks"].choices["start"]
+    start_parser.add_argument("--wait", action="store_true", help="follow the run, showing its progress, until "
+                                                                  "it ends; exit non-zero when it failed")
+    start_parser.add_argument("--timeout", type=float, metavar="SECONDS", help="stop waiting after SECONDS "
+                                                                              "(default: as long as the run takes)")
+    handlers[("tasks", "start")] = CustomCommand(start, render.render_run)
+
+    up = groups.add_parser("upload", parents=common,
+                           help="upload a file into an import's Uploads folder (presigned PUT)")
+    up.add_argument("import_name", help="the import (its folder under Uploads/), e.g. 'Sales conditions APAC'")
+    up.add_argument("file", type=Path)
+    up.add_argument("--wait", action="store_true", help="follow the AutoImport run the upload starts, showing "
+                                                        "its progress, until it ends; exit non-zero when it failed")
+    up.add_argument("--timeout", type=float, metavar="SECONDS",
+                    help="stop waiting after SECONDS (default: as long as the run takes)")
+    handlers[("upload", "")] = CustomCommand(
+        upload, lambda body: render.render_run(body) if "run_id" in (body or {}) else f"uploaded to {body['key']}")
+
+    files_download = group_parsers["files"].add_parser("download", parents=common,
+                                                       help="download a file (presigned GET)")
+    files_download.add_argument("key", metavar="KEY", help="e.g. Reports/<run id>.txt (as `files list` shows)")
+    files_download.add_argument("-o", "--output", type=Path, metavar="PATH",
+                                help="where to write it (default: its name, here; - for stdout)")
+    files_download.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
+    handlers[("files", "download")] = CustomCommand(
+        download, lambda body: f"saved {body['path']} ({body['bytes']} bytes)" if body else "")
+
+    local = groups.add_parser("local", help=_GROUP_HELP["local"]).add_subparsers(dest="command", required=True,
+                                                                                metavar="COMMAND")
     fire = local.add_parser("fire", help="fire a task's schedule now, as EventBridge Scheduler would",
                             parents=common)
-    fire.add_argument("task_id")
+    fire.add_argument("task_id", metavar="TASK_ID")
     fire.add_argument("--scheduled-time", help="the <aws.scheduler.scheduled-time> to send (default: this minute)")
+    handlers[("local", "fire")] = CustomCommand(lambda c, env, a: c.post(
+        f"/_local/fire/{env}/{a.task_id}", {"scheduled_time": a.scheduled_time} if a.scheduled_time else None),
+        render.render_fired)
     local.add_parser("mail", help="the e-mails the emulator's SES accepted", parents=common)
-    return parser
+    handlers[("local", "mail")] = CustomCommand(lambda c, env, a: c.get("/_local/mail"), render.render_mail)
+
+    completion = groups.add_parser("completion", help="print a shell completion script",
+                                   description="bash: `source <(pimtasks completion bash)` (or save it into "
+                                               "/etc/bash_completion.d/); zsh: `source <(pimtasks completion zsh)` "
+                                               "in ~/.zshrc")
+    completion.add_argument("shell", choices=sorted(SCRIPTS))
+
+
+@dataclass(frozen=True)
+class Connection:
+    api_url: str
+    api_key: str | None
+    environment: str
+
+
+def connection(arguments: argparse.Namespace) -> Connection:
+    """Where to send requests, and with which key (see the module docstring for the order)."""
+    state_dir = arguments.state_dir or (Path(os.environ["PIMTASKS_STATE_DIR"])
+                                        if os.environ.get("PIMTASKS_STATE_DIR") else None)
+    api_url = arguments.api_url or os.environ.get("PIMTASKS_API_URL")
+    api_key = arguments.api_key or os.environ.get("PIMTASKS_API_KEY")
+    state = None if (api_url and api_key) else find_state(state_dir=state_dir)
+    if state is None and state_dir is not None and not (api_url and api_key):
+        raise CliError(f"no local stack is running with state directory {state_dir} (start it with "
+                       f"`python -m pimtasks_local --state-dir {state_dir}`, or give --api-url and --api-key)")
+    state = state or {}
+    return Connection(api_url=api_url or state.get("api_url") or DEFAULT_API_URL,
+                      api_key=api_key or state.get("admin_api_key"),
+                      environment=arguments.env or os.environ.get("PIMTASKS_ENVIRONMENT") or DEFAULT_ENVIRONMENT)
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     """Run one command; returns the exit status."""
     out = out or sys.stdout
-    arguments = _parser().parse_args(argv)
-    state = None if (arguments.api_url and arguments.api_key) else find_state()
-    api_url = arguments.api_url or os.environ.get("PIMTASKS_API_URL") or (state or {}).get("api_url") or DEFAULT_API_URL
-    api_key = arguments.api_key or os.environ.get("PIMTASKS_API_KEY") or (state or {}).get("admin_api_key")
-    environment = arguments.env or os.environ.get("PIMTASKS_ENVIRONMENT") or DEFAULT_ENVIRONMENT
-    client = ApiClient(api_url, api_key=api_key)
-    command = COMMANDS[(arguments.group, getattr(arguments, "command", None))]
+    parser, handlers = _parser()
+    arguments = parser.parse_args(argv)
+    if arguments.group == "completion":
+        print(SCRIPTS[arguments.shell](parser), file=out, end="")
+        return 0
+    handler = handlers[(arguments.group, getattr(arguments, "command", None) or "")]
+    where = Connection(api_url=DEFAULT_API_URL, api_key=None, environment=DEFAULT_ENVIRONMENT)
     try:
-        response = command(client, environment, arguments)
+        where = connection(arguments)
+        client = ApiClient(where.api_url, api_key=where.api_key)
+        environment = getattr(arguments, "env_word", None) or where.environment
+        response = (handler.run(client, environment, arguments) if isinstance(handler, CustomCommand)
+                    else handler.call(client, environment, arguments))
     except CliError as error:
         print(f"pimtasks: {error}", file=sys.stderr)
         return 2
     except OSError as error:
-        print(f"pimtasks: cannot reach {api_url}: {error}", file=sys.stderr)
+        print(f"pimtasks: cannot reach {where.api_url}: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("pimtasks: interrupted (a run started goes on)", file=sys.stderr)
+        return 130
     if not response.ok:
         print(f"pimtasks: {response.status}: {response.error_message}", file=sys.stderr)
         return 1
-    text = (json.dumps(response.body, indent=2) if response.body is not None else "") if arguments.json else (
-        RENDERERS[(arguments.group, getattr(arguments, "command", None))](response.body))
+    _print(_text(response.body, arguments, handler.render), out)
+    if isinstance(handler, Operation) and handler.paging is not None and response.body.get("next_token") \
+            and not arguments.json:
+        print(f"(more: add --cursor {response.body['next_token']})", file=sys.stderr)
+    return _exit_status(arguments, response.body)
+
+
+def _text(body: Any, arguments: argparse.Namespace, renderer: render.Renderer) -> str:
+    if arguments.json:
+        return json.dumps(body, indent=2) if body is not None else ""
+    return renderer(body)
+
+
+def _print(text: str, out: TextIO) -> None:
+    if not text:
+        return
     try:
         print(text, file=out)
     except BrokenPipeError:  # `pimtasks ... | head` closed the pipe: not an error
         sys.stderr.close()
-    return 0
 
 
-# --- commands ------------------------------------------------------------------------------------
-
-
-def _tasks_path(environment: str, *parts: str) -> str:
-    return "/".join([f"/environments/{environment}/tasks", *parts])
-
-
-TASK_PAGE_SIZE = 100
-
-
-def all_pages(client: ApiClient, path: str, *, page_size: int = TASK_PAGE_SIZE) -> ApiResponse:
-    """Every item of a paged listing: its pages followed through ``next_token``, as one answer (or the first
-    failed page's answer)."""
-    items: list[Any] = []
-    token: str | None = None
-    while True:
-        query = {"limit": str(page_size), **({"next_token": token} if token else {})}
-        page = client.get(f"{path}?{urllib.parse.urlencode(query)}")
-        if not page.ok:
-            return page
-        items.extend(page.body.get("items", []))
-        token = page.body.get("next_token")
-        if not token:
-            return ApiResponse(page.status, {"items": items, "next_token": None}, page.headers)
-
-
-def _read_definition(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise CliError(f"cannot read {path}: {error}") from error
-    if path.suffix.lower() in (".yaml", ".yml"):
-        import yaml  # type: ignore[import-untyped, unused-ignore]
-
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            raise CliError(f"{path} is not valid YAML: {error}") from error
-    try:
-        return json.loads(text)
-    except ValueError as error:
-        raise CliError(f"{path} is not valid JSON: {error}") from error
-
-
-def _put_file(url: str, path: Path) -> str | None:
-    """PUT the file's bytes to a presigned URL, streamed (a binary content type, as browsers and curl send).
-
-    Returns the version id S3 gave the new object (None in a bucket without versioning).
-    """
-    import urllib.error
-    import urllib.request
-
-    with path.open("rb") as body:
-        request = urllib.request.Request(url, data=body, method="PUT", headers={  # noqa: S310 (the API's own URL)
-            "Content-Type": "application/octet-stream", "Content-Length": str(path.stat().st_size)})
-        try:
-            with urllib.request.urlopen(request, timeout=300) as response:  # noqa: S310
-                response.read()
-                version_id = response.headers.get("x-amz-version-id")
-        except urllib.error.HTTPError as error:
-            raise CliError(f"the upload was refused: {error.code} {error.read()[:300]!r}") from error
-    return version_id if version_id and version_id != "null" else None
-
-
-ACTIVE_STATUSES = ("queued", "running")
-RECENT_RUNS = 20
-
-
-@dataclass(frozen=True)
-class UploadedObject:
-    """The object version a presigned PUT created, as a run records its input (key relative to the environment)."""
-
-    key: str
-    version_id: str | None
-
-
-def _upload(client: ApiClient, environment: str, arguments: argparse.Namespace) -> ApiResponse:
-    path: Path = arguments.file
-    if not path.is_file():
-        raise CliError(f"no such file: {path}")
-    watch: UploadWatch | None = None
-    if arguments.wait:  # before the PUT, so the runs that were there already are known
-        tasks = all_pages(client, _tasks_path(environment))
-        if not tasks.ok:
-            return tasks
-        watch = UploadWatch.of(client, environment, import_name=arguments.import_name, tasks=tasks.body["items"])
-    ticket = client.post(f"/environments/{environment}/uploads",
-                         {"import_name": arguments.import_name, "file_name": path.name})
-    if not ticket.ok:
-        return ticket
-    version_id = _put_file(ticket.body["url"], path)
-    print(f"uploaded {path} to {ticket.body['key']}" + (f" (version {version_id})" if version_id else ""),
-          file=sys.stderr)
-    if watch is None:
-        return ticket
-    uploaded = UploadedObject(key=str(ticket.body["key"]).removeprefix(f"environments/{environment}/"),
-                              version_id=version_id)
-    return watch.wait(uploaded, timeout=arguments.timeout)
-
-
-@dataclass
-class UploadWatch:
-    """Waits for the AutoImport run of one upload, identified by the uploaded object itself.
-
-    Only runs that were not there before the upload count (the previous upload's run never does). Of
-    those, oldest first, the upload run whose input file is the uploaded key, and the uploaded version
-    when both the run and the PUT name one, is the upload's; a run that imported another file is passed
-    over. A run that has not recorded its input yet is waited for; one that ended without an input
-    (it found the upload gone, e.g. replaced by a newer version) is shown, since it is about this upload.
-    """
-
-    client: ApiClient
-    environment: str
-    import_name: str
-    task_ids: list[str]
-    earlier_runs: set[str]
-
-    @classmethod
-    def of(cls, client: ApiClient, environment: str, *, import_name: str,
-           tasks: list[dict[str, Any]]) -> UploadWatch:
-        """The AutoImport tasks of ``import_name`` among ``tasks``, and the runs they have before the upload."""
-        task_ids = [t["task_id"] for t in tasks
-                    if t["type"] == "import" and t["settings"].get("import_name") == import_name
-                    and t["settings"].get("auto_import")]
-        watch = cls(client=client, environment=environment, import_name=import_name, task_ids=task_ids,
-                    earlier_runs=set())
-        watch.earlier_runs = {run["run_id"] for task_id in task_ids for run in watch._recent_runs(task_id)}
-        return watch
-
-    def wait(self, uploaded: UploadedObject, *, timeout: float) -> ApiResponse:
-        """The run of ``uploaded`` once it has ended (``CliError`` after ``timeout`` seconds)."""
-        if not self.task_ids:
-            raise CliError(f"no import task named {self.import_name!r} has AutoImport on: start it with "
-                           "`pimtasks tasks start TASK_ID` to import the file")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for task_id in self.task_ids:
-                run_id = self._ended_run_of(task_id, uploaded)
-                if run_id is not None:
-                    return self.client.get(f"/environments/{self.environment}/runs/{run_id}")
-            time.sleep(0.5)
-        raise CliError(f"no finished upload run within {timeout:.0f} s (see `pimtasks runs list TASK_ID`)")
-
-    def _ended_run_of(self, task_id: str, uploaded: UploadedObject) -> str | None:
-        for run in reversed(self._recent_runs(task_id)):  # oldest first
-            if run["run_id"] in self.earlier_runs or run["trigger"] != "upload":
-                continue
-            ended = run["status"] not in ACTIVE_STATUSES
-            inputs = [f for f in run.get("files") or [] if f.get("role") == "input"]
-            if not inputs and not ended:
-                return None  # its input is not known yet: it may be this upload's
-            if not inputs or any(_is_uploaded(f, uploaded) for f in inputs):
-                return run["run_id"] if ended else None
-            self.earlier_runs.add(run["run_id"])  # it imports another file (or another version)
-        return None
-
-    def _recent_runs(self, task_id: str) -> list[dict[str, Any]]:
-        runs = self.client.get(f"{_tasks_path(self.environment, task_id, 'runs')}?limit={RECENT_RUNS}")
-        return list(runs.body.get("items", [])) if runs.ok else []
-
-
-def _is_uploaded(file: dict[str, Any], uploaded: UploadedObject) -> bool:
-    """``file`` (a run's input) is the uploaded object: its key, and its version when both sides know one."""
-    version = file.get("version_id")
-    return bool(file.get("key") == uploaded.key
-                and (version is None or uploaded.version_id is None or version == uploaded.version_id))
-
-
-Command = Callable[[ApiClient, str, argparse.Namespace], ApiResponse]
-
-COMMANDS: dict[tuple[str, str | None], Command] = {
-    ("tasks", "list"): lambda c, env, a: all_pages(c, _tasks_path(env)),
-    ("tasks", "show"): lambda c, env, a: c.get(_tasks_path(env, a.task_id)),
-    ("tasks", "create"): lambda c, env, a: c.post(_tasks_path(env), _read_definition(a.file)),
-    ("tasks", "start"): lambda c, env, a: c.post(_tasks_path(env, a.task_id, "start")),
-    ("tasks", "stop"): lambda c, env, a: c.post(_tasks_path(env, a.task_id, "stop")),
-    ("tasks", "delete"): lambda c, env, a: c.request("DELETE", _tasks_path(env, a.task_id)),
-    ("runs", "list"): lambda c, env, a: c.get(f"{_tasks_path(env, a.task_id, 'runs')}?limit={a.limit}"),
-    ("runs", "show"): lambda c, env, a: c.get(f"/environments/{env}/runs/{a.run_id}"),
-    ("local", "fire"): lambda c, env, a: c.post(
-        f"/_local/fire/{env}/{a.task_id}", {"scheduled_time": a.scheduled_time} if a.scheduled_time else None),
-    ("local", "mail"): lambda c, env, a: c.get("/_local/mail"),
-    ("upload", None): _upload,
-}
-
-
-# --- rendering -----------------------------------------------------------------------------------
-
-
-def table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
-    """Rows as an aligned text table with the given (key, heading) columns."""
-    if not rows:
-        return "(none)"
-    cells = [[heading for _, heading in columns]] + [[_cell(row.get(key)) for key, _ in columns] for row in rows]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
-    return "\n".join("  ".join(value.ljust(width) for value, width in zip(line, widths, strict=True)).rstrip()
-                     for line in cells)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    text = value if isinstance(value, str) else json.dumps(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def describe_frequency(frequency: dict[str, Any] | None) -> str:
-    """``week MON,THU 12:53 Europe/Amsterdam``-style summary of a frequency."""
-    if not frequency:
-        return "-"
-    every = frequency.get("every")
-    parts = [str(every)]
-    if every == "minutes":
-        parts = [f"every {frequency.get('interval')} min"]
-    elif every == "hour":
-        parts = [f"hourly at :{int(frequency.get('minute', 0)):02d}"]
-    elif every == "week":
-        parts.append(",".join(frequency.get("days") or []))
-    elif every == "month":
-        parts.append(f"day {frequency.get('day_of_month')}")
-    elif every == "once":
-        parts.append(str(frequency.get("date")))
-    if frequency.get("time"):
-        parts.append(str(frequency["time"]))
-    parts.append(str(frequency.get("timezone", "")))
-    return " ".join(p for p in parts if p)
-
-
-def _details(item: dict[str, Any], keys: list[str]) -> str:
-    width = max(len(key) for key in keys)
-    lines = []
-    for key in keys:
-        if key not in item:
-            continue
-        value = item[key]
-        text = describe_frequency(value) if key == "frequency" else (
-            json.dumps(value, indent=2) if isinstance(value, (dict, list)) else _cell(value))
-        text = text.replace("\n", "\n" + " " * (width + 2))
-        lines.append(f"{key.ljust(width)}  {text}")
-    return "\n".join(lines)
-
-
-def _render_tasks(body: Any) -> str:
-    rows = [{**task, "frequency": describe_frequency(task.get("frequency")),
-             "last": (task.get("last_run") or {}).get("status")} for task in body.get("items", [])]
-    return table(rows, [("task_id", "TASK ID"), ("type", "TYPE"), ("active", "ACTIVE"), ("sequence_no", "SEQ"),
-                        ("frequency", "FREQUENCY"), ("next_run_at", "NEXT RUN"), ("last", "LAST RUN"),
-                        ("description", "DESCRIPTION")])
-
-
-def _render_task(body: Any) -> str:
-    return _details(body, ["task_id", "environment", "type", "description", "active", "frequency", "sequence_no",
-                           "next_run_at", "notification", "settings", "last_run", "created_at", "updated_at"])
-
-
-def _render_run(body: Any) -> str:
-    """A run as its report reads: the facts, counts on one line, then one line per message and file."""
-    from pimtasks.domain.run import RunMessage
-    from pimtasks.services.run_report import location_text
-
-    counts = body.get("counts") or {}
-    facts = {**body, "counts": ", ".join(f"{name} {counts.get(name, 0)}"
-                                         for name in ("read", "created", "updated", "unchanged", "rejected"))}
-    text = _details(facts, ["run_id", "task_id", "task_type", "trigger", "status", "scheduled_time", "created_at",
-                            "started_at", "ended_at", "progress_text", "counts", "error"])
-    messages = [RunMessage.model_validate(m) for m in body.get("messages") or []]
-    if messages:
-        text += "\n\nmessages:\n" + "\n".join(f"  [{m.level.value}] {location_text(m)}{m.text}" for m in messages)
-    if body.get("files"):
-        text += "\n\nfiles:\n" + "\n".join(f"  {f['role']}: {f['key']}" for f in body["files"])
-    return text
-
-
-def _render_runs(body: Any) -> str:
-    rows = [{**run, "read": (run.get("counts") or {}).get("read")} for run in body.get("items", [])]
-    return table(rows, [("run_id", "RUN ID"), ("status", "STATUS"), ("trigger", "TRIGGER"),
-                        ("scheduled_time", "SCHEDULED"), ("started_at", "STARTED"), ("ended_at", "ENDED"),
-                        ("read", "READ"), ("error", "ERROR")])
-
-
-def _render_deleted(_: Any) -> str:
-    return "deleted"
-
-
-def _render_fired(body: Any) -> str:
-    return (f"fired {body.get('schedule')} for {body.get('scheduled_time')}\n"
-            f"-> {body.get('function')}\n{json.dumps(body.get('payload'), indent=2)}")
-
-
-def _render_mail(body: Any) -> str:
-    if not body:
-        return "(no e-mails)"
-    blocks = []
-    for mail in body:
-        blocks.append(f"From:    {mail.get('from')}\nTo:      {', '.join(mail.get('to') or [])}\n"
-                      f"Date:    {mail.get('timestamp')}\nSubject: {mail.get('subject')}\n\n{mail.get('body')}")
-    return ("\n" + "-" * 72 + "\n").join(blocks)
-
-
-RENDERERS: dict[tuple[str, str | None], Callable[[Any], str]] = {
-    ("tasks", "list"): _render_tasks,
-    ("tasks", "show"): _render_task,
-    ("tasks", "create"): _render_task,
-    ("tasks", "start"): _render_run,
-    ("tasks", "stop"): _render_run,
-    ("tasks", "delete"): _render_deleted,
-    ("runs", "list"): _render_runs,
-    ("runs", "show"): _render_run,
-    ("local", "fire"): _render_fired,
-    ("local", "mail"): _render_mail,
-    ("upload", None): lambda body: _render_run(body) if "run_id" in (body or {}) else f"uploaded to {body['key']}",
-}
+def _exit_status(arguments: argparse.Namespace, body: Any) -> int:
+    """Non-zero when a run was waited for and did not succeed (see the module docstring)."""
+    if not getattr(arguments, "wait", False) or not isinstance(body, dict):
+        return 0
+    status = EXIT_FAILED_RUN.get(str(body.get("status")), 0)
+    if status:
+        print(f"pimtasks: run {body.get('run_id')} {body.get('status')}" +
+              (f": {body['error']}" if body.get("error") else ""), file=sys.stderr)
+    return status

@@ -100,9 +100,10 @@ def remove_state(state_dir: Path, *, pid: int) -> None:
         path.unlink(missing_ok=True)
 
 
-def find_state(start: Path | None = None) -> dict[str, Any] | None:
-    """The state of a running stack: ``$PIMTASKS_STATE_DIR``, else ``.pimtasks/local`` here or above."""
-    configured = os.environ.get("PIMTASKS_STATE_DIR")
+def find_state(start: Path | None = None, *, state_dir: Path | None = None) -> dict[str, Any] | None:
+    """The state of a running stack: in ``state_dir`` (the stack's ``--state-dir``) when given, else
+    ``$PIMTASKS_STATE_DIR``, else ``.pimtasks/local`` here or above."""
+    configured = str(state_dir) if state_dir is not None else os.environ.get("PIMTASKS_STATE_DIR")
     here = start or Path.cwd()
     candidates = [Path(configured) / STATE_FILE] if configured else [
         directory / DEFAULT_STATE_DIR / STATE_FILE for directory in [here, *here.parents]

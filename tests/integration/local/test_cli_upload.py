@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pimtasks_local import cli
+from pimtasks_local import cli, cli_runs
 from pimtasks_local.http_client import ApiClient
 from pimtasks_local.launcher import LaunchError, launched_stack
 
@@ -97,8 +97,8 @@ def test_without_a_version_id_the_new_run_of_the_key_is_shown(
     stack: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given a bucket that gives no version ids (the PUT's answer is dropped)
-    put_file = cli._put_file
-    monkeypatch.setattr(cli, "_put_file", lambda url, path: put_file(url, path) and None)
+    put_file = cli_runs.put_file
+    monkeypatch.setattr(cli_runs, "put_file", lambda url, path: put_file(url, path) and None)
 
     run_one = upload_and_wait(stack, products_csv(tmp_path / "one" / "unversioned.csv", rows=2))
     run_two = upload_and_wait(stack, products_csv(tmp_path / "two" / "unversioned.csv", rows=4))
