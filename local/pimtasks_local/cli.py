@@ -2,7 +2,7 @@
 
     pimtasks tasks list | show | create | update | patch | activate | deactivate | delete | start | stop
     pimtasks runs list TASK_ID | show RUN_ID          pimtasks upload IMPORT FILE [--wait]
-    pimtasks environments | api-keys | secrets | ftps-users | catalog | files | etim ...
+    pimtasks environments | api-keys | secrets | ftps-users | etim ...
     pimtasks local fire TASK_ID | local mail          pimtasks completion bash|zsh    pimtasks --version
 
 Most commands are one API operation each (the table in ``cli_api``); ``pimtasks COMMAND --help`` says
@@ -31,7 +31,7 @@ from typing import Any, TextIO
 from pimtasks_local import cli_render as render
 from pimtasks_local.cli_api import OPERATIONS, CliError, Operation, pages
 from pimtasks_local.cli_completion import SCRIPTS
-from pimtasks_local.cli_runs import download, put_file, start, upload
+from pimtasks_local.cli_runs import put_file, start, upload
 from pimtasks_local.http_client import ApiClient, ApiResponse
 from pimtasks_local.stack_state import DEFAULT_STATE_DIR, find_state
 
@@ -146,8 +146,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[tuple[str, str], Operation 
 _GROUP_HELP = {
     "tasks": "periodic task definitions", "runs": "runs of tasks", "environments": "environments (tenants)",
     "api-keys": "API keys (admin key)", "secrets": "credentials task settings name (write-only)",
-    "ftps-users": "FTPS users that deliver files", "catalog": "the catalog's records",
-    "files": "the environment's files (Uploads, Archived, Reports, Downloads, ...)",
+    "ftps-users": "FTPS users that deliver files",
     "etim": "the ETIM model of the environment", "local": "the local stack only",
 }
 
@@ -172,15 +171,6 @@ def _add_custom_commands(groups: Any, group_parsers: dict[str, Any], common: lis
                     help="stop waiting after SECONDS (default: as long as the run takes)")
     handlers[("upload", "")] = CustomCommand(
         upload, lambda body: render.render_run(body) if "run_id" in (body or {}) else f"uploaded to {body['key']}")
-
-    files_download = group_parsers["files"].add_parser("download", parents=common,
-                                                       help="download a file (presigned GET)")
-    files_download.add_argument("key", metavar="KEY", help="e.g. Reports/<run id>.txt (as `files list` shows)")
-    files_download.add_argument("-o", "--output", type=Path, metavar="PATH",
-                                help="where to write it (default: its name, here; - for stdout)")
-    files_download.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
-    handlers[("files", "download")] = CustomCommand(
-        download, lambda body: f"saved {body['path']} ({body['bytes']} bytes)" if body else "")
 
     local = groups.add_parser("local", help=_GROUP_HELP["local"]).add_subparsers(dest="command", required=True,
                                                                                 metavar="COMMAND")

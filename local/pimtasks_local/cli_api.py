@@ -296,20 +296,8 @@ OPERATIONS: tuple[Operation, ...] = (
               paging=Paging(default_limit=20)),
     Operation("runs", "show", "GET", "/environments/{env}/runs/{run_id}", "one run, with its messages",
               render=render.render_run),
-    # catalog and files
-    Operation("catalog", "list", "GET", "/environments/{env}/catalog/{entity}",
-              "catalog records: products, sales_conditions or attachments", paging=Paging(50, "cursor"),
-              options=(Option(("--changed-since",), "changed_since", {"metavar": "ISO-TIME"}),
-                       Option(("--filter",), "*", {"action": "append", "metavar": "FIELD=VALUE",
-                                                  "help": "only records whose FIELD is VALUE (repeatable)"}))),
-    Operation("catalog", "show", "GET", "/environments/{env}/catalog/products/{article_number}",
-              "a product with its sales conditions and attachments"),
-    Operation("catalog", "delete", "DELETE", "/environments/{env}/catalog/{entity}/{key}",
-              "delete one catalog record (the change is tracked, as an import's delete is)",
-              render=render.render_done("deleted")),
-    Operation("files", "list", "GET", "/environments/{env}/files", "the files of a folder",
-              options=(Option(("--folder",), "folder", {"help": "Uploads, Archived, Failed, Reports, "
-                                                        "Downloads, ... (default: every folder)"}),)),
+    # catalog and files: `catalog list/show/delete` and `files list/download` come with the catalog read and
+    # files APIs (issue 9 parts 1-2), which are not routes yet.
     # ETIM
     Operation("etim", "releases", "GET", "/environments/{env}/etim/releases", "the ETIM releases the "
                                                                               "environment has"),
@@ -322,10 +310,9 @@ OPERATIONS: tuple[Operation, ...] = (
     _etim_entity("unit", "units", "an ETIM unit"),
     _etim_entity("group", "groups", "an ETIM group"),
 )
-"""Operations the CLI also calls outside this table: the upload ticket (``pimtasks upload``) and a file's
-download URL (``pimtasks files download``), see ``OTHER_OPERATIONS``."""
+"""Operations the CLI also calls outside this table: the upload ticket (``pimtasks upload``), see
+``OTHER_OPERATIONS``."""
 
 OTHER_OPERATIONS: dict[tuple[str, str], str] = {
     ("POST", "/environments/{env}/uploads"): "pimtasks upload IMPORT FILE",
-    ("GET", "/environments/{env}/files/{key}"): "pimtasks files download KEY",
 }

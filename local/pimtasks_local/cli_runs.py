@@ -1,6 +1,5 @@
 """The ``pimtasks`` commands that are more than one API call: ``upload`` (a presigned PUT, and with
-``--wait`` the AutoImport run it starts, followed to its end), ``tasks start --wait`` and
-``files download`` (a presigned GET streamed to a file).
+``--wait`` the AutoImport run it starts, followed to its end) and ``tasks start --wait``.
 
 Progress lines go to stderr, so ``--json`` output on stdout stays one JSON document.
 """
@@ -8,7 +7,6 @@ Progress lines go to stderr, so ``--json`` output on stdout stays one JSON docum
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import time
 import urllib.error
@@ -205,29 +203,3 @@ def _is_uploaded(file: dict[str, Any], uploaded: UploadedObject) -> bool:
     version = file.get("version_id")
     return bool(file.get("key") == uploaded.key
                 and (version is None or uploaded.version_id is None or version == uploaded.version_id))
-
-
-def download(client: ApiClient, environment: str, arguments: argparse.Namespace) -> ApiResponse:
-    """``files download KEY [-o PATH]``: the file's presigned URL from the API, its bytes streamed to PATH
-    (default: the key's file name here; ``-``: stdout). An existing file is kept unless ``--force``."""
-    key = str(arguments.key).removeprefix(f"environments/{environment}/")
-    answer = client.get(f"/environments/{environment}/files/{urllib.parse.quote(key, safe='')}")
-    if not answer.ok:
-        return answer
-    target = arguments.output or Path(key.rsplit("/", 1)[-1])
-    to_stdout = str(target) == "-"
-    if not to_stdout and target.exists() and not arguments.force:
-        raise CliError(f"{target} exists: give --force to overwrite it, or -o another path")
-    try:
-        with urllib.request.urlopen(answer.body["url"], timeout=TRANSFER_TIMEOUT_SECONDS) as source:  # noqa: S310
-            if to_stdout:
-                shutil.copyfileobj(source, sys.stdout.buffer)
-                sys.stdout.buffer.flush()
-                return ApiResponse(200, None, {})
-            partial = target.with_name(target.name + ".partial")
-            with partial.open("wb") as sink:
-                shutil.copyfileobj(source, sink)
-            partial.replace(target)
-    except urllib.error.HTTPError as error:
-        raise CliError(f"the download was refused: {error.code} {error.read()[:300]!r}") from error
-    return ApiResponse(200, {"key": key, "path": str(target), "bytes": target.stat().st_size}, {})
