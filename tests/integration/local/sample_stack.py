@@ -96,7 +96,10 @@ def handler(event, context):
         while not (OUT / event["wait_for"]).exists() and time.monotonic() < deadline:
             time.sleep(0.01)
     if isinstance(event, dict) and event.get("write"):
-        (OUT / event["write"]).write_text(json.dumps(event))
+        # Written aside and renamed so a test polling for the file never reads it half-written.
+        partial = OUT / (event["write"] + ".partial")
+        partial.write_text(json.dumps(event))
+        partial.replace(OUT / event["write"])
     if isinstance(event, dict) and event.get("fail"):
         raise ValueError("asked to fail")
     context_seen = {{"function_name": context.function_name, "memory": context.memory_limit_in_mb,
