@@ -302,7 +302,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("etim", "releases", "GET", "/environments/{env}/etim/releases", "the ETIM releases the "
                                                                               "environment has"),
     Operation("etim", "classes", "GET", "/environments/{env}/etim/classes", "ETIM classes", paging=Paging(50),
-              options=(ETIM_RELEASE, ETIM_LANGUAGE, Option(("--group",), "group", {"metavar": "GROUP-CODE"}),
+              options=(ETIM_RELEASE, ETIM_LANGUAGE,
+                       Option(("--group",), "group", {"metavar": "GROUP-CODE", "dest": "group_code"}),
                        Option(("--search",), "q", {"help": "words in descriptions and synonyms"}))),
     _etim_entity("class", "classes", "an ETIM class with its features, units and values"),
     _etim_entity("feature", "features", "an ETIM feature"),
