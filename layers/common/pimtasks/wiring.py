@@ -28,6 +28,7 @@ from pimtasks.domain.task import Task
 from pimtasks.domain.task_types import TaskFunction, TaskType
 from pimtasks.services.access import AccessService
 from pimtasks.services.auto_import import AutoImport
+from pimtasks.services.catalog_reading import CatalogReadService
 from pimtasks.services.etim_model import EtimModelReader
 from pimtasks.services.ftps_users import FtpsUserService
 from pimtasks.services.import_chain import ImportChain
@@ -188,6 +189,11 @@ def file_store() -> FileStore:
 @lru_cache(maxsize=1)
 def catalog_repository() -> CatalogRepository:
     return CatalogRepository(table=DynamoTable(table_name=get_settings().require("catalog_table")))
+
+
+def catalog_reader() -> CatalogReadService:
+    """The catalog read API and single-record removal over the catalog table."""
+    return CatalogReadService(catalog=catalog_repository(), clock=clock)
 
 
 def import_workers(task_type: TaskType) -> TaskWorker:
