@@ -210,7 +210,7 @@ def import_worker() -> ImportWorker:
     from pimtasks.workers.import_worker import ImportWorker
 
     return ImportWorker(files=file_store(), catalog=CatalogWriter(store=catalog_repository(), clock=clock),
-                        clock=clock)
+                        clock=clock, removals=catalog_repository())
 
 
 @lru_cache(maxsize=1)

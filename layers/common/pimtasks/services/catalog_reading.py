@@ -130,9 +130,14 @@ def record_filter(target: ImportTarget, filters: Mapping[str, str]) -> RecordFil
     return matches
 
 
+STORE_SHARDS = 16
+"""The listing's shards (``adapters.catalog_repository.SHARDS``): a page's reads are spread over them."""
+
+
 def _chunk_for(limit: int) -> int:
-    # The store reads each of its shards this many items at a time: about twice a page over all of them.
-    return max(8, min(100, (limit + 1) // 8))
+    # Each shard is read this many items at a time: a page and a quarter over all of them, so a page costs
+    # about one query per shard and few items it does not use (records spread evenly over the shards).
+    return max(8, min(1000, (limit + 1) * 5 // (4 * STORE_SHARDS) + 1))
 
 
 class CatalogReadService:
