@@ -160,3 +160,26 @@ def test_a_key_of_one_environment_never_reads_or_removes_in_another(stack: Local
     assert ok(get(stack, f"{BASE}/products/A001"))["record_id"] == "A001"
     # and 000001's key does not see 000002's product under its own environment either
     assert get(stack, f"{BASE}/products/SECRET-1").status_code == 404
+
+
+def test_a_percent_encoded_path_as_a_rest_api_hands_it_over_finds_the_record(stack: LocalApiStack) -> None:
+    # Given the event API Gateway (REST) sends: the path still percent-encoded, the parameter decoded
+    from functions.api_handler.app import handler
+    from pimtasks_local.functions import lambda_context
+
+    path = f"{BASE}/products/KAB%203x2,5%2F100"
+    event = {"resource": "/environments/{env}/catalog/{entity}/{record_id+}", "path": path, "httpMethod": "GET",
+             "headers": {}, "multiValueHeaders": {}, "queryStringParameters": None,
+             "multiValueQueryStringParameters": None, "stageVariables": None, "isBase64Encoded": False,
+             "pathParameters": {"env": ENVIRONMENT, "entity": "products", "record_id": SLASHED}, "body": None,
+             "requestContext": {"stage": "v1", "requestId": "r1", "resourcePath": "/x", "httpMethod": "GET",
+                                "path": f"/v1{path}", "identity": {"sourceIp": "127.0.0.1"},
+                                "authorizer": {"key_id": stack.admin_key_id, "environments": ENVIRONMENT,
+                                               "admin": "true", "principalId": stack.admin_key_id}}}
+
+    # When the handler answers it
+    response = handler(event, lambda_context("pimtasks-api", timeout_seconds=29))
+
+    # Then it is the product, not a 404 for "KAB%203x2,5%2F100"
+    assert response["statusCode"] == 200, response["body"]
+    assert json.loads(response["body"])["record_id"] == SLASHED

@@ -58,7 +58,7 @@ def list_catalog(env: EnvPath, entity: EntityPath,
 def get_catalog_record(env: EnvPath, entity: EntityPath, record_id: RecordIdPath) -> CatalogRecordDetailOut:
     environment_caller(router, env)
     return CatalogRecordDetailOut.of_detail(catalog_reader().record(environment=env, entity=entity,
-                                                                    record_id=record_id))
+                                                                    record_id=_decoded(record_id)))
 
 
 @router.delete("/environments/<env>/catalog/<entity>/<record_id>", summary="Remove one catalog record",
@@ -67,5 +67,12 @@ def get_catalog_record(env: EnvPath, entity: EntityPath, record_id: RecordIdPath
                responses=responses(204, None, "Removed"))
 def delete_catalog_record(env: EnvPath, entity: EntityPath, record_id: RecordIdPath) -> Response[None]:
     environment_caller(router, env)
-    catalog_reader().remove(environment=env, entity=entity, record_id=record_id)
+    catalog_reader().remove(environment=env, entity=entity, record_id=_decoded(record_id))
     return Response(status_code=204)
+
+
+def _decoded(matched: str) -> str:
+    """The record id as API Gateway decoded it (``pathParameters``): a REST API hands the ``path`` over still
+    percent-encoded, so the route's own match of an article number with a space or a slash holds ``%20``/``%2F``."""
+    parameters = router.current_event.path_parameters or {}
+    return str(parameters.get("record_id") or matched)
