@@ -14,6 +14,7 @@ from pimtasks.catalog.models import Attachment, CatalogRecord, Product, SalesCon
 from pimtasks.domain.task_types import ImportTarget
 from pimtasks.services.catalog_writer import planned_write
 from pimtasks.wiring import access_service, catalog_repository
+from pimtasks_local.functions import lambda_context
 from werkzeug.test import TestResponse
 
 from tests.integration.api.local_api import ENVIRONMENT, OTHER_ENVIRONMENT, LocalApiStack, local_api_stack
@@ -164,9 +165,6 @@ def test_a_key_of_one_environment_never_reads_or_removes_in_another(stack: Local
 
 def test_a_percent_encoded_path_as_a_rest_api_hands_it_over_finds_the_record(stack: LocalApiStack) -> None:
     # Given the event API Gateway (REST) sends: the path still percent-encoded, the parameter decoded
-    from functions.api_handler.app import handler
-    from pimtasks_local.functions import lambda_context
-
     path = f"{BASE}/products/KAB%203x2,5%2F100"
     event = {"resource": "/environments/{env}/catalog/{entity}/{record_id+}", "path": path, "httpMethod": "GET",
              "headers": {}, "multiValueHeaders": {}, "queryStringParameters": None,
@@ -178,6 +176,8 @@ def test_a_percent_encoded_path_as_a_rest_api_hands_it_over_finds_the_record(sta
                                                "admin": "true", "principalId": stack.admin_key_id}}}
 
     # When the handler answers it
+    from functions.api_handler.app import handler  # as conftest does: the handler reads settings at import
+
     response = handler(event, lambda_context("pimtasks-api", timeout_seconds=29))
 
     # Then it is the product, not a 404 for "KAB%203x2,5%2F100"
