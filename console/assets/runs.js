@@ -19,15 +19,17 @@ export function progressBar(run, {label = 'Run progress'} = {}) {
 }
 
 const COUNT_NAMES = ['read', 'created', 'updated', 'unchanged', 'rejected'];
+// Only a full import removes records: its count is shown when there is one.
+const countNames = (counts) => (counts.removed ? [...COUNT_NAMES, 'removed'] : COUNT_NAMES);
 
 export function countsText(counts) {
   if (!counts) return '';
-  return COUNT_NAMES.filter((name) => counts[name]).map((name) => `${formatNumber(counts[name])} ${name}`).join(', ')
-    || 'nothing read';
+  return countNames(counts).filter((name) => counts[name]).map((name) => `${formatNumber(counts[name])} ${name}`)
+    .join(', ') || 'nothing read';
 }
 
 export function countTiles(counts = {}) {
-  return h('dl', {class: 'counts'}, COUNT_NAMES.map((name) => h('div', {class: `count count-${name}`},
+  return h('dl', {class: 'counts'}, countNames(counts).map((name) => h('div', {class: `count count-${name}`},
     h('dt', {}, name.charAt(0).toUpperCase() + name.slice(1)), h('dd', {}, formatNumber(counts[name] || 0)))));
 }
 

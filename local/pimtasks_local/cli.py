@@ -2,7 +2,7 @@
 
     pimtasks tasks list | show | create | update | patch | activate | deactivate | delete | start | stop
     pimtasks runs list TASK_ID | show RUN_ID          pimtasks upload IMPORT FILE [--wait]
-    pimtasks environments | api-keys | secrets | ftps-users | etim ...
+    pimtasks environments | api-keys | secrets | ftps-users | catalog | etim ...
     pimtasks local fire TASK_ID | local mail          pimtasks completion bash|zsh    pimtasks --version
 
 Most commands are one API operation each (the table in ``cli_api``); ``pimtasks COMMAND --help`` says
@@ -146,7 +146,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[tuple[str, str], Operation 
 _GROUP_HELP = {
     "tasks": "periodic task definitions", "runs": "runs of tasks", "environments": "environments (tenants)",
     "api-keys": "API keys (admin key)", "secrets": "credentials task settings name (write-only)",
-    "ftps-users": "FTPS users that deliver files",
+    "ftps-users": "FTPS users that deliver files", "catalog": "the catalog's records (read, remove)",
     "etim": "the ETIM model of the environment", "local": "the local stack only",
 }
 

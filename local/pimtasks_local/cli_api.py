@@ -296,8 +296,21 @@ OPERATIONS: tuple[Operation, ...] = (
               paging=Paging(default_limit=20)),
     Operation("runs", "show", "GET", "/environments/{env}/runs/{run_id}", "one run, with its messages",
               render=render.render_run),
-    # catalog and files: `catalog list/show/delete` and `files list/download` come with the catalog read and
-    # files APIs (issue 9 parts 1-2), which are not routes yet.
+    # catalog (`files list/download` come with the files API, issue 9 part 2)
+    Operation("catalog", "list", "GET", "/environments/{env}/catalog/{entity}",
+              "catalog records (ENTITY: products, sales_conditions or attachments) in change order",
+              paging=Paging(50, "cursor"),
+              options=(Option(("--changed-since",), "changed_since",
+                              {"metavar": "RFC3339", "help": "only what changed at or after this time (e.g. "
+                                                             "2026-12-01T00:00:00Z), removals included"}),
+                       Option(("--filter",), "*", {"action": "append", "metavar": "FIELD=VALUE",
+                                                  "help": "only records whose FIELD is VALUE (repeatable)"}))),
+    Operation("catalog", "show", "GET", "/environments/{env}/catalog/{entity}/{record_id}",
+              "one catalog record (RECORD_ID as `catalog list` shows it: a product's article number); a product "
+              "with its sales conditions and attachments"),
+    Operation("catalog", "delete", "DELETE", "/environments/{env}/catalog/{entity}/{record_id}",
+              "remove one catalog record (deltas list the removal, as they do a full import's)",
+              render=render.render_done("removed")),
     # ETIM
     Operation("etim", "releases", "GET", "/environments/{env}/etim/releases", "the ETIM releases the "
                                                                               "environment has"),

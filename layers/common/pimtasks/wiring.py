@@ -28,6 +28,7 @@ from pimtasks.domain.task import Task
 from pimtasks.domain.task_types import TaskFunction, TaskType
 from pimtasks.services.access import AccessService
 from pimtasks.services.auto_import import AutoImport
+from pimtasks.services.catalog_reading import CatalogReadService
 from pimtasks.services.etim_model import EtimModelReader
 from pimtasks.services.ftps_users import FtpsUserService
 from pimtasks.services.import_chain import ImportChain
@@ -190,6 +191,11 @@ def catalog_repository() -> CatalogRepository:
     return CatalogRepository(table=DynamoTable(table_name=get_settings().require("catalog_table")))
 
 
+def catalog_reader() -> CatalogReadService:
+    """The catalog read API and single-record removal over the catalog table."""
+    return CatalogReadService(catalog=catalog_repository(), clock=clock)
+
+
 def import_workers(task_type: TaskType) -> TaskWorker:
     """The import function's workers: ``import`` does the work; nothing else runs there."""
     if task_type is TaskType.IMPORT:
@@ -204,7 +210,7 @@ def import_worker() -> ImportWorker:
     from pimtasks.workers.import_worker import ImportWorker
 
     return ImportWorker(files=file_store(), catalog=CatalogWriter(store=catalog_repository(), clock=clock),
-                        clock=clock)
+                        clock=clock, removals=catalog_repository())
 
 
 @lru_cache(maxsize=1)

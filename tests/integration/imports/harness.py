@@ -156,7 +156,8 @@ class Imports:
 
     def worker(self, *, batch_size: int = 500, store: CatalogStore | None = None) -> ImportWorker:
         writer = CatalogWriter(store=store or self.catalog, clock=self.core.clock)
-        return ImportWorker(files=self.files, catalog=writer, clock=self.core.clock, batch_size=batch_size)
+        return ImportWorker(files=self.files, catalog=writer, clock=self.core.clock, removals=self.catalog,
+                            batch_size=batch_size)
 
     def workers(self, *, batch_size: int = 500, store: CatalogStore | None = None) -> WorkerFactory:
         worker = self.worker(batch_size=batch_size, store=store)

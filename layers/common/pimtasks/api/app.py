@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
-from pimtasks.api import routes_admin, routes_etim, routes_ftps, routes_tasks
+from pimtasks.api import routes_admin, routes_catalog, routes_etim, routes_ftps, routes_tasks
 from pimtasks.api.error_mapping import register_error_handlers
 from pimtasks.api.request_body import RequestValidation
 
@@ -17,8 +18,9 @@ DESCRIPTION = ("Periodic tasks of a PIM: define imports and exports per environm
                "stop them, read their runs. Every call except /health needs an `x-api-key` bound to the "
                "environment.")
 SECURITY_SCHEMES: dict[str, Any] = {"apiKey": APIKey(name="x-api-key", **{"in": APIKeyIn.header})}
-
-
+GREEDY_PARAMETERS = ("record_id",)
+"""Path parameters that take the rest of the path, slashes included (API Gateway's ``{record_id+}``): an
+article number may hold ``/``, and API Gateway hands ``%2F`` over decoded."""
 
 class PimtasksResolver(APIGatewayRestResolver):
     """Powertools' REST resolver with validation, reading requests by this API's rules (``request_body``)."""
@@ -29,12 +31,24 @@ class PimtasksResolver(APIGatewayRestResolver):
         # and otherwise validates exactly as Powertools does.
         self._request_validation_middleware = RequestValidation()
 
+    @staticmethod
+    def _compile_regex(rule: str, base_regex: str = "^{}/*$") -> re.Pattern[str]:
+        """Powertools' route regex, with a ``GREEDY_PARAMETERS`` placeholder at the end matching the rest."""
+        for name in GREEDY_PARAMETERS:
+            placeholder = f"<{name}>"
+            if rule.endswith(placeholder):
+                compiled = APIGatewayRestResolver._compile_regex(rule[:-len(placeholder)])
+                prefix = compiled.pattern.removeprefix("^").removesuffix("/*$")
+                return re.compile(base_regex.format(f"{prefix}(?P<{name}>.+)"))
+        return APIGatewayRestResolver._compile_regex(rule)
+
 
 resolver = PimtasksResolver()
 resolver.include_router(routes_admin.router)
 resolver.include_router(routes_tasks.router)
 resolver.include_router(routes_ftps.router)
 resolver.include_router(routes_etim.router)
+resolver.include_router(routes_catalog.router)
 register_error_handlers(resolver)
 resolver.enable_swagger(path="/docs", title=TITLE, version=VERSION, description=DESCRIPTION,
                         security_schemes=SECURITY_SCHEMES, security=[{"apiKey": []}], persist_authorization=True)

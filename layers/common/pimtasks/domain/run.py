@@ -69,6 +69,15 @@ class RunCounts(BaseModel):
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    # Only full imports remove: every other run's counts keep the five figures they always had.
+    removed: int = Field(default=0, exclude_if=lambda value: not value,
+                         description="Records a full import removed (present only when it removed some)")
+
+    def text(self) -> str:
+        """``read 26, created 24, updated 0, unchanged 0, rejected 2`` (and ``, removed N`` when some were)."""
+        text = (f"read {self.read}, created {self.created}, updated {self.updated}, unchanged {self.unchanged}, "
+                f"rejected {self.rejected}")
+        return text + (f", removed {self.removed}" if self.removed else "")
 
     def add(self, other: RunCounts) -> RunCounts:
         return RunCounts(**{name: getattr(self, name) + getattr(other, name) for name in RunCounts.model_fields})

@@ -196,10 +196,16 @@ class ImportSettings(_Settings):
     auto_import: bool = Field(default=False, description="An upload starts the import at once")
     auto_check_uploads: bool = Field(default=True, description="On schedule, import every waiting file")
     predecessor_task_id: TaskId | None = Field(default=None, description="Import that must succeed first")
+    full: bool = Field(default=False, description=(
+        "Full file: once a file is imported, the records of the target it does not hold are removed (a removal "
+        "deltas and exports see). Nothing is removed when the file failed or every row was rejected; a rejected "
+        "row whose key can be read keeps its record. Products and sales conditions."))
 
     def model_post_init(self, __context: object) -> None:
         if self.custom_layout and self.layout is None:
             raise ValueError("custom_layout is true but no layout is given")
+        if self.full and self.target is ImportTarget.ATTACHMENTS:
+            raise ValueError("full is for products and sales conditions; an attachments ZIP adds files only")
 
 
 # --- 3.2 Import ETIM -------------------------------------------------------------------------------

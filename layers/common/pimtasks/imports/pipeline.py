@@ -101,6 +101,12 @@ class ImportReader:
         """The first table's header: the input columns of the rejected-rows file."""
         return self.mappers[0].table.header if self.mappers else ()
 
+    def holds(self, key: tuple[str, ...]) -> bool:
+        """Whether a row read so far had this natural key (imported or rejected, if its key cells could be read):
+        once ``batches`` ran to the end, whether the file holds the record. Compared by hash, as duplicates are:
+        a collision keeps a record, never removes one."""
+        return hash(key) in self._seen
+
     def batches(
         self, *, resume: ResumePoint | None = None, batch_size: int = DEFAULT_BATCH_SIZE
     ) -> Iterator[ImportBatch]:

@@ -48,8 +48,7 @@ def file_report_text(report: FileReport) -> str:
         f"File:        {report.file_name} ({report.size} bytes, uploaded {report.uploaded_at.isoformat()}, "
         f"version {report.version_id or '-'})",
         f"Outcome:     {report.outcome}",
-        f"Counts:      read {counts.read}, created {counts.created}, updated {counts.updated}, "
-        f"unchanged {counts.unchanged}, rejected {counts.rejected}",
+        f"Counts:      {counts.text()}",
     ]
     if report.last_row is not None:
         lines.append(f"Last row:    {report.last_row} (every row up to here is committed)")

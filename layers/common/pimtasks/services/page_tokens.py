@@ -20,7 +20,7 @@ from pimtasks.errors import ValidationFailedError
 PositionT = TypeVar("PositionT", bound=BaseModel)
 
 MAX_TOKEN_LENGTH = 2000
-_NOT_OURS = "not a page token of this listing (list again without next_token)"
+_NOT_OURS = "not a page token of this listing (list again without {field})"
 
 
 def encode_page_token(position: BaseModel) -> str:
@@ -28,14 +28,15 @@ def encode_page_token(position: BaseModel) -> str:
     return base64.urlsafe_b64encode(position.model_dump_json().encode()).decode()
 
 
-def decode_page_token(token: str | None, *, position: type[PositionT]) -> PositionT | None:
-    """The position in ``token`` (None for no token); ``ValidationFailedError`` on ``next_token`` otherwise."""
+def decode_page_token(token: str | None, *, position: type[PositionT],
+                      field: str = "next_token") -> PositionT | None:
+    """The position in ``token`` (None for no token); ``ValidationFailedError`` on ``field`` otherwise."""
     if not token:
         return None
     if len(token) > MAX_TOKEN_LENGTH:
-        raise ValidationFailedError(field="next_token", message=_NOT_OURS)
+        raise ValidationFailedError(field=field, message=_NOT_OURS.format(field=field))
     try:
         document = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
         return position.model_validate(document, strict=True)
     except (ValueError, binascii.Error, ValidationError, RecursionError) as exc:
-        raise ValidationFailedError(field="next_token", message=_NOT_OURS) from exc
+        raise ValidationFailedError(field=field, message=_NOT_OURS.format(field=field)) from exc

@@ -31,8 +31,7 @@ def report_text(task: Task, run: Run) -> str:
         f"Status:      {_STATUS_TITLE.get(run.status, run.status.value)}",
         f"Started:     {run.started_at.isoformat() if run.started_at else '-'}",
         f"Ended:       {run.ended_at.isoformat() if run.ended_at else '-'}",
-        f"Counts:      read {counts.read}, created {counts.created}, updated {counts.updated}, "
-        f"unchanged {counts.unchanged}, rejected {counts.rejected}",
+        f"Counts:      {counts.text()}",
     ]
     if run.error:
         lines += ["", f"Error: {run.error}"]

@@ -12,6 +12,8 @@ Per file, in this order:
 3. map, validate and write batch by batch; after each committed batch ``job.keep_alive(checkpoint)`` with
    the file, its version and the resume row: Stop ends the run there, a low time budget continues it in a
    fresh invocation from the next row (the rejected rows so far travel with it);
+   With ``full`` set, once every row is written (and unless every row was rejected), the target's records the
+   file does not hold are removed (``services.full_import``; tombstones, so deltas carry the removals);
 4. write the rejected-rows file and the report under ``Reports/<Import>/<run_id>/``; then, with Archived =
    yes, copy the file to ``Archived/<Import>/<yyyy>/<mm>/<run_id>/``; then delete it from Uploads.
 Stopped part-way, the file stays in Uploads; what was committed stays, and the report and run say up to
@@ -45,7 +47,9 @@ from pimtasks.imports import (
 )
 from pimtasks.imports.reading.limits import MIB
 from pimtasks.observability import logger
+from pimtasks.services.catalog_ports import CatalogReader
 from pimtasks.services.catalog_writer import CatalogWriter
+from pimtasks.services.full_import import remove_absent
 from pimtasks.services.import_files import (
     SETTLE_SECONDS,
     archived_file,
@@ -73,10 +77,12 @@ class ImportWorker:
     """The ``TaskWorker`` of type ``import``."""
 
     def __init__(self, *, files: FileStorage, catalog: CatalogWriter, clock: Clock,
-                 batch_size: int = DEFAULT_BATCH_SIZE, limits: ReadLimits | None = None,
-                 workdir: Path | None = None, settle_seconds: float = SETTLE_SECONDS) -> None:
+                 removals: CatalogReader | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+                 limits: ReadLimits | None = None, workdir: Path | None = None,
+                 settle_seconds: float = SETTLE_SECONDS) -> None:
         self.files = files
         self.catalog = catalog
+        self.removals = removals
         self.clock = clock
         self.batch_size = batch_size
         self.limits = limits or ReadLimits()
@@ -226,8 +232,23 @@ class ImportRun:
                     self._apply(current, batch, rejects)
                     current.resume = batch.resume
                     self.job.keep_alive(self._checkpoint())
+                if self.settings.full and not _nothing_imported(current.counts):
+                    self._remove_absent(current, reader)
             finally:
                 rejects.close()
+
+    def _remove_absent(self, current: FileState, reader: ImportReader) -> None:
+        """A full import: remove what the file (read to its end, every key seen) does not hold."""
+        if self.worker.removals is None:
+            raise WorkerFailure("this import function cannot remove catalog records (full import)")
+
+        def removed(count: int) -> None:
+            self.job.count(removed=count)
+            current.counts = current.counts.add(RunCounts(removed=count))
+            self.job.keep_alive(self._checkpoint())
+
+        remove_absent(catalog=self.worker.removals, environment=self.environment, target=self.settings.target,
+                      holds=reader.holds, started_at=self.worker.clock.now(), run_id=self.run_id, removed=removed)
 
     def _import_attachments(self, current: FileState, local: Path, *, scratch: Path, rejects: RejectsFile) -> None:
         """A ZIP of files (see ``attachment_import``) instead of the row pipeline; counted once, when done.
@@ -289,15 +310,19 @@ class ImportRun:
             self.files.copy(source_key=current.key, version_id=current.version_id, target_key=self._key(archived))
             self.job.add_file(role="archived", key=archived)
             destination = archived
+        if self.settings.full:
+            self._note(f"Full import: removed {current.counts.removed} {self.settings.target.value} record(s) "
+                       f"{current.name} does not hold.", file=current.name)
         if current.kept_existing:
             self._note(f"{current.kept_existing} row(s) left alone: their records are already in the catalog "
                        "(mode insert_only).", file=current.name)
         outcome = "imported" + (f"; {current.counts.rejected} row(s) rejected" if current.counts.rejected else "")
+        if self.settings.full:
+            outcome += f"; full import: {current.counts.removed} record(s) it does not hold removed"
         self._write_report(current, outcome=outcome, destination=destination, rejected_key=rejected_key)
         self.files.remove(key=current.key, version_id=current.version_id)
         counts = current.counts
-        self._note(f"Imported {current.name}: read {counts.read}, created {counts.created}, updated {counts.updated}, "
-                   f"unchanged {counts.unchanged}, rejected {counts.rejected}.", file=current.name)
+        self._note(f"Imported {current.name}: {counts.text()}.", file=current.name)
         self._file_done(current, imported=True)
 
     def _end_failed(self, current: FileState, error: ImportFileError, rejects: RejectsFile) -> None:
