@@ -38,6 +38,8 @@ LOGGER = logging.getLogger(__name__)
 
 DEFAULT_REGION = "eu-west-1"
 DEFAULT_ACCOUNT_ID = "123456789012"
+LOCAL_MAIL_SENDER = "pimtasks@example.com"
+"""The reports' sender on the local stack (its SES accepts any address it verified, this one is verified)."""
 ClientFactory = Callable[[str], Any]
 """``clients("dynamodb")`` -> a boto3 client for that service."""
 
@@ -72,7 +74,7 @@ def deploy_template(
         template,
         template_dir=template_path.parent,
         stack_name=stack_name,
-        parameters=resolve_parameters(template, parameters),
+        parameters=resolve_parameters(template, local_parameters(template, stack_name=stack_name, given=parameters)),
         clients=clients,
         region=region,
         account_id=account_id,
@@ -81,6 +83,21 @@ def deploy_template(
     if mail_sender_parameter and mail_sender_parameter in deployment.parameters:
         _verify_mail_identity(clients("ses"), str(deployment.parameters[mail_sender_parameter]))
     return deployment
+
+
+def local_parameters(
+    template: Mapping[str, Any], *, stack_name: str, given: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """``given``, plus local values for the template's required parameters that the local stack can fill in.
+
+    A deploy to AWS must name a real sender and a bucket prefix (the template has no defaults for them); the
+    local stack sends into its own SES and names its buckets after the stack, as a user would.
+    """
+    declared: Mapping[str, Any] = template.get("Parameters") or {}
+    locals_ = {"MailSender": LOCAL_MAIL_SENDER, "BucketNamePrefix": stack_name.lower()[:27].strip("-")}
+    values = {name: value for name, value in locals_.items() if name in declared and "Default" not in declared[name]}
+    values.update(given or {})
+    return values
 
 
 def function_arn(*, region: str, account_id: str, function_name: str) -> str:

@@ -115,6 +115,9 @@ def resolve_parameters(template: Mapping[str, Any], overrides: Mapping[str, str]
         pattern = spec.get("AllowedPattern")
         if pattern and not re.fullmatch(pattern, value):
             raise TemplateError(f"parameter {name}={value!r} does not match {pattern}")
+        if not int(spec.get("MinLength", 0)) <= len(value) <= int(spec.get("MaxLength", len(value))):
+            raise TemplateError(f"parameter {name}={value!r} is not {spec.get('MinLength', 0)}-"
+                                f"{spec.get('MaxLength', '')} characters long")
         if str(spec.get("Type", "String")).startswith(("CommaDelimitedList", "List<")):
             values[name] = [item.strip() for item in value.split(",")] if value else []
         else:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+from aws_lambda_powertools.event_handler.api_gateway import Route
+from aws_lambda_powertools.event_handler.openapi.compat import model_json
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, OpenAPI, Server
 
 from pimtasks.api import routes_admin, routes_catalog, routes_etim, routes_ftps, routes_tasks
 from pimtasks.api.error_mapping import register_error_handlers
+from pimtasks.api.operations import complete_routes, finish_document
 from pimtasks.api.request_body import RequestValidation
 
 TITLE = "pimtasks"
@@ -21,6 +25,12 @@ SECURITY_SCHEMES: dict[str, Any] = {"apiKey": APIKey(name="x-api-key", **{"in": 
 GREEDY_PARAMETERS = ("record_id",)
 """Path parameters that take the rest of the path, slashes included (API Gateway's ``{record_id+}``): an
 article number may hold ``/``, and API Gateway hands ``%2F`` over decoded."""
+
+SERVERS = [Server(url="/", description=(
+    "The origin the document came from: the local stack (make run) and the console's CloudFront URL serve the "
+    "API at the root. On API Gateway's own URL (https://<id>.execute-api.<region>.amazonaws.com/<stage>) the "
+    "routes are under /<stage>; the Swagger UI at /docs names the right one by itself."))]
+
 
 class PimtasksResolver(APIGatewayRestResolver):
     """Powertools' REST resolver with validation, reading requests by this API's rules (``request_body``)."""
@@ -41,6 +51,31 @@ class PimtasksResolver(APIGatewayRestResolver):
                 prefix = compiled.pattern.removeprefix("^").removesuffix("/*$")
                 return re.compile(base_regex.format(f"{prefix}(?P<{name}>.+)"))
         return APIGatewayRestResolver._compile_regex(rule)
+    @property
+    def routes(self) -> list[Route]:
+        """Every route of the API (those of the included routers too)."""
+        return self._static_routes + self._dynamic_routes
+
+    def get_openapi_schema(self, **kwargs: Any) -> OpenAPI:
+        """Powertools' document, with what ``operations`` derives for every route."""
+        complete_routes(self.routes)
+        schema = super().get_openapi_schema(**kwargs)
+        document = json.loads(model_json(schema, by_alias=True, exclude_none=True))
+        return OpenAPI.model_validate(finish_document(document))
+
+    def _get_base_path(self) -> str:
+        """The prefix before the routes in the caller's URL (the Swagger UI's server, so "Try it out" works).
+
+        Only a request to API Gateway's own execute-api host has the stage in its path. The local stack and
+        the console's CloudFront distribution (whose origin path adds the stage, and which marks every origin
+        request with X-Amz-Cf-Id; the API is REGIONAL, so a direct call has none) serve the API at the root.
+        """
+        event = self.current_event
+        host = str(event.request_context.domain_name or "")
+        headers = {name.lower() for name in (event.headers or {})}
+        if ".execute-api." not in host or "x-amz-cf-id" in headers:
+            return ""
+        return super()._get_base_path()
 
 
 resolver = PimtasksResolver()
@@ -57,11 +92,10 @@ resolver.enable_swagger(path="/docs", title=TITLE, version=VERSION, description=
 def openapi_json() -> str:
     """The OpenAPI document, as checked in at ``openapi.json``."""
     return resolver.get_openapi_json_schema(title=TITLE, version=VERSION, description=DESCRIPTION,
-                                            security_schemes=SECURITY_SCHEMES, security=[{"apiKey": []}])
+                                            servers=SERVERS, security_schemes=SECURITY_SCHEMES,
+                                            security=[{"apiKey": []}])
 
 
 @resolver.get("/openapi.json", include_in_schema=False)
 def _openapi_document() -> Any:
-    import json
-
     return json.loads(openapi_json())

@@ -56,6 +56,8 @@ def list_catalog(env: EnvPath, entity: EntityPath,
             "sales conditions and attachments)", tags=TAGS,
             responses=responses(200, CatalogRecordDetailOut, "The record"))
 def get_catalog_record(env: EnvPath, entity: EntityPath, record_id: RecordIdPath) -> CatalogRecordDetailOut:
+    """One live record by its record_id; a product comes with the sales conditions that apply to it (on its
+    article number, GTIN or discount group) and its attachments. 404 for a removed or unknown record."""
     environment_caller(router, env)
     return CatalogRecordDetailOut.of_detail(catalog_reader().record(environment=env, entity=entity,
                                                                     record_id=_decoded(record_id)))

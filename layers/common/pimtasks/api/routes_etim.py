@@ -40,6 +40,7 @@ TAGS = ["ETIM"]
 @router.get("/environments/<env>/etim/releases", summary="The releases the environment has an ETIM model of",
             tags=TAGS, responses=responses(200, ItemList[EtimReleaseOut], "Newest first"))
 def list_etim_releases(env: EnvPath) -> ItemList[EtimReleaseOut]:
+    """The ETIM releases the environment has a model of (Import ETIM tasks load them), newest first."""
     environment_caller(router, env)
     return ItemList[EtimReleaseOut](items=[EtimReleaseOut.of(m) for m in etim_model_reader().releases(environment=env)])
 
@@ -53,6 +54,7 @@ def list_etim_classes(env: EnvPath, release: ReleaseQuery = None,
                       language: LanguageQuery = None,
                       limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
                       next_token: Annotated[str | None, Query(max_length=2000)] = None) -> EtimClassListOut:
+    """A page of the ETIM classes of a release in code order; q searches descriptions and synonyms."""
     environment_caller(router, env)
     listing = etim_model_reader().list_classes(environment=env, release=release, group=group, q=q,
                                                language=language, limit=limit, next_token=next_token)
@@ -63,6 +65,7 @@ def list_etim_classes(env: EnvPath, release: ReleaseQuery = None,
             tags=TAGS, responses=responses(200, EtimClassOut, "The class"))
 def get_etim_class(env: EnvPath, code: ClassCode, release: ReleaseQuery = None,
                    language: LanguageQuery = None) -> EtimClassOut:
+    """The class with its features in order, their units and value lists, and its synonyms."""
     environment_caller(router, env)
     return EtimClassOut.of(etim_model_reader().class_detail(environment=env, release=release, code=code,
                                                             language=language))
@@ -72,6 +75,7 @@ def get_etim_class(env: EnvPath, code: ClassCode, release: ReleaseQuery = None,
             responses=responses(200, EtimFeatureOut, "The feature"))
 def get_etim_feature(env: EnvPath, code: FeatureCode, release: ReleaseQuery = None,
                      language: LanguageQuery = None) -> EtimFeatureOut:
+    """The feature's type, descriptions and units."""
     return EtimFeatureOut.of(_detail(env, EtimKind.FEATURE, code, release, language))
 
 
@@ -79,6 +83,7 @@ def get_etim_feature(env: EnvPath, code: FeatureCode, release: ReleaseQuery = No
             responses=responses(200, EtimValueOut, "The value"))
 def get_etim_value(env: EnvPath, code: ValueCode, release: ReleaseQuery = None,
                    language: LanguageQuery = None) -> EtimValueOut:
+    """The value's descriptions."""
     return EtimValueOut.of(_detail(env, EtimKind.VALUE, code, release, language))
 
 
@@ -86,6 +91,7 @@ def get_etim_value(env: EnvPath, code: ValueCode, release: ReleaseQuery = None,
             responses=responses(200, EtimUnitDetailOut, "The unit"))
 def get_etim_unit(env: EnvPath, code: UnitCode, release: ReleaseQuery = None,
                   language: LanguageQuery = None) -> EtimUnitDetailOut:
+    """The unit's descriptions and abbreviation."""
     return EtimUnitDetailOut.of(_detail(env, EtimKind.UNIT, code, release, language))
 
 
@@ -93,6 +99,7 @@ def get_etim_unit(env: EnvPath, code: UnitCode, release: ReleaseQuery = None,
             responses=responses(200, EtimGroupOut, "The group"))
 def get_etim_group(env: EnvPath, code: GroupCode, release: ReleaseQuery = None,
                    language: LanguageQuery = None) -> EtimGroupOut:
+    """The group's descriptions."""
     return EtimGroupOut.of(_detail(env, EtimKind.GROUP, code, release, language))
 
 

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from pimtasks.api import examples
 from pimtasks.api.context import environment_caller
 from pimtasks.api.models import ItemList, RunOut, TaskOut
 from pimtasks.api.request_body import MERGE_PATCH_JSON
@@ -43,7 +44,8 @@ def _one(service: TaskService, task: Task) -> TaskOut:
 
 @router.post("/environments/<env>/tasks", summary="Create a task", tags=["Tasks"], description=_CREDENTIALS,
              responses=responses(201, TaskOut, "The created task", body=True))
-def create_task(env: EnvPath, task: Annotated[TaskSpec, Body(embed=False)]) -> Response[TaskOut]:
+def create_task(env: EnvPath,
+                task: Annotated[TaskSpec, Body(embed=False, openapi_examples=examples.TASK)]) -> Response[TaskOut]:
     environment_caller(router, env)
     service = task_service()
     created = service.create(environment=env, spec=task)
@@ -64,6 +66,7 @@ def list_tasks(env: EnvPath, limit: Limit = 50, next_token: NextToken = None) ->
 @router.get("/environments/<env>/tasks/<task_id>", summary="Read a task", tags=["Tasks"],
             responses=responses(200, TaskOut, "The task"))
 def get_task(env: EnvPath, task_id: TaskIdPath) -> TaskOut:
+    """The task with its next run (computed) and last run; credential fields show secret names only."""
     environment_caller(router, env)
     service = task_service()
     return _one(service, service.get(environment=env, task_id=task_id))
@@ -72,7 +75,8 @@ def get_task(env: EnvPath, task_id: TaskIdPath) -> TaskOut:
 @router.put("/environments/<env>/tasks/<task_id>", summary="Replace a task's definition", tags=["Tasks"],
             description=f"{_CREDENTIALS} 409 when someone else changed the task meanwhile.",
             responses=responses(200, TaskOut, "The task as stored", CONFLICT, body=True))
-def replace_task(env: EnvPath, task_id: TaskIdPath, task: Annotated[TaskSpec, Body(embed=False)]) -> TaskOut:
+def replace_task(env: EnvPath, task_id: TaskIdPath,
+                 task: Annotated[TaskSpec, Body(embed=False, openapi_examples=examples.TASK)]) -> TaskOut:
     environment_caller(router, env)
     service = task_service()
     return _one(service, service.replace(environment=env, task_id=task_id, spec=task))
@@ -85,7 +89,8 @@ def replace_task(env: EnvPath, task_id: TaskIdPath, task: Annotated[TaskSpec, Bo
                           f"{_CREDENTIALS} 409 when someone else changed the task meanwhile.",
               responses=responses(200, TaskOut, "The task as stored", CONFLICT, body=True))
 def patch_task(env: EnvPath, task_id: TaskIdPath,
-               patch: Annotated[dict[str, Any], Body(embed=False, media_type=MERGE_PATCH_JSON)]) -> TaskOut:
+               patch: Annotated[dict[str, Any], Body(embed=False, media_type=MERGE_PATCH_JSON,
+                                                  openapi_examples=examples.TASK_PATCH)]) -> TaskOut:
     environment_caller(router, env)
     service = task_service()
     return _one(service, service.patch(environment=env, task_id=task_id, patch=patch))
@@ -94,6 +99,7 @@ def patch_task(env: EnvPath, task_id: TaskIdPath,
 @router.delete("/environments/<env>/tasks/<task_id>", summary="Delete a task (its schedule goes with it)",
                tags=["Tasks"], responses=responses(204, None, "Deleted"))
 def delete_task(env: EnvPath, task_id: TaskIdPath) -> Response[None]:
+    """Deletes the task and its schedule; its runs stay readable until their retention ends."""
     environment_caller(router, env)
     task_service().delete(environment=env, task_id=task_id)
     return Response(status_code=204)
@@ -102,6 +108,7 @@ def delete_task(env: EnvPath, task_id: TaskIdPath) -> Response[None]:
 @router.post("/environments/<env>/tasks/<task_id>/start", summary="Start a run now (409 while one is active)",
              tags=["Runs"], responses=responses(202, RunOut, "The queued run", CONFLICT))
 def start_task(env: EnvPath, task_id: TaskIdPath) -> Response[RunOut]:
+    """Runs the task now, whatever its schedule or Active flag; 409 while a run of it is active."""
     environment_caller(router, env)
     run = run_service().start(environment=env, task_id=task_id)
     return json_response(202, RunOut.from_run(run))
@@ -110,6 +117,7 @@ def start_task(env: EnvPath, task_id: TaskIdPath) -> Response[RunOut]:
 @router.post("/environments/<env>/tasks/<task_id>/stop", summary="Stop the active run (409 when none)",
              tags=["Runs"], responses=responses(202, RunOut, "The run, cancelled or asked to stop", CONFLICT))
 def stop_task(env: EnvPath, task_id: TaskIdPath) -> Response[RunOut]:
+    """Asks the active run to stop at its next safe point (a queued one is cancelled); 409 when none runs."""
     environment_caller(router, env)
     run = run_service().stop(environment=env, task_id=task_id)
     return json_response(202, RunOut.from_run(run))
@@ -118,6 +126,7 @@ def stop_task(env: EnvPath, task_id: TaskIdPath) -> Response[RunOut]:
 @router.get("/environments/<env>/tasks/<task_id>/runs", summary="A task's runs, newest first", tags=["Runs"],
             responses=responses(200, ItemList[RunOut], "A page of runs"))
 def list_runs(env: EnvPath, task_id: TaskIdPath, limit: Limit = 20, next_token: NextToken = None) -> ItemList[RunOut]:
+    """The task's runs, newest first, a page at a time (next_token of the previous page; null on the last)."""
     environment_caller(router, env)
     runs, token = run_service().list_for_task(environment=env, task_id=task_id, limit=limit, next_token=next_token)
     return ItemList[RunOut](items=[RunOut.from_run(r) for r in runs], next_token=token)
@@ -126,5 +135,6 @@ def list_runs(env: EnvPath, task_id: TaskIdPath, limit: Limit = 20, next_token: 
 @router.get("/environments/<env>/runs/<run_id>", summary="Read a run", tags=["Runs"],
             responses=responses(200, RunOut, "The run"))
 def get_run(env: EnvPath, run_id: RunIdPath) -> RunOut:
+    """A run: status, counts, messages (file, sheet, row, column, value) and its files."""
     environment_caller(router, env)
     return RunOut.from_run(run_service().get(environment=env, run_id=run_id))
