@@ -197,9 +197,10 @@ class ImportSettings(_Settings):
     auto_check_uploads: bool = Field(default=True, description="On schedule, import every waiting file")
     predecessor_task_id: TaskId | None = Field(default=None, description="Import that must succeed first")
     full: bool = Field(default=False, description=(
-        "Full file: once a file is imported, the records of the target it does not hold are removed (a removal "
-        "deltas and exports see). Nothing is removed when the file failed or every row was rejected; a rejected "
-        "row whose key can be read keeps its record. Products and sales conditions."))
+        "Full file: each file is the whole of its target, so once a file is imported, the records of the target "
+        "it does not hold are removed (a removal deltas and exports see). Nothing is removed when the file failed "
+        "or every row was rejected; a rejected row whose key can be read keeps its record. Products and sales "
+        "conditions."))
 
     def model_post_init(self, __context: object) -> None:
         if self.custom_layout and self.layout is None:

@@ -88,13 +88,13 @@ def _is_scalar(annotation: Any) -> bool:
     return not (isinstance(annotation, type) and issubclass(annotation, BaseModel | list | dict))
 
 
-@lru_cache(maxsize=8)  # one per catalog entity
+@lru_cache(maxsize=len(ImportTarget))
 def filter_fields(target: ImportTarget) -> tuple[str, ...]:
     """The fields of ``target`` a listing can be filtered by (its scalar fields), in model order."""
     return tuple(name for name, info in MODELS[target].model_fields.items() if _is_scalar(info.annotation))
 
 
-@lru_cache(maxsize=256)  # one per filterable field of each entity
+@lru_cache(maxsize=128)  # one per field of the three kinds (about 40)
 def _adapter(target: ImportTarget, name: str) -> TypeAdapter[Any]:
     return TypeAdapter(MODELS[target].model_fields[name].annotation)
 

@@ -5,6 +5,9 @@ a batch at a time with ``remove_listed``, every live record whose natural key no
 removal is conditional on the record still standing where it was listed, so a record written meanwhile (by
 another run, or the API) is left alone; records changed after the sweep started are not looked at. It can be
 run again (a continuation after a time-out): what it removed already is a tombstone and skipped.
+
+Each file is taken as the whole of its target: with two files waiting in one run, the second one's sweep
+removes what only the first held (the newest file wins, as it would one run later).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from pimtasks.domain.task_types import ImportTarget
 from pimtasks.services.catalog_ports import CatalogReader
 
 REMOVAL_BATCH = 100
+LISTING_CHUNK = 1000
+"""Items per shard query while sweeping: the sweep reads the whole listing, so large pages (fewer calls)."""
 
 
 def remove_absent(*, catalog: CatalogReader, environment: str, target: ImportTarget,
@@ -39,7 +44,7 @@ def remove_absent(*, catalog: CatalogReader, environment: str, target: ImportTar
         total += done
         removed(done)
 
-    for change in catalog.changes(environment=environment, target=target):
+    for change in catalog.changes(environment=environment, target=target, chunk=LISTING_CHUNK):
         if change.changed_at > cutoff:
             break  # written after the sweep began: not this file's business (and last in change order)
         if change.deleted or holds(change.key):
