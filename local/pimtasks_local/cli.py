@@ -147,7 +147,8 @@ _GROUP_HELP = {
     "tasks": "periodic task definitions", "runs": "runs of tasks", "environments": "environments (tenants)",
     "api-keys": "API keys (admin key)", "secrets": "credentials task settings name (write-only)",
     "ftps-users": "FTPS users that deliver files",
-    "etim": "the ETIM model of the environment", "local": "the local stack only",
+    "etim": "the ETIM model of the environment", "catalog": "the catalog: the fields a layout can map",
+    "local": "the local stack only",
 }
 
 

@@ -298,6 +298,10 @@ OPERATIONS: tuple[Operation, ...] = (
               render=render.render_run),
     # catalog and files: `catalog list/show/delete` and `files list/download` come with the catalog read and
     # files APIs (issue 9 parts 1-2), which are not routes yet.
+    Operation("catalog", "fields", "GET", "/catalog/fields", "the catalog fields an import's layout can map, with "
+              "their types, meanings and rules",
+              options=(Option(("--target",), "target", {"choices": ["products", "sales_conditions", "attachments"],
+                                                         "help": "one import target (default: every target)"}),)),
     # ETIM
     Operation("etim", "releases", "GET", "/environments/{env}/etim/releases", "the ETIM releases the "
                                                                               "environment has"),

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
-from pimtasks.api import routes_admin, routes_etim, routes_ftps, routes_tasks
+from pimtasks.api import routes_admin, routes_etim, routes_fields, routes_ftps, routes_tasks
 from pimtasks.api.error_mapping import register_error_handlers
 from pimtasks.api.request_body import RequestValidation
 
@@ -15,7 +15,8 @@ TITLE = "pimtasks"
 VERSION = "1.0.0"
 DESCRIPTION = ("Periodic tasks of a PIM: define imports and exports per environment, schedule them, start and "
                "stop them, read their runs. Every call except /health needs an `x-api-key` bound to the "
-               "environment.")
+               "environment. An import's custom layout maps file columns to catalog fields: GET /catalog/fields "
+               "lists them per target, with their types, meanings and rules.")
 SECURITY_SCHEMES: dict[str, Any] = {"apiKey": APIKey(name="x-api-key", **{"in": APIKeyIn.header})}
 
 
@@ -35,6 +36,7 @@ resolver.include_router(routes_admin.router)
 resolver.include_router(routes_tasks.router)
 resolver.include_router(routes_ftps.router)
 resolver.include_router(routes_etim.router)
+resolver.include_router(routes_fields.router)
 register_error_handlers(resolver)
 resolver.enable_swagger(path="/docs", title=TITLE, version=VERSION, description=DESCRIPTION,
                         security_schemes=SECURITY_SCHEMES, security=[{"apiKey": []}], persist_authorization=True)
