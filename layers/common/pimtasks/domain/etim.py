@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
@@ -159,6 +160,32 @@ ENTITY_TYPES: dict[EtimKind, type[BaseModel]] = {
     EtimKind.FEATURE: EtimFeature,
     EtimKind.CLASS: EtimClass,
 }
+
+
+@dataclass(frozen=True)
+class FeatureRule:
+    """What a class allows for one of its features (for import checks): its value codes and unit codes."""
+
+    values: frozenset[str]
+    units: frozenset[str]
+    type: str | None
+
+    @classmethod
+    def of(cls, feature: EtimClassFeature) -> FeatureRule:
+        return cls(values=frozenset(v.code for v in feature.values),
+                   units=frozenset(u for u in (feature.unit, feature.unit_imperial) if u), type=feature.type)
+
+
+_RELEASE_SPELLINGS = re.compile(r"^(?:ETIM[ _-]?)?([0-9]+(?:\.[0-9]+)?)$", re.IGNORECASE)
+
+
+def release_name(text: str) -> str:
+    """A release as files write it (``9.0``, ``ETIM 9.0``, ``etim-9.0``) in the model's spelling (``ETIM-9.0``)."""
+    match = _RELEASE_SPELLINGS.match(text.strip())
+    if match is None:
+        return text.strip()
+    number = match.group(1) if "." in match.group(1) else f"{match.group(1)}.0"
+    return f"ETIM-{number}"
 
 
 def is_deprecated(entity: EtimEntity) -> bool:
