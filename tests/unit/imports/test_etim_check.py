@@ -6,7 +6,16 @@ import io
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
-from pimtasks.domain.etim import EtimKind, FeatureRule, release_name
+from pimtasks.domain.etim import (
+    EtimClass,
+    EtimClassFeature,
+    EtimClassFeatureValue,
+    EtimKind,
+    FeatureRule,
+    canonical_json,
+    feature_rules_of,
+    release_name,
+)
 from pimtasks.domain.run import RunMessage
 from pimtasks.domain.task_types import ImportSettings, ImportTarget
 from pimtasks.imports import read_import
@@ -88,3 +97,13 @@ def test_warnings_are_bounded_per_column_and_classes_are_read_once_per_batch() -
 def test_release_spellings() -> None:
     assert [release_name(t) for t in ("9.0", "ETIM 9.0", "etim-9.0", "9", "DYNAMIC")] == [
         "ETIM-9.0", "ETIM-9.0", "ETIM-9.0", "ETIM-9.0", "DYNAMIC"]
+
+
+def test_feature_rules_are_read_from_the_stored_class_body_as_the_class_has_them() -> None:
+    stored = EtimClass(code="EC000001", features=[
+        EtimClassFeature(code="EF000001", type="Numeric", unit="EU000001", unit_imperial="EU000009"),
+        EtimClassFeature(code="EF000002", type="Alphanumeric",
+                         values=[EtimClassFeatureValue(code="EV000001"), EtimClassFeatureValue(code="EV000002")])])
+    assert feature_rules_of(canonical_json(stored)) == {
+        "EF000001": FeatureRule(values=frozenset(), units=frozenset({"EU000001", "EU000009"}), type="Numeric"),
+        "EF000002": FeatureRule(values=frozenset({"EV000001", "EV000002"}), units=frozenset(), type="Alphanumeric")}

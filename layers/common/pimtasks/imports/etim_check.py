@@ -20,6 +20,7 @@ Warnings are bounded per column like the ambiguous-number warnings.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from pimtasks.catalog.models import Feature, Product
@@ -47,6 +48,22 @@ class EtimReference(Protocol):
 
 _Labels = tuple[str | None, str | None, str | None]
 """The columns of one feature: its code, its value, its unit."""
+_CODE, _VALUE, _UNIT = 0, 1, 2
+_Finding = tuple[int, str | None, str]
+"""What does not fit: the part of the feature (``_CODE``, ``_VALUE``, ``_UNIT``), its code (None: the row's value),
+the warning (``_VALUE_MARK`` stands for the row's value)."""
+_VALUE_MARK = "\x00value\x00"
+_MEMO_SIZE = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Codes:
+    """A release's code sets."""
+
+    classes: Collection[str]
+    features: Collection[str]
+    values: Collection[str]
+    units: Collection[str]
 
 
 class EtimRowCheck:
@@ -69,6 +86,8 @@ class EtimRowCheck:
         self._numbered = [numbered[n] for n in sorted(numbered)]
         self._counts: dict[str, int] = {}
         self._unmodelled: set[str] = set()
+        self._memos: dict[str, dict[tuple[str | None, str, str | None, str | None], tuple[_Finding, ...]]] = {}
+        """Per release: what a (class, feature, unit, EV value) was judged."""
 
     def check(self, rows: Sequence[tuple[SourceRow, Product]]) -> list[RunMessage]:
         """The warnings of ``rows`` (imported rows and their records), in row order."""
@@ -89,52 +108,36 @@ class EtimRowCheck:
         classes = self._reference.codes(release, EtimKind.CLASS)
         if classes is None:
             return self._not_modelled(release, rows[0][0])
+        codes = _Codes(classes=classes, features=self._reference.codes(release, EtimKind.FEATURE) or (),
+                       values=self._reference.codes(release, EtimKind.VALUE) or (),
+                       units=self._reference.codes(release, EtimKind.UNIT) or ())
         named = {record.etim_class for _, record in rows if record.etim_class is not None}
         rules = self._reference.class_rules(release, [code for code in named if code in classes])
         messages: list[RunMessage] = []
+        memo = self._memos.setdefault(release, {})
+        memo_get = memo.get
         for row, record in rows:
-            class_rules: dict[str, FeatureRule] | None = None
-            if record.etim_class is not None:
-                if record.etim_class in classes:
-                    class_rules = rules.get(record.etim_class)
-                else:
-                    self._warn(messages, row, self._class_label, record.etim_class,
-                               f"etim_class {record.etim_class} is not a class of the ETIM model of {release}")
+            class_code = record.etim_class
+            class_rules = rules.get(class_code) if class_code is not None else None
+            if class_rules is None and class_code is not None and class_code not in classes:
+                self._warn(messages, row, self._class_label, class_code,
+                           f"etim_class {class_code} is not a class of the ETIM model of {release}")
             for feature in record.features:
-                self._check_feature(messages, row, release, feature, record.etim_class, class_rules)
+                # Files repeat the same class/feature/unit combinations: each is judged once per run. Its value is
+                # part of the judgement only when it is an EV code: numbers vary per row, and a feature with a value
+                # list refuses any number alike.
+                value = feature.value
+                key = (class_code, feature.code, feature.unit, value if value[:2] == "EV" else None)
+                findings = memo_get(key)
+                if findings is None:
+                    if len(memo) >= _MEMO_SIZE:
+                        memo.clear()
+                    findings = memo[key] = _feature_findings(release, codes, feature, class_code, class_rules)
+                if findings:
+                    labels = self._feature_labels(row, feature.code)
+                    for part, code, text in findings:
+                        self._warn(messages, row, labels[part], code or value, text.replace(_VALUE_MARK, value))
         return messages
-
-    def _check_feature(self, messages: list[RunMessage], row: SourceRow, release: str, feature: Feature,
-                       class_code: str | None, class_rules: dict[str, FeatureRule] | None) -> None:
-        code_label, value_label, unit_label = self._feature_labels(row, feature.code)
-        if feature.code not in (self._reference.codes(release, EtimKind.FEATURE) or ()):
-            self._warn(messages, row, code_label, feature.code,
-                       f"feature {feature.code} is not a feature of the ETIM model of {release}")
-            return
-        rule = class_rules.get(feature.code) if class_rules is not None else None
-        if class_rules is not None and rule is None:
-            self._warn(messages, row, code_label, feature.code,
-                       f"feature {feature.code} is not a feature of class {class_code} in {release}")
-            return
-        value = feature.value
-        if is_code(EtimKind.VALUE, value) and value not in (self._reference.codes(release, EtimKind.VALUE) or ()):
-            self._warn(messages, row, value_label, value,
-                       f"value {value} of feature {feature.code} is not a value of the ETIM model of {release}")
-        elif rule is not None and rule.values and value not in rule.values:
-            self._warn(messages, row, value_label, value,
-                       f"value {value} is not in the value list of feature {feature.code} in class {class_code} "
-                       f"({release})")
-        unit = feature.unit
-        if unit is None:
-            return
-        if unit not in (self._reference.codes(release, EtimKind.UNIT) or ()):
-            self._warn(messages, row, unit_label, unit,
-                       f"unit {unit} of feature {feature.code} is not a unit of the ETIM model of {release}")
-        elif rule is not None and unit not in rule.units:
-            allowed = ", ".join(sorted(rule.units)) or "none: it takes no unit"
-            self._warn(messages, row, unit_label, unit,
-                       f"unit {unit} does not fit feature {feature.code} in class {class_code} ({release}; its "
-                       f"units: {allowed})")
 
     def _feature_labels(self, row: SourceRow, code: str) -> _Labels:
         """The columns a feature came from: ``feature_<n>_…`` whose code cell holds ``code``, else ``features``."""
@@ -167,3 +170,30 @@ class EtimRowCheck:
             return
         messages.append(RunMessage(level=MessageLevel.WARNING, text=text, file=row.file, sheet=row.sheet,
                                    row=row.row, column=column, value=code))
+
+
+def _feature_findings(release: str, codes: _Codes, feature: Feature, class_code: str | None,
+                      class_rules: dict[str, FeatureRule] | None) -> tuple[_Finding, ...]:
+    """What about one feature of a row does not fit the release and the row's class."""
+    if feature.code not in codes.features:
+        return ((_CODE, feature.code, f"feature {feature.code} is not a feature of the ETIM model of {release}"),)
+    rule = class_rules.get(feature.code) if class_rules is not None else None
+    if class_rules is not None and rule is None:
+        return ((_CODE, feature.code, f"feature {feature.code} is not a feature of class {class_code} in {release}"),)
+    findings: list[_Finding] = []
+    value = feature.value
+    if is_code(EtimKind.VALUE, value) and value not in codes.values:
+        findings.append((_VALUE, value, f"value {value} of feature {feature.code} is not a value of the ETIM model "
+                                        f"of {release}"))
+    elif rule is not None and rule.values and value not in rule.values:
+        findings.append((_VALUE, None, f"value {_VALUE_MARK} is not in the value list of feature {feature.code} in "
+                                       f"class {class_code} ({release})"))
+    unit = feature.unit
+    if unit is not None and unit not in codes.units:
+        findings.append((_UNIT, unit, f"unit {unit} of feature {feature.code} is not a unit of the ETIM model of "
+                                      f"{release}"))
+    elif unit is not None and rule is not None and unit not in rule.units:
+        allowed = ", ".join(sorted(rule.units)) or "none: it takes no unit"
+        findings.append((_UNIT, unit, f"unit {unit} does not fit feature {feature.code} in class {class_code} "
+                                      f"({release}; its units: {allowed})"))
+    return tuple(findings)

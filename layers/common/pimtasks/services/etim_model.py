@@ -31,6 +31,7 @@ from pimtasks.domain.etim import (
     FeatureRule,
     ManifestEntry,
     ReleaseModel,
+    feature_rules_of,
     newest_release,
     parse_entity,
 )
@@ -80,6 +81,7 @@ class EtimModelReader:
         self._store = store
         self._manifests: OrderedDict[tuple[str, str, EtimKind, str], dict[str, ManifestEntry]] = OrderedDict()
         self._entities: OrderedDict[tuple[str, str, EtimKind, str], EtimEntity] = OrderedDict()
+        self._rules: OrderedDict[tuple[str, str, str], dict[str, FeatureRule]] = OrderedDict()
 
     # --- releases -----------------------------------------------------------------------------------
     def releases(self, *, environment: str) -> list[ReleaseModel]:
@@ -172,9 +174,30 @@ class EtimModelReader:
         return self._manifest(model, kind, model.manifests[kind]).keys()
 
     def class_rules(self, model: ReleaseModel, codes: Iterable[str]) -> dict[str, dict[str, FeatureRule]]:
-        """The feature rules of each class of ``codes`` that is in ``model``, read in batches (then cached)."""
-        return {code: {feature.code: FeatureRule.of(feature) for feature in entity.features}
-                for code, entity in _typed(self._many(model, EtimKind.CLASS, codes), EtimClass).items()}
+        """The feature rules of each class of ``codes`` that is in ``model``, read in batches (then cached by the
+        class version's hash, like the entities)."""
+        manifest = self._manifest(model, EtimKind.CLASS, model.manifests[EtimKind.CLASS])
+        found: dict[str, dict[str, FeatureRule]] = {}
+        wanted: list[tuple[str, str]] = []
+        for code in dict.fromkeys(codes):
+            entry = manifest.get(code)
+            if entry is None:
+                continue
+            cached = self._rules.get((model.environment, model.release, entry.hash))
+            if cached is not None:
+                found[code] = cached
+            else:
+                wanted.append((code, entry.hash))
+        if wanted:
+            bodies = self._store.get_versions(environment=model.environment, release=model.release,
+                                              kind=EtimKind.CLASS, refs=wanted)
+            for code, hash_ in wanted:
+                if code in bodies:
+                    found[code] = self._rules[(model.environment, model.release, hash_)] = feature_rules_of(
+                        bodies[code])
+            while len(self._rules) > _ENTITIES_KEPT:
+                self._rules.popitem(last=False)
+        return found
 
     def for_import(self, *, environment: str) -> ImportEtimModel | None:
         """The environment's model as one import run checks against it; None when it has none (no check)."""
@@ -254,6 +277,7 @@ class ImportEtimModel:
         self._reader = reader
         self._models = models
         self._rules: dict[tuple[str, str], dict[str, FeatureRule] | None] = {}
+        self._codes: dict[tuple[str, EtimKind], Collection[str] | None] = {}
         self.default_release = newest_release(list(models))
 
     @property
@@ -262,8 +286,11 @@ class ImportEtimModel:
 
     def codes(self, release: str, kind: EtimKind) -> Collection[str] | None:
         """The codes of ``kind`` in the model of ``release``; None when there is no such model."""
-        model = self._models.get(release)
-        return None if model is None else self._reader.codes(model, kind)
+        key = (release, kind)
+        if key not in self._codes:
+            model = self._models.get(release)
+            self._codes[key] = None if model is None else self._reader.codes(model, kind)
+        return self._codes[key]
 
     def class_rules(self, release: str, codes: Iterable[str]) -> dict[str, dict[str, FeatureRule] | None]:
         """Feature rules by class code (None for a class not in the release), for the given classes."""
