@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import pytest
 from pimtasks.domain.etim import (
     EtimClass,
     EtimClassFeature,
@@ -17,7 +19,7 @@ from pimtasks.domain.etim import (
     release_name,
 )
 from pimtasks.domain.run import RunMessage
-from pimtasks.domain.task_types import ImportSettings, ImportTarget
+from pimtasks.domain.task_types import FileFormat, ImportSettings, ImportTarget
 from pimtasks.imports import read_import
 from pimtasks.imports.etim_check import WARNINGS_PER_COLUMN
 
@@ -107,3 +109,14 @@ def test_feature_rules_are_read_from_the_stored_class_body_as_the_class_has_them
     assert feature_rules_of(canonical_json(stored)) == {
         "EF000001": FeatureRule(values=frozenset(), units=frozenset({"EU000001", "EU000009"}), type="Numeric"),
         "EF000002": FeatureRule(values=frozenset({"EV000001", "EV000002"}), units=frozenset(), type="Alphanumeric")}
+
+
+@pytest.mark.parametrize(("fixture", "file_format"), [("etim_xchange.json", FileFormat.ETIM_XCHANGE),
+                                                      ("bmecat_etim.xml", FileFormat.BMECAT_ETIM)])
+def test_etim_xchange_and_bmecat_rows_are_checked_too(fixtures_dir: Path, fixture: str,
+                                                      file_format: FileFormat) -> None:
+    settings = ImportSettings(import_name="x", target=ImportTarget.PRODUCTS, file_format=file_format)
+    with read_import(fixtures_dir / fixture, file_name=fixture, settings=settings, etim=FakeModel()) as reader:
+        warnings = [(w.column, w.value, w.text) for batch in reader.batches() for w in batch.warnings]
+    assert ("etim_class", "EC000057", "etim_class EC000057 is not a class of the ETIM model of ETIM-9.0") in warnings
+    assert ("features", "EF000008", "feature EF000008 is not a feature of the ETIM model of ETIM-9.0") in warnings
