@@ -146,7 +146,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[tuple[str, str], Operation 
 _GROUP_HELP = {
     "tasks": "periodic task definitions", "runs": "runs of tasks", "environments": "environments (tenants)",
     "api-keys": "API keys (admin key)", "secrets": "credentials task settings name (write-only)",
-    "ftps-users": "FTPS users that deliver files", "catalog": "the catalog's records (read, remove)",
+    "ftps-users": "FTPS users that deliver files",
+    "catalog": "the catalog: its records (read, remove) and the fields a layout can map",
     "etim": "the ETIM model of the environment", "local": "the local stack only",
 }
 

@@ -311,6 +311,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("catalog", "delete", "DELETE", "/environments/{env}/catalog/{entity}/{record_id}",
               "remove one catalog record (deltas list the removal, as they do a full import's)",
               render=render.render_done("removed")),
+    Operation("catalog", "fields", "GET", "/catalog/fields", "the catalog fields an import's layout can map, with "
+              "their types, meanings and rules",
+              options=(Option(("--target",), "target", {"choices": ["products", "sales_conditions", "attachments"],
+                                                         "help": "one import target (default: every target)"}),)),
     # ETIM
     Operation("etim", "releases", "GET", "/environments/{env}/etim/releases", "the ETIM releases the "
                                                                               "environment has"),

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 
 class PimtasksError(Exception):
     """Base of every error the services raise on purpose."""
@@ -32,10 +34,33 @@ class NothingToStopError(ConflictError):
 class ValidationFailedError(PimtasksError):
     """Input that is well-formed JSON but breaks a business rule; ``field`` names the offending field."""
 
-    def __init__(self, *, field: str, message: str) -> None:
+    def __init__(self, *, field: str, message: str, type: str | None = None,
+                 more: tuple[FieldProblem, ...] = ()) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.type = type
+        self.more = more
+        """Further problems of the same input, so that one answer names them all."""
+
+    @classmethod
+    def of(cls, problems: list[FieldProblem]) -> ValidationFailedError:
+        """One error naming every problem of ``problems`` (not empty)."""
+        first = problems[0]
+        return cls(field=first.field, message=first.message, type=first.type, more=tuple(problems[1:]))
+
+    @property
+    def problems(self) -> list[FieldProblem]:
+        """Every problem: the first one and ``more``."""
+        return [FieldProblem(self.field, self.message, self.type), *self.more]
+
+
+class FieldProblem(NamedTuple):
+    """One problem of an input: the field, a readable message, and its kind (``unknown_field``, ...)."""
+
+    field: str
+    message: str
+    type: str | None = None
 
 
 class AccessDeniedError(PimtasksError):

@@ -210,7 +210,8 @@ def import_worker() -> ImportWorker:
     from pimtasks.workers.import_worker import ImportWorker
 
     return ImportWorker(files=file_store(), catalog=CatalogWriter(store=catalog_repository(), clock=clock),
-                        clock=clock, removals=catalog_repository())
+                        clock=clock, removals=catalog_repository(),
+                        etim=lambda environment: etim_model_reader().for_import(environment=environment))
 
 
 @lru_cache(maxsize=1)

@@ -28,7 +28,7 @@ from pimtasks.services.catalog_writer import CatalogWriter
 from pimtasks.services.import_chain import ImportChain
 from pimtasks.services.ports import CatalogStore
 from pimtasks.workers import NotAvailableWorker, TaskWorker, WorkerFactory
-from pimtasks.workers.import_worker import ImportWorker
+from pimtasks.workers.import_worker import EtimModels, ImportWorker
 
 from tests.integration.core.harness import FILES_BUCKET, REGION, TABLES, Core, core_services
 from tests.integration.core.specs import weekly_import
@@ -154,13 +154,15 @@ class Imports:
     catalog: CatalogRepository
     chain: ImportChain
 
-    def worker(self, *, batch_size: int = 500, store: CatalogStore | None = None) -> ImportWorker:
+    def worker(self, *, batch_size: int = 500, store: CatalogStore | None = None,
+               etim: EtimModels | None = None) -> ImportWorker:
         writer = CatalogWriter(store=store or self.catalog, clock=self.core.clock)
         return ImportWorker(files=self.files, catalog=writer, clock=self.core.clock, removals=self.catalog,
-                            batch_size=batch_size)
+                            batch_size=batch_size, etim=etim)
 
-    def workers(self, *, batch_size: int = 500, store: CatalogStore | None = None) -> WorkerFactory:
-        worker = self.worker(batch_size=batch_size, store=store)
+    def workers(self, *, batch_size: int = 500, store: CatalogStore | None = None,
+                etim: EtimModels | None = None) -> WorkerFactory:
+        worker = self.worker(batch_size=batch_size, store=store, etim=etim)
 
         def factory(task_type: TaskType) -> TaskWorker:
             return worker if task_type is TaskType.IMPORT else NotAvailableWorker(task_type)
@@ -217,13 +219,18 @@ def backdate(key: str, when: dt.datetime) -> None:
 @contextmanager
 def import_services(monkeypatch: pytest.MonkeyPatch) -> Iterator[Imports]:
     with core_services(monkeypatch) as core:
-        s3 = boto3.client("s3", region_name=REGION)  # the bucket (versioned) comes from the template
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        catalog = CatalogRepository(table=DynamoTable(table_name=TABLES["CatalogTable"], dynamodb_client=dynamodb),
-                                    sleep=lambda seconds: None)
-        chain = ImportChain(tasks=core.task_store, runs=core.runs, run_store=core.run_store, finisher=core.finisher)
-        core.finisher.add_listener(chain.on_run_ended)
-        yield Imports(core=core, s3=s3, files=FileStore(bucket=BUCKET, s3_client=s3), catalog=catalog, chain=chain)
+        yield imports_on(core)
+
+
+def imports_on(core: Core) -> Imports:
+    """The import machinery on the core services ``core`` (shared with, e.g., the ETIM services)."""
+    s3 = boto3.client("s3", region_name=REGION)  # the bucket (versioned) comes from the template
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    catalog = CatalogRepository(table=DynamoTable(table_name=TABLES["CatalogTable"], dynamodb_client=dynamodb),
+                                sleep=lambda seconds: None)
+    chain = ImportChain(tasks=core.task_store, runs=core.runs, run_store=core.run_store, finisher=core.finisher)
+    core.finisher.add_listener(chain.on_run_ended)
+    return Imports(core=core, s3=s3, files=FileStore(bucket=BUCKET, s3_client=s3), catalog=catalog, chain=chain)
 
 
 def deliver(core: Core, workers: WorkerFactory, *, remaining_ms: Callable[[], int]) -> list[dict[str, Any]]:

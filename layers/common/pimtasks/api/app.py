@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Route
 from aws_lambda_powertools.event_handler.openapi.compat import model_json
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, OpenAPI, Server
 
-from pimtasks.api import routes_admin, routes_catalog, routes_etim, routes_ftps, routes_tasks
+from pimtasks.api import routes_admin, routes_catalog, routes_etim, routes_fields, routes_ftps, routes_tasks
 from pimtasks.api.error_mapping import register_error_handlers
 from pimtasks.api.operations import complete_routes, finish_document
 from pimtasks.api.request_body import RequestValidation
@@ -20,7 +20,8 @@ TITLE = "pimtasks"
 VERSION = "1.0.0"
 DESCRIPTION = ("Periodic tasks of a PIM: define imports and exports per environment, schedule them, start and "
                "stop them, read their runs. Every call except /health needs an `x-api-key` bound to the "
-               "environment.")
+               "environment. An import's custom layout maps file columns to catalog fields: GET /catalog/fields "
+               "lists them per target, with their types, meanings and rules.")
 SECURITY_SCHEMES: dict[str, Any] = {"apiKey": APIKey(name="x-api-key", **{"in": APIKeyIn.header})}
 GREEDY_PARAMETERS = ("record_id",)
 """Path parameters that take the rest of the path, slashes included (API Gateway's ``{record_id+}``): an
@@ -84,6 +85,7 @@ resolver.include_router(routes_tasks.router)
 resolver.include_router(routes_ftps.router)
 resolver.include_router(routes_etim.router)
 resolver.include_router(routes_catalog.router)
+resolver.include_router(routes_fields.router)
 register_error_handlers(resolver)
 resolver.enable_swagger(path="/docs", title=TITLE, version=VERSION, description=DESCRIPTION,
                         security_schemes=SECURITY_SCHEMES, security=[{"apiKey": []}], persist_authorization=True)

@@ -78,9 +78,13 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(ValidationFailedError)
     def _business_validation(exc: ValidationFailedError) -> Response:
-        detail = ErrorDetail(field=exc.field, message=exc.message)
-        return _json(HTTPStatus.UNPROCESSABLE_ENTITY,
-                     ErrorOut(message=f"Invalid request: {exc.field}: {exc.message}", errors=[detail]))
+        details = [ErrorDetail(field=problem.field, message=problem.message, type=problem.type)
+                   for problem in exc.problems]
+        if len(details) == 1:
+            message = f"Invalid request: {exc.field}: {exc.message}"
+        else:
+            message = f"Invalid request: {len(details)} problems: " + "; ".join(d.field for d in details)
+        return _json(HTTPStatus.UNPROCESSABLE_ENTITY, ErrorOut(message=message, errors=details))
 
     @app.exception_handler(BadRequestError)
     def _bad_request(exc: BadRequestError) -> Response:

@@ -13,6 +13,7 @@ from pimtasks.api.context import environment_caller
 from pimtasks.api.models import ItemList, RunOut, TaskOut
 from pimtasks.api.request_body import MERGE_PATCH_JSON
 from pimtasks.api.responses import CONFLICT, EnvPath, json_response, responses
+from pimtasks.api.routes_fields import FIELDS_LINK
 from pimtasks.domain.identifiers import RUN_ID_PATTERN, TASK_ID_PATTERN
 from pimtasks.domain.task import Task, TaskSpec
 from pimtasks.services.tasks import TaskService
@@ -27,7 +28,9 @@ NextToken = Annotated[str | None, Query(max_length=2000, description="The next_t
 
 _CREDENTIALS = ("Credential fields of settings (client_secret, password, access_token) name secrets of the "
                 "environment (PUT /environments/{env}/secrets/{name}): a name that does not exist is a 422 "
-                "naming the field.")
+                "naming the field. An import's custom layout is checked when it is created or changed: a 422 names "
+                "every unknown field and every key column the layout does not map, listing the valid fields; "
+                f"{FIELDS_LINK}.")
 
 
 def _out(service: TaskService, tasks: list[Task]) -> list[TaskOut]:

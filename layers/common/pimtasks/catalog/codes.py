@@ -11,6 +11,17 @@ ETIM_FEATURE_PATTERN = r"^EF[0-9]{6}$"
 ETIM_UNIT_PATTERN = r"^EU[0-9]{6}$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Z]{2})?$"
+ATTACHMENT_TYPE_PATTERN = r"^[A-Z0-9]{2,6}$"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+PATTERN_HINTS: dict[str, str] = {  # how a message says what a value should look like
+    ETIM_CLASS_PATTERN: "is not an ETIM class code (EC and 6 digits, e.g. EC000042)",
+    ETIM_FEATURE_PATTERN: "is not an ETIM feature code (EF and 6 digits, e.g. EF000008)",
+    ETIM_UNIT_PATTERN: "is not an ETIM unit code (EU and 6 digits, e.g. EU570448)",
+    CURRENCY_PATTERN: "is not a currency code (3 capital letters, e.g. EUR)",
+    ATTACHMENT_TYPE_PATTERN: "is not an attachment type code (2-6 capitals/digits, e.g. PPI, MAN, CAD)",
+    SHA256_PATTERN: "is not a SHA-256 checksum (64 hexadecimal characters)",
+}
 
 _DIGITS = re.compile(r"^[0-9]+$")
 

@@ -33,17 +33,20 @@ from pydantic import (
 )
 
 from pimtasks.catalog.codes import (
+    ATTACHMENT_TYPE_PATTERN,
     CURRENCY_PATTERN,
     ETIM_CLASS_PATTERN,
     ETIM_FEATURE_PATTERN,
     ETIM_UNIT_PATTERN,
     GTIN_LENGTHS,
+    SHA256_PATTERN,
     gs1_problem,
     normalize_language,
 )
 
 
 def _valid_gtin(value: str) -> str:
+    """a GTIN of 8, 12, 13 or 14 digits with a valid GS1 check digit (the last digit)"""
     problem = gs1_problem(value, lengths=GTIN_LENGTHS, name="GTIN")
     if problem:
         raise ValueError(problem)
@@ -51,6 +54,7 @@ def _valid_gtin(value: str) -> str:
 
 
 def _valid_gln(value: str) -> str:
+    """a GLN of 13 digits with a valid GS1 check digit (the last digit)"""
     problem = gs1_problem(value, lengths=(13,), name="GLN")
     if problem:
         raise ValueError(problem)
@@ -84,6 +88,8 @@ class CatalogRecord(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     KEY_FIELDS: ClassVar[tuple[str, ...]] = ()
+    RULES: ClassVar[tuple[str, ...]] = ()
+    """The rules across fields that ``record_problem`` checks, in words (``GET /catalog/fields`` lists them)."""
 
     @classmethod
     def record_problem(cls, values: Mapping[str, Any], partial: bool) -> RecordProblem | None:
@@ -153,6 +159,7 @@ def _normalized_languages(value: dict[str, str]) -> dict[str, str]:
 
 
 def _unique_features(value: list[Feature]) -> list[Feature]:
+    """each feature code at most once per product"""
     seen: set[str] = set()
     for feature in value:
         if feature.code in seen:
@@ -207,29 +214,41 @@ class Product(CatalogRecord):
 
     KEY_FIELDS: ClassVar[tuple[str, ...]] = ("article_number",)
 
-    article_number: Code35
-    gtin: Gtin | None = None
+    article_number: Code35 = Field(description="The supplier's article number: identifies the product")
+    gtin: Gtin | None = Field(default=None, description="GTIN (EAN) of the trade item")
     descriptions: Descriptions = Field(
         default_factory=dict, max_length=50, description="Language tag (nl, nl-NL, EN...) -> description"
     )
-    brand: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
-    manufacturer_gln: Gln | None = None
-    manufacturer_product_number: Code35 | None = None
-    supplier_gln: Gln | None = None
-    supplier_item_number: Code35 | None = None
-    etim_class: Annotated[str, StringConstraints(pattern=ETIM_CLASS_PATTERN)] | None = None
-    etim_release: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
-    features: Features = Field(default_factory=list, max_length=500)
-    discount_group: ShortCode | None = None
-    gross_price: Money | None = None
-    currency: Currency = "EUR"
+    brand: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = Field(
+        default=None, description="Brand name")
+    manufacturer_gln: Gln | None = Field(default=None, description="GLN of the manufacturer")
+    manufacturer_product_number: Code35 | None = Field(
+        default=None, description="The manufacturer's own product number")
+    supplier_gln: Gln | None = Field(default=None, description="GLN of the supplier")
+    supplier_item_number: Code35 | None = Field(
+        default=None, description="The supplier's item number, when it differs from the article number")
+    etim_class: Annotated[str, StringConstraints(pattern=ETIM_CLASS_PATTERN)] | None = Field(
+        default=None, description="ETIM class of the product (checked against the environment's ETIM model when it "
+                                  "has one)")
+    etim_release: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = Field(
+        default=None, description="ETIM release the class and features are of, e.g. ETIM-9.0 (default: the newest "
+                                  "synced)")
+    features: Features = Field(default_factory=list, max_length=500,
+                               description="ETIM feature values: code (EF...), value (EV... code, number, true/false "
+                                           "or lower..upper) and unit (EU...)")
+    discount_group: ShortCode | None = Field(
+        default=None, description="The supplier's discount group, which sales conditions can refer to")
+    gross_price: Money | None = Field(default=None, description="Gross (list) price per price_unit")
+    currency: Currency = Field(default="EUR", description="Currency of the prices (ISO 4217)")
     price_unit: Quantity | None = Field(default=None, description="Quantity the gross price is for (100 = per 100)")
     order_unit: Annotated[str, StringConstraints(min_length=1, max_length=10)] | None = Field(
         default=None, description="UN/ECE Recommendation 20 unit code, e.g. C62 (piece), MTR"
     )
-    minimum_order_quantity: Quantity | None = None
-    status: ProductStatus | None = None
-    custom_fields: dict[CustomName, CustomValue] = Field(default_factory=dict, max_length=100)
+    minimum_order_quantity: Quantity | None = Field(
+        default=None, description="Smallest quantity that can be ordered, in order units")
+    status: ProductStatus | None = Field(default=None, description="Lifecycle status (ETIM xChange ProductStatus)")
+    custom_fields: dict[CustomName, CustomValue] = Field(default_factory=dict, max_length=100,
+                                                         description="Fields of your own: name -> text")
     price_unit_code: Annotated[str, StringConstraints(min_length=1, max_length=10)] | None = Field(
         default=None, description="UN/ECE unit code the gross price is for (with price_unit as its quantity)")
     pricings: list[Pricing] | None = Field(
@@ -247,6 +266,12 @@ class TermsType(StrEnum):
 
 ITEM_SCOPE_FIELDS = ("discount_group", "article_number", "gtin")
 PRICE_FIELDS = ("net_price", "discount_1", "discount_2", "discount_3")
+# The rules of SalesCondition.record_problem, in the words its messages use.
+ONE_ITEM_SCOPE = f"exactly one of {', '.join(ITEM_SCOPE_FIELDS)}"
+ONE_CUSTOMER_SCOPE = "customer_group or debtor, not both"
+PERIOD_RULE = "valid_until is not before valid_from"
+PROJECT_RULE = "terms_type project needs a project_number, and a project_number is only allowed with it"
+PRICE_RULE = "a net_price or a discount_1..3 (an update_only import may leave them out)"
 
 
 class SalesCondition(CatalogRecord):
@@ -274,23 +299,26 @@ class SalesCondition(CatalogRecord):
         "valid_from",
     )
 
-    supplier_gln: Gln | None = None
-    customer_group: Code35 | None = None
-    debtor: Code35 | None = None
-    region: Code35 | None = None
-    discount_group: ShortCode | None = None
-    article_number: Code35 | None = None
-    gtin: Gtin | None = None
-    net_price: Money | None = None
-    discount_1: Percentage | None = None
-    discount_2: Percentage | None = None
-    discount_3: Percentage | None = None
-    valid_from: dt.date | None = None
-    valid_until: dt.date | None = None
-    terms_type: TermsType = TermsType.BASIC
-    project_number: Code35 | None = None
-    quantity_lower_limit: Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=4)] = Decimal(0)
-    currency: Currency = "EUR"
+    supplier_gln: Gln | None = Field(default=None, description="GLN of the supplier who grants the condition")
+    customer_group: Code35 | None = Field(default=None, description="Customer group the condition is for")
+    debtor: Code35 | None = Field(default=None, description="Debtor (one customer) the condition is for")
+    region: Code35 | None = Field(default=None, description="Region the condition holds in")
+    discount_group: ShortCode | None = Field(default=None, description="Item scope: a discount group of products")
+    article_number: Code35 | None = Field(default=None, description="Item scope: one product by article number")
+    gtin: Gtin | None = Field(default=None, description="Item scope: one product by GTIN (EAN)")
+    net_price: Money | None = Field(default=None, description="Net price (instead of, or with, discounts)")
+    discount_1: Percentage | None = Field(default=None, description="First discount, in percent (10 = 10%)")
+    discount_2: Percentage | None = Field(default=None, description="Second discount, in percent, on the first")
+    discount_3: Percentage | None = Field(default=None, description="Third discount, in percent, on the second")
+    valid_from: dt.date | None = Field(default=None, description="First day the condition holds")
+    valid_until: dt.date | None = Field(default=None, description="Last day the condition holds")
+    terms_type: TermsType = Field(default=TermsType.BASIC, description="Kind of condition")
+    project_number: Code35 | None = Field(default=None, description="Project the price is for (terms_type project)")
+    quantity_lower_limit: Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=4)] = Field(
+        default=Decimal(0), description="Quantity from which the condition holds (a bracket of its own)")
+    currency: Currency = Field(default="EUR", description="Currency of the net price (ISO 4217)")
+
+    RULES: ClassVar[tuple[str, ...]] = (ONE_ITEM_SCOPE, ONE_CUSTOMER_SCOPE, PERIOD_RULE, PROJECT_RULE, PRICE_RULE)
 
     @classmethod
     def record_problem(cls, values: Mapping[str, Any], partial: bool) -> RecordProblem | None:
@@ -300,10 +328,10 @@ class SalesCondition(CatalogRecord):
             scopes = [name for name in ITEM_SCOPE_FIELDS if values[name] is not None]
             return RecordProblem(
                 scopes[-1] if scopes else "discount_group",
-                f"give exactly one of discount_group, article_number, gtin (found: {', '.join(scopes) or 'none'})",
+                f"give {ONE_ITEM_SCOPE} (found: {', '.join(scopes) or 'none'})",
             )
         if values["customer_group"] is not None and values["debtor"] is not None:
-            return RecordProblem("debtor", "give customer_group or debtor, not both")
+            return RecordProblem("debtor", f"give {ONE_CUSTOMER_SCOPE}")
         valid_from, valid_until = values["valid_from"], values["valid_until"]
         if valid_until is not None and valid_from is not None and valid_until < valid_from:
             return RecordProblem(
@@ -332,15 +360,19 @@ class Attachment(CatalogRecord):
 
     KEY_FIELDS: ClassVar[tuple[str, ...]] = ("article_number", "type_code", "language", "sequence")
 
-    article_number: Code35
-    type_code: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,6}$")]
-    language: Annotated[str, StringConstraints(max_length=10)] | None = None
-    sequence: int = Field(default=1, ge=1, le=999)
-    file_name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    article_number: Code35 = Field(description="Article number of the product the file belongs to")
+    type_code: Annotated[str, StringConstraints(pattern=ATTACHMENT_TYPE_PATTERN)] = Field(
+        description="Kind of file: PPI (picture), MAN (manual), CAD (drawing), SCH, OTD, ...")
+    language: Annotated[str, StringConstraints(max_length=10)] | None = Field(
+        default=None, description="Language of the file's content, if any")
+    sequence: int = Field(default=1, ge=1, le=999, description="Order among files of the same type and language")
+    file_name: Annotated[str, StringConstraints(min_length=1, max_length=255)] = Field(
+        description="Name of the file (in the uploaded ZIP, or as delivered)")
     stored_key: Annotated[str, StringConstraints(max_length=1024)] | None = Field(
         default=None, description="Where the file is stored (S3 key relative to the environment)"
     )
-    checksum: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = Field(
+    checksum: Annotated[str, StringConstraints(pattern=SHA256_PATTERN)] | None = Field(
         default=None, description="SHA-256 of the content, hex"
     )
-    content_type: Annotated[str, StringConstraints(max_length=100)] | None = None
+    content_type: Annotated[str, StringConstraints(max_length=100)] | None = Field(
+        default=None, description="MIME type of the file, e.g. image/jpeg")

@@ -167,11 +167,13 @@ class ImportLayout(_Settings):
     encoding: str | None = Field(
         default=None, description="CSV encoding; detected (UTF-8 with or without BOM, else cp1252) when empty"
     )
-    columns: list[ColumnMapping] = Field(min_length=1, max_length=500)
+    columns: list[ColumnMapping] = Field(min_length=1, max_length=500, description="The file's columns and the "
+                                         "catalog fields they fill (GET /catalog/fields?target=<target>)")
     key_columns: list[str] = Field(
         min_length=1,
         max_length=10,
-        description="Catalog fields every row must fill (a row without one is rejected). Which record a row "
+        description="Catalog fields every row must fill; each must be mapped by columns (a row without one is "
+        "rejected). Which record a row "
         "updates is decided by the record's natural key, the same for every import: for a sales condition "
         "that includes valid_from, so a new validity period is a new condition next to the current one; "
         "two rows of one file with the same natural key are duplicates (the later one is rejected).",

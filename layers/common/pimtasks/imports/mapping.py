@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from pimtasks.catalog.field_catalog import layout_problems
 from pimtasks.catalog.models import CatalogRecord, ProductStatus, TermsType, key_text
 from pimtasks.catalog.record_builder import RecordBuilder, builder_for
 from pimtasks.domain.run import MessageLevel, RunMessage
@@ -175,6 +176,7 @@ class RecordMapper:
     def bind(self, table: Table) -> TableMapper:
         """Check ``table``'s header against the layout; fails with ``LayoutMismatchError``."""
         if self.layout is not None:
+            _check_layout(self.target, self.layout)
             rules, warnings = self._custom_rules(table, self.layout)
             key_fields = self._layout_keys(self.layout, rules)
         else:
@@ -237,18 +239,9 @@ class RecordMapper:
     def _custom_rules(self, table: Table, layout: ImportLayout) -> tuple[list[ColumnRule], list[RunMessage]]:
         rules: list[ColumnRule] = []
         warnings: list[RunMessage] = []
-        seen_paths: set[str] = set()
         for mapping in layout.columns:
             ref = resolve_field(mapping.field, self.target)
-            if ref is None:
-                raise LayoutMismatchError(
-                    f"the layout maps column {mapping.column!r} to {mapping.field!r}, which is not a field of "
-                    f"{self.target.value.replace('_', ' ')}",
-                    column=mapping.column,
-                )
-            if ref.path in seen_paths:
-                raise LayoutMismatchError(f"the layout maps two columns to {ref.path}", column=mapping.column)
-            seen_paths.add(ref.path)
+            assert ref is not None  # _check_layout refused unknown fields
             position = _find_column(table, mapping.column)
             default = self._default(mapping, ref)
             if position is None:
@@ -286,17 +279,21 @@ class RecordMapper:
             ) from error
 
     def _layout_keys(self, layout: ImportLayout, rules: list[ColumnRule]) -> tuple[str, ...]:
-        mapped = {rule.ref.path: rule for rule in rules}
+        """The paths of the layout's key columns (``_check_layout`` made sure each is mapped)."""
         keys: list[str] = []
         for key in layout.key_columns:
             ref = resolve_field(key, self.target)
-            path = ref.path if ref else key
-            if path not in mapped:
-                raise LayoutMismatchError(
-                    f"key column {key!r} is not mapped by the layout; map a file column to it", column=key
-                )
-            keys.append(path)
+            keys.append(ref.path if ref else key)
         return tuple(keys)
+
+
+def _check_layout(target: ImportTarget, layout: ImportLayout) -> None:
+    """A layout with unknown fields or unmapped key columns fails the file naming every problem at once (the API
+    refuses such layouts; one stored before it did still reaches here)."""
+    problems = layout_problems(target, layout)
+    if problems:
+        raise LayoutMismatchError("the layout is wrong: " + "; ".join(problem.message for problem in problems),
+                                  column=problems[0].column)
 
 
 def _with_percent_cells(table: Table, rules: list[ColumnRule], messages: list[RunMessage]) -> list[ColumnRule]:

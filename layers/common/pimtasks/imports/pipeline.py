@@ -31,9 +31,11 @@ from typing import BinaryIO
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pimtasks.catalog.models import Product
 from pimtasks.domain.run import MessageLevel, RunMessage
 from pimtasks.domain.task_types import ImportSettings, ImportTarget
 from pimtasks.imports.errors import EmptyFileError, ImportFileError
+from pimtasks.imports.etim_check import EtimReference, EtimRowCheck
 from pimtasks.imports.mapping import RecordMapper, TableMapper
 from pimtasks.imports.reading import ImportSource, open_source
 from pimtasks.imports.reading.limits import ReadLimits
@@ -73,9 +75,12 @@ class ImportBatch:
 class ImportReader:
     """Batches of mapped records and rejections for one opened file."""
 
-    def __init__(self, source: ImportSource, *, mapper: RecordMapper) -> None:
+    def __init__(self, source: ImportSource, *, mapper: RecordMapper, etim: EtimReference | None = None) -> None:
         self.source = source
         self.mappers: list[TableMapper] = [mapper.bind(table) for table in source.tables]
+        # Products are checked against the environment's ETIM model when it has one (warnings only).
+        self._etim_checks = ([EtimRowCheck(etim, table_mapper) for table_mapper in self.mappers]
+                             if etim is not None and mapper.target is ImportTarget.PRODUCTS else None)
         self.warnings: list[RunMessage] = list(source.warnings)
         for table_mapper in self.mappers:
             self.warnings.extend(table_mapper.warnings)
@@ -152,6 +157,7 @@ class ImportReader:
         seen = self._seen
         chunk = list(itertools.islice(rows, batch_size - batch.rows_read))
         unreadable = table_mapper.table.unreadable_rows(chunk)  # e.g. stray bytes in a UTF-8 CSV
+        checked: list[tuple[SourceRow, Product]] | None = [] if self._etim_checks is not None else None
         for row, (outcome, key) in zip(chunk, table_mapper.map_rows(chunk), strict=True):
             if unreadable:
                 outcome = unreadable.get(row.row, outcome)
@@ -164,9 +170,13 @@ class ImportReader:
                     outcome = self._duplicate(index, table_mapper, row, key, first)
             if outcome.__class__ is MappedRecord:
                 batch.records.append(outcome)  # type: ignore[arg-type]
+                if checked is not None:
+                    checked.append((row, outcome.record))  # type: ignore[union-attr, arg-type]
             else:
                 batch.rejected.append(outcome)  # type: ignore[arg-type]
         batch.warnings.extend(table_mapper.take_warnings())
+        if checked and self._etim_checks is not None:
+            batch.warnings.extend(self._etim_checks[index].check(checked))
         if chunk and batch.rows_read >= batch_size:
             batch.resume = ResumePoint(table=index, row=chunk[-1].row)
         return batch
@@ -240,14 +250,18 @@ def read_import(
     settings: ImportSettings,
     limits: ReadLimits | None = None,
     workdir: Path | None = None,
+    etim: EtimReference | None = None,
 ) -> Iterator[ImportReader]:
-    """Open ``source`` for the import task ``settings``; raises ``ImportFileError`` if it fails as a whole."""
+    """Open ``source`` for the import task ``settings``; raises ``ImportFileError`` if it fails as a whole.
+
+    ``etim``: the environment's ETIM model, which product rows are checked against (None: no check).
+    """
     layout = settings.layout if settings.custom_layout else None
     with open_source(
         source, file_name=file_name, file_format=settings.file_format, layout=layout, limits=limits, workdir=workdir
     ) as opened:
         try:
-            reader = ImportReader(opened, mapper=mapper_for(settings))
+            reader = ImportReader(opened, mapper=mapper_for(settings), etim=etim)
         except ImportFileError as error:
             error.with_file(file_name)
             raise

@@ -12,16 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from pimtasks.catalog.codes import CURRENCY_PATTERN, ETIM_CLASS_PATTERN, ETIM_FEATURE_PATTERN, ETIM_UNIT_PATTERN
-
-PATTERN_HINTS: dict[str, str] = {
-    ETIM_CLASS_PATTERN: "is not an ETIM class code (EC and 6 digits, e.g. EC000042)",
-    ETIM_FEATURE_PATTERN: "is not an ETIM feature code (EF and 6 digits, e.g. EF000008)",
-    ETIM_UNIT_PATTERN: "is not an ETIM unit code (EU and 6 digits, e.g. EU570448)",
-    CURRENCY_PATTERN: "is not a currency code (3 capital letters, e.g. EUR)",
-    r"^[A-Z0-9]{2,6}$": "is not an attachment type code (2-6 capitals/digits, e.g. PPI, MAN, CAD)",
-    r"^[0-9a-f]{64}$": "is not a SHA-256 checksum (64 hexadecimal characters)",
-}
+from pimtasks.catalog.codes import PATTERN_HINTS
 
 
 def describe_errors(error: ValidationError) -> list[tuple[str | None, str]]:

@@ -2,7 +2,7 @@
 
 The policy lists every resource the key may call (not just the one being called), so API Gateway can cache
 it per key for all routes: ``*/environments/<env>`` and below for each bound environment, plus listing
-environments; an admin key gets everything.
+environments and the catalog fields; an admin key gets everything.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def allowed_resources(principal: Principal, *, method_arn: str) -> list[str]:
     prefix = api_arn_prefix(method_arn)
     if principal.admin:
         return [f"{prefix}/*"]
-    resources = [f"{prefix}/GET/environments"]
+    resources = [f"{prefix}/GET/environments", f"{prefix}/GET/catalog/fields"]
     for environment in principal.environments:
         resources += [f"{prefix}/*/environments/{environment}", f"{prefix}/*/environments/{environment}/*"]
     return resources

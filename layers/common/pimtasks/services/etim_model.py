@@ -16,7 +16,7 @@ import base64
 import hashlib
 import json
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +28,10 @@ from pimtasks.domain.etim import (
     EtimKind,
     EtimUnit,
     EtimValue,
+    FeatureRule,
     ManifestEntry,
     ReleaseModel,
+    feature_rules_of,
     newest_release,
     parse_entity,
 )
@@ -74,20 +76,12 @@ class EntityDetail:
     entity: EtimEntity
 
 
-@dataclass(frozen=True)
-class FeatureRule:
-    """What a class allows for one of its features (for import checks)."""
-
-    values: frozenset[str]
-    units: frozenset[str]
-    type: str | None
-
-
 class EtimModelReader:
     def __init__(self, *, store: EtimModelStore) -> None:
         self._store = store
         self._manifests: OrderedDict[tuple[str, str, EtimKind, str], dict[str, ManifestEntry]] = OrderedDict()
         self._entities: OrderedDict[tuple[str, str, EtimKind, str], EtimEntity] = OrderedDict()
+        self._rules: OrderedDict[tuple[str, str, str], dict[str, FeatureRule]] = OrderedDict()
 
     # --- releases -----------------------------------------------------------------------------------
     def releases(self, *, environment: str) -> list[ReleaseModel]:
@@ -173,12 +167,44 @@ class EtimModelReader:
         model = self._store.current(environment=environment, release=release)
         if model is None or code not in self._manifest(model, EtimKind.CLASS, model.manifests[EtimKind.CLASS]):
             return None
-        entity = self._one(model, EtimKind.CLASS, code)
-        assert isinstance(entity, EtimClass)
-        return {feature.code: FeatureRule(values=frozenset(v.code for v in feature.values),
-                                          units=frozenset(u for u in (feature.unit, feature.unit_imperial) if u),
-                                          type=feature.type)
-                for feature in entity.features}
+        return self.class_rules(model, [code]).get(code)
+
+    def codes(self, model: ReleaseModel, kind: EtimKind) -> Collection[str]:
+        """Every code of ``kind`` in ``model`` (the cached manifest's keys: a set-like view, no copy)."""
+        return self._manifest(model, kind, model.manifests[kind]).keys()
+
+    def class_rules(self, model: ReleaseModel, codes: Iterable[str]) -> dict[str, dict[str, FeatureRule]]:
+        """The feature rules of each class of ``codes`` that is in ``model``, read in batches (then cached by the
+        class version's hash, like the entities)."""
+        manifest = self._manifest(model, EtimKind.CLASS, model.manifests[EtimKind.CLASS])
+        found: dict[str, dict[str, FeatureRule]] = {}
+        wanted: list[tuple[str, str]] = []
+        for code in dict.fromkeys(codes):
+            entry = manifest.get(code)
+            if entry is None:
+                continue
+            cached = self._rules.get((model.environment, model.release, entry.hash))
+            if cached is not None:
+                found[code] = cached
+            else:
+                wanted.append((code, entry.hash))
+        if wanted:
+            bodies = self._store.get_versions(environment=model.environment, release=model.release,
+                                              kind=EtimKind.CLASS, refs=wanted)
+            for code, hash_ in wanted:
+                if code in bodies:
+                    found[code] = self._rules[(model.environment, model.release, hash_)] = feature_rules_of(
+                        bodies[code])
+            while len(self._rules) > _ENTITIES_KEPT:
+                self._rules.popitem(last=False)
+        return found
+
+    def for_import(self, *, environment: str) -> ImportEtimModel | None:
+        """The environment's model as one import run checks against it; None when it has none (no check)."""
+        models = {model.release: model for model in self._store.list_releases(environment=environment)}
+        if not models:
+            return None
+        return ImportEtimModel(reader=self, models=models)
 
     # --- helpers ------------------------------------------------------------------------------------
     def _language(self, model: ReleaseModel, language: str | None) -> str:
@@ -236,6 +262,45 @@ class EtimModelReader:
             while len(self._entities) > _ENTITIES_KEPT:
                 self._entities.popitem(last=False)
         return found
+
+
+
+class ImportEtimModel:
+    """An environment's ETIM models as one import run sees them (``imports.etim_check.EtimReference``).
+
+    The releases are read once per run; each release's code sets are the reader's cached manifests, and a
+    class's feature rules are read in batches the first time a batch of rows names the class, then kept for
+    the run.
+    """
+
+    def __init__(self, *, reader: EtimModelReader, models: dict[str, ReleaseModel]) -> None:
+        self._reader = reader
+        self._models = models
+        self._rules: dict[tuple[str, str], dict[str, FeatureRule] | None] = {}
+        self._codes: dict[tuple[str, EtimKind], Collection[str] | None] = {}
+        self.default_release = newest_release(list(models))
+
+    @property
+    def releases(self) -> list[str]:
+        return sorted(self._models)
+
+    def codes(self, release: str, kind: EtimKind) -> Collection[str] | None:
+        """The codes of ``kind`` in the model of ``release``; None when there is no such model."""
+        key = (release, kind)
+        if key not in self._codes:
+            model = self._models.get(release)
+            self._codes[key] = None if model is None else self._reader.codes(model, kind)
+        return self._codes[key]
+
+    def class_rules(self, release: str, codes: Iterable[str]) -> dict[str, dict[str, FeatureRule] | None]:
+        """Feature rules by class code (None for a class not in the release), for the given classes."""
+        model = self._models.get(release)
+        wanted = [code for code in dict.fromkeys(codes) if (release, code) not in self._rules]
+        if model is not None and wanted:
+            found = self._reader.class_rules(model, wanted)
+            for code in wanted:
+                self._rules[(release, code)] = found.get(code)
+        return {code: self._rules.get((release, code)) for code in codes}
 
 
 def _typed(found: dict[str, EtimEntity], kind: type[Any]) -> dict[str, Any]:

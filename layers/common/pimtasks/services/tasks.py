@@ -13,11 +13,12 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from pimtasks.catalog.field_catalog import layout_problems
 from pimtasks.clock import Clock
 from pimtasks.domain.identifiers import new_task_id
 from pimtasks.domain.task import Task, TaskSpec
 from pimtasks.domain.task_types import ImportSettings, TaskType, redact_secret_references, secret_references
-from pimtasks.errors import NotFoundError, ValidationFailedError
+from pimtasks.errors import FieldProblem, NotFoundError, ValidationFailedError
 from pimtasks.schedules import next_run_at
 from pimtasks.services.page_tokens import decode_page_token, encode_page_token
 from pimtasks.services.ports import EnvironmentLookup, TaskStore
@@ -41,6 +42,14 @@ class TaskPagePosition(BaseModel):
     pk: str = Field(pattern=r"^ENV#[0-9]{6}$")
     sk: str = Field(pattern=r"^TASK#[0-9a-f]{32}$")
     list_sk: str = Field(min_length=1, max_length=1024)
+
+
+def _layout_of(spec: TaskSpec) -> tuple[object, ...] | None:
+    """What decides whether an import's layout is valid (None for other types)."""
+    settings = spec.settings
+    if not isinstance(settings, ImportSettings):
+        return None
+    return settings.target, settings.custom_layout, settings.layout
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -71,6 +80,7 @@ class TaskService:
         task = Task(task_id=new_task_id(), environment=environment, spec=spec, created_at=now, updated_at=now,
                     version=1, schedule_anchor=now)
         self._validate(task)
+        self._validate_layout(task)
         self._tasks.create(task)
         return task
 
@@ -154,12 +164,30 @@ class TaskService:
         updated = current.model_copy(update={"spec": spec, "updated_at": now, "version": current.version + 1,
                                              "schedule_anchor": anchor})
         self._validate(updated)
+        if _layout_of(spec) != _layout_of(current.spec):
+            # Only a changed layout is checked: a task stored with a bad one can still be (de)activated or renamed.
+            self._validate_layout(updated)
         self._tasks.replace(updated, expected_version=current.version)
         return updated
 
     def _validate(self, task: Task) -> None:
         self._validate_secret_references(task)
         self._validate_dependencies(task)
+
+    @staticmethod
+    def _validate_layout(task: Task) -> None:
+        """An import's custom layout must map only catalog fields of its target and every key column; a layout
+        with ``custom_layout`` off would be ignored, so it is refused too. Every problem is named at once."""
+        settings = task.spec.settings
+        if not isinstance(settings, ImportSettings) or settings.layout is None:
+            return
+        if not settings.custom_layout:
+            raise ValidationFailedError.of([FieldProblem(
+                "settings.layout", "a layout is given but custom_layout is false, so it would be ignored: set "
+                "custom_layout to true to use it, or leave the layout out", "layout_not_used")])
+        problems = layout_problems(settings.target, settings.layout, prefix="settings.layout")
+        if problems:
+            raise ValidationFailedError.of([FieldProblem(p.field, p.message, p.type) for p in problems])
 
     def _secret_names(self, environment: str) -> set[str]:
         if self._secrets is None:

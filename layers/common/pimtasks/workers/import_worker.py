@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ from pimtasks.imports import (
     TooLargeError,
     read_import,
 )
+from pimtasks.imports.etim_check import EtimReference
 from pimtasks.imports.reading.limits import MIB
 from pimtasks.observability import logger
 from pimtasks.services.catalog_ports import CatalogReader
@@ -71,6 +73,8 @@ from pimtasks.workers.rejected_rows_file import CONTENT_TYPE as REJECTS_CONTENT_
 from pimtasks.workers.rejected_rows_file import RejectsFile
 
 SCAN_KEEP_ALIVE_ROWS = 5000
+EtimModels = Callable[[str], EtimReference | None]
+"""Environment -> its ETIM model as an import run checks against it (None when it has none)."""
 
 
 class ImportWorker:
@@ -79,7 +83,7 @@ class ImportWorker:
     def __init__(self, *, files: FileStorage, catalog: CatalogWriter, clock: Clock,
                  removals: CatalogReader | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
                  limits: ReadLimits | None = None, workdir: Path | None = None,
-                 settle_seconds: float = SETTLE_SECONDS) -> None:
+                 settle_seconds: float = SETTLE_SECONDS, etim: EtimModels | None = None) -> None:
         self.files = files
         self.catalog = catalog
         self.removals = removals
@@ -88,6 +92,8 @@ class ImportWorker:
         self.limits = limits or ReadLimits()
         self.workdir = workdir
         self.settle_seconds = settle_seconds
+        self.etim = etim
+        """The environment's ETIM model for product imports (``services.etim_model``); None: never checked."""
 
     def run(self, job: RunJob) -> RunStatus | None:
         settings = job.task.spec.settings
@@ -114,6 +120,8 @@ class ImportRun:
         layout = settings.layout if settings.custom_layout else None
         self.mode = layout.mode if layout else ImportMode.UPSERT
         self._file_position = (0, 1)  # (files before the current one, all files): for the run's progress
+        self._etim: EtimReference | None = None
+        self._etim_loaded = False
 
     def execute(self) -> RunStatus:
         """Import every file of this run; the run's status follows from what happened to them."""
@@ -218,7 +226,7 @@ class ImportRun:
             self._import_attachments(current, local, scratch=scratch, rejects=rejects)
             return
         with read_import(local, file_name=current.name, settings=self.settings, limits=self.worker.limits,
-                         workdir=scratch) as reader:
+                         workdir=scratch, etim=self._etim_model()) as reader:
             if not current.scanned:
                 for warning in reader.warnings:
                     self._post(warning)
@@ -264,6 +272,14 @@ class ImportRun:
             rejects.close()
         self.job.count(**counts.model_dump())
         current.counts = current.counts.add(counts)
+
+    def _etim_model(self) -> EtimReference | None:
+        """The environment's ETIM model, read once per invocation and only for products (no model: None)."""
+        if not self._etim_loaded:
+            self._etim_loaded = True
+            if self.worker.etim is not None and self.settings.target is ImportTarget.PRODUCTS:
+                self._etim = self.worker.etim(self.environment)
+        return self._etim
 
     def _scan(self, reader: ImportReader) -> int:
         """Read every row once, writing nothing: a file that fails as a whole fails here. Returns the rows."""
