@@ -2,13 +2,19 @@
 
 What it models: OAuth2 client credentials at ``/connect/token`` (body or Basic credentials, ``invalid_client``
 for a wrong secret, tokens that expire after ``token_seconds``), bulk resources under ``/v1/`` with cursor paging
-(``limit`` 1..1000, ``meta.hasNext``/``cursor``), the ``supplierIdGln`` filter, RFC 9457 problem documents
-(400 with ``errors{field: [messages]}``, 401), and injected 429 (with ``Retry-After``) / 503 answers.
+(``limit`` 1..1000, ``meta.hasNext``/``cursor``), the ``supplierIdGln``, ``mutationDateTime`` (RFC 3339 UTC with
+``Z``, inclusive) and ``language`` filters, RFC 9457 problem documents (400 with ``errors{field: [messages]}``,
+401, 403 for a supplier the client may not read), and injected 429 (with ``Retry-After``) / 503 answers.
+
+The server has its own clock (``now``, epoch seconds, moved by the test): it stamps every row put or mutated
+(the stamp is never served: bulk rows carry no mutation time) and is the ``Date`` of every answer.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import email.utils
 import json
 import threading
 import time
@@ -26,6 +32,10 @@ class TwobaServer:
         self.client_secret = client_secret
         self.token_seconds = token_seconds
         self.rows: dict[str, list[dict[str, Any]]] = {}
+        """Rows per resource (``trade-items/bulk/details``); a row's ``_mutated`` (epoch seconds) is not served."""
+        self.now = time.time()
+        self.forbidden: set[str] = set()
+        """Supplier GLNs this client may not read (403)."""
         self.inject: deque[int] = deque()
         self.requests: list[str] = []
         self._tokens: dict[str, float] = {}
@@ -47,6 +57,26 @@ class TwobaServer:
     def expire_tokens(self) -> None:
         """Every token given so far stops working before its announced expiry (clients must fetch a new one)."""
         self._tokens.clear()
+
+    def put(self, resource: str, rows: list[dict[str, Any]]) -> None:
+        """Add rows to a resource, stamped with the server's ``now``."""
+        self.rows.setdefault(resource, []).extend({**row, "_mutated": self.now} for row in rows)
+
+    def mutate(self, resource: str, item_number: str, **changes: Any) -> int:
+        """Change the rows of one trade item (``None`` removes a field) and stamp them; how many rows changed."""
+        changed = 0
+        for row in self.rows.get(resource, []):
+            if row.get("supplierItemNumber") == item_number:
+                row.update(changes)
+                for name in [name for name, value in changes.items() if value is None]:
+                    del row[name]
+                row["_mutated"] = self.now
+                changed += 1
+        return changed
+
+    def served(self, resource: str, gln: str) -> list[dict[str, Any]]:
+        """The rows of a resource for one supplier, as served."""
+        return [_public(row) for row in self.rows.get(resource, []) if row.get("supplierIdGln") == gln]
 
     def _token(self, form: dict[str, str], header: str | None) -> tuple[int, dict[str, Any]]:
         client_id, secret = form.get("client_id"), form.get("client_secret")
@@ -71,10 +101,24 @@ class TwobaServer:
                          "errors": {"limit": ["The field limit must be between 1 and 1000."]}}
         rows = self.rows.get(resource, [])
         gln = query.get("supplierIdGln", [None])[0]
+        if gln in self.forbidden:
+            return 403, {"type": "about:blank", "title": "Forbidden", "status": 403,
+                         "detail": f"The client has no access to the data of supplier {gln}"}
         if gln:
             rows = [r for r in rows if r.get("supplierIdGln", r.get("manufacturerIdGln")) == gln]
+        since_text = query.get("mutationDateTime", [None])[0]
+        if since_text is not None:
+            since = _utc_z(since_text)
+            if since is None:
+                return 400, {"type": "about:blank", "title": "Bad Request", "status": 400,
+                             "detail": "One or more validation errors occurred",
+                             "errors": {"mutationDateTime": ["Must be an RFC 3339 date-time in UTC with 'Z'."]}}
+            rows = [r for r in rows if r.get("_mutated", 0.0) >= since]
+        languages = query.get("language")
+        if languages:
+            rows = [r for r in rows if r.get("descriptionLanguage") in languages]
         start = int(query.get("cursor", ["0"])[0])
-        chunk = rows[start:start + limit]
+        chunk = [_public(row) for row in rows[start:start + limit]]
         has_next = start + limit < len(rows)
         return 200, {"data": chunk, "meta": {"cursor": str(start + limit) if has_next else None,
                                              "hasNext": has_next, "limit": limit, "estimatedTotal": len(rows)}}
@@ -85,6 +129,9 @@ class TwobaServer:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: Any) -> None:
                 pass
+
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                return email.utils.formatdate(server.now if timestamp is None else timestamp, usegmt=True)
 
             def _send(self, status: int, body: dict[str, Any], *, problem: bool = False,
                       headers: dict[str, str] | None = None) -> None:
@@ -119,3 +166,17 @@ class TwobaServer:
                 self._send(status, body, problem=status >= 400)
 
         return Handler
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in row.items() if name != "_mutated"}
+
+
+def _utc_z(text: str) -> float | None:
+    """Epoch seconds of an RFC 3339 UTC date-time with ``Z``; None for anything else."""
+    if not text.endswith("Z"):
+        return None
+    try:
+        return dt.datetime.fromisoformat(text[:-1] + "+00:00").timestamp()
+    except ValueError:
+        return None
