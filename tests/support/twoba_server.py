@@ -27,7 +27,8 @@ from urllib.parse import parse_qs, urlsplit
 
 class TwobaServer:
     def __init__(self, *, client_id: str = "client", client_secret: str = "secret",
-                 token_seconds: float = 3600.0) -> None:
+                 token_seconds: float = 3600.0, latency_seconds: float = 0.0) -> None:
+        self.latency_seconds = latency_seconds
         self.client_id = client_id
         self.client_secret = client_secret
         self.token_seconds = token_seconds
@@ -151,6 +152,8 @@ class TwobaServer:
                 self._send(status, body)
 
             def do_GET(self) -> None:
+                if server.latency_seconds:
+                    time.sleep(server.latency_seconds)
                 parts = urlsplit(self.path)
                 server.requests.append(self.path)
                 if server.inject:
@@ -180,3 +183,66 @@ def _utc_z(text: str) -> float | None:
         return dt.datetime.fromisoformat(text[:-1] + "+00:00").timestamp()
     except ValueError:
         return None
+
+
+def catalog_rows(gln: str, count: int, *, prefix: str) -> dict[str, list[dict[str, Any]]]:
+    """``count`` trade items of one supplier on every endpoint the import reads (benchmarks): two description
+    languages, one pricing per item, every third with two allowances."""
+    rows: dict[str, list[dict[str, Any]]] = {"trade-items/bulk/details": [], "trade-items/bulk/descriptions": [],
+                                             "trade-items/bulk/ordering": [], "trade-items/bulk/pricings": []}
+    for n in range(count):
+        key = {"supplierIdGln": gln, "supplierItemNumber": f"{prefix} {n}/x"}
+        rows["trade-items/bulk/details"].append({**key, "manufacturerIdGln": gln, "manufacturerProductNumber": f"M{n}",
+                                                 "discountGroupId": f"DG{n % 7}", "itemStatus": "ACTIVE"})
+        rows["trade-items/bulk/descriptions"] += [
+            {**key, "descriptionLanguage": "nl-NL", "minimalItemDescription": f"Installatiebuis \u00f8{n} \u2013 wit"},
+            {**key, "descriptionLanguage": "de-DE", "minimalItemDescription": f"Installationsrohr {n} wei\u00df"}]
+        rows["trade-items/bulk/ordering"].append({**key, "orderUnit": "MTR", "minimumOrderQuantity": 1 + n % 5})
+        pricing = {**key, "priceUnit": "C62", "priceQuantity": 1, "currencyCode": "EUR",
+                   "grossListPrice": round(1 + n % 997 / 4, 2), "priceValidityDate": "2025-01-01"}
+        if n % 3 == 0:
+            rows["trade-items/bulk/pricings"] += [{**pricing, "allowanceSurchargeIndicator": "ALLOWANCE",
+                                                   "allowanceSurchargeType": "AEQ",
+                                                   "allowanceSurchargeSequenceNumber": seq,
+                                                   "allowanceSurchargePercentage": 2.5 * seq} for seq in (1, 2)]
+        else:
+            rows["trade-items/bulk/pricings"].append(pricing)
+    return rows
+
+
+def main(argv: list[str]) -> None:
+    """``python -m tests.support.twoba_server LATENCY GLN:COUNT ...``: serve generated suppliers, print the URL.
+
+    Then, per line on stdin, ``mutate FRACTION``: a minute later, change the price of that fraction of every
+    supplier's items; it answers ``mutated N``. The server ends when stdin closes.
+    """
+    import sys
+
+    server = TwobaServer(latency_seconds=float(argv[0]))
+    server.now -= 3600
+    suppliers = [(gln, int(count)) for gln, _, count in (arg.partition(":") for arg in argv[1:])]
+    for index, (gln, count) in enumerate(suppliers):
+        for resource, rows in catalog_rows(gln, count, prefix=f"S{index}").items():
+            server.put(resource, rows)
+    server.now += 60
+    with server:
+        print(server.url, flush=True)
+        for line in sys.stdin:
+            command, _, value = line.strip().partition(" ")
+            if command == "mutate":
+                server.now += 60
+                step = max(1, round(1 / float(value)))
+                items: set[str] = set()
+                for row in server.rows["trade-items/bulk/pricings"]:
+                    number = int(row["supplierItemNumber"].split()[1].split("/")[0])
+                    if number % step == 0:
+                        row.update(grossListPrice=123.45, _mutated=server.now)
+                        items.add(f"{row['supplierIdGln']} {row['supplierItemNumber']}")
+                changed = len(items)
+                print(f"mutated {changed}", flush=True)
+
+
+if __name__ == "__main__":
+    import sys as _sys
+
+    main(_sys.argv[1:])
