@@ -7,7 +7,9 @@ import re
 
 GTIN_LENGTHS = (8, 12, 13, 14)
 ETIM_CLASS_PATTERN = r"^EC[0-9]{6}$"
-ETIM_FEATURE_PATTERN = r"^EF[0-9]{6}$"
+ETIM_FEATURE_PATTERN = r"^EF([0-9]{6}|I[0-9]{5}|[A-Z]{2}[0-9]{4})$"
+"""EF and 6 digits; EFI and 5 for a feature's imperial twin; EF, a country code and 4 for a local feature (ETIM
+xChange 2.0's pattern, e.g. EFI06272, EFNL0001)."""
 ETIM_UNIT_PATTERN = r"^EU[0-9]{6}$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Z]{2})?$"
