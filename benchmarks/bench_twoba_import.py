@@ -12,13 +12,11 @@ the in-memory catalog holds every product's JSON, which the peak RSS includes an
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import resource
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,32 +25,6 @@ LATENCY_SECONDS = 0.02
 SUPPLIERS = {"8712345000004": 30_000, "8712345000011": 15_000, "8712345000028": 5_000}
 CHANGED_FRACTION = 0.01
 LIMIT = 1000
-
-
-class _MemoryCatalog:
-    """A ``CatalogStore`` in a dict (what the catalog writer needs of it), holding each record's JSON text as
-    DynamoDB would (parsed only when read)."""
-
-    def __init__(self) -> None:
-        self.records: dict[Any, tuple[str, str, str | None]] = {}
-
-    def get_digests(self, *, environment: str, target: Any, keys: Sequence[Any]) -> dict[Any, Any]:
-        from pimtasks.domain.catalog_storage import StoredDigest
-
-        return {key: StoredDigest(key, self.records[key][2]) for key in keys if key in self.records}
-
-    def get_many(self, *, environment: str, target: Any, keys: Sequence[Any]) -> dict[Any, Any]:
-        import json
-
-        from pimtasks.domain.catalog_storage import StoredRecord
-
-        return {key: StoredRecord(key=key, data=json.loads(self.records[key][0]), content_hash=self.records[key][1],
-                                  row_hash=self.records[key][2]) for key in keys if key in self.records}
-
-    def put_many(self, *, environment: str, target: Any, records: Sequence[Any], changed_at: dt.datetime,
-                 run_id: str | None) -> None:
-        for write in records:
-            self.records[write.key] = (write.data_json, write.content_hash, write.row_hash)
 
 
 def _rows_per_endpoint(count: int) -> dict[str, int]:
@@ -90,7 +62,7 @@ def _bare_scan(url: str) -> tuple[float, int]:
     return time.perf_counter() - started, sent
 
 
-def _import(url: str, *, catalog: _MemoryCatalog, state: Any) -> tuple[float, int, Any]:
+def _import(url: str, *, catalog: Any, state: Any) -> tuple[float, int, Any]:
     from pimtasks.clock import SystemClock
     from pimtasks.services.catalog_writer import CatalogWriter
     from pimtasks.twoba.client import TwobaClient
@@ -116,6 +88,8 @@ def _import(url: str, *, catalog: _MemoryCatalog, state: Any) -> tuple[float, in
 def run() -> dict[str, Any]:
     from pimtasks.twoba.state import MemoryTwobaState
 
+    from tests.support.memory_catalog import MemoryCatalog
+
     server = subprocess.Popen([sys.executable, "-m", "tests.support.twoba_server", str(LATENCY_SECONDS),
                                *[f"{gln}:{count}" for gln, count in SUPPLIERS.items()]],
                               cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -123,7 +97,7 @@ def run() -> dict[str, Any]:
         assert server.stdin is not None and server.stdout is not None
         url = server.stdout.readline().strip()
         bare_seconds, bare_requests = _bare_scan(url)
-        catalog, state = _MemoryCatalog(), MemoryTwobaState()
+        catalog, state = MemoryCatalog(), MemoryTwobaState()
         full_seconds, full_requests, full = _import(url, catalog=catalog, state=state)
         server.stdin.write(f"mutate {CHANGED_FRACTION}\n")
         server.stdin.flush()
