@@ -48,14 +48,6 @@ class _Changes:
         return {number: by_number.get(number) for number in article_numbers}
 
 
-class _Runs:
-    def save(self, run: Any, **kwargs: Any) -> bool:
-        return True
-
-    def extend_lease(self, **kwargs: Any) -> bool:
-        return True
-
-
 def _products() -> list[dict[str, Any]]:
     from pimtasks.catalog.models import Product
 
@@ -105,25 +97,18 @@ def _bare_post(url: str, requests: list[tuple[str, str, bytes]]) -> float:
 
 def _push(url: str, products: list[dict[str, Any]]) -> tuple[float, dict[str, int], Any]:
     from pimtasks.clock import SystemClock
-    from pimtasks.domain.run import Run, RunStatus, Trigger
-    from pimtasks.domain.task import Task, TaskSpec
+    from pimtasks.domain.run import RunStatus
     from pimtasks.magento.client import BearerToken, MagentoClient
     from pimtasks.magento.push import MagentoPush
     from pimtasks.magento.state import MemoryPushState
-    from pimtasks.services.run_job import RunJob
-    from pydantic import TypeAdapter
+
+    from benchmarks.support import bench_job
 
     clock = SystemClock()
     settings = _settings(url)
-    spec = TypeAdapter(TaskSpec).validate_python({"type": "magento", "description": "Bench", "settings":
-                                                  settings.model_dump(mode="json"),
-                                                  "frequency": {"every": "day", "time": "06:00"}})
-    task = Task(task_id="0" * 32, environment="000001", spec=spec, version=1, schedule_anchor=clock.now(),
-                created_at=clock.now(), updated_at=clock.now())
-    run = Run(run_id="1" * 32, environment="000001", task_id=task.task_id, task_type="magento",
-              trigger=Trigger.MANUAL, status=RunStatus.RUNNING, created_at=clock.now())
-    job = RunJob(task=task, run=run, runs=_Runs(), clock=clock, secrets=None,  # type: ignore[arg-type]
-                 remaining_ms=lambda: 900_000, heartbeat_seconds=3, lease_seconds=300, continuation_margin_seconds=60)
+    job = bench_job({"type": "magento", "settings": settings.model_dump(mode="json"),
+                     "frequency": {"every": "day", "time": "06:00"}})
+    run = job.run
     client = MagentoClient(base_url=url, auth=BearerToken("integration-token", description="the token"))
     push = MagentoPush(settings=settings, client=client, state=MemoryPushState(), changes=_Changes(products),
                        clock=clock, checkpoint_every=2000)

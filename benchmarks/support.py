@@ -7,6 +7,7 @@ import socket
 import statistics
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 
 def free_port() -> int:
@@ -51,3 +52,32 @@ def percentile(values: list[float], fraction: float) -> float:
 def summary_ms(values: list[float]) -> dict[str, float]:
     return {"p50_ms": round(percentile(values, 0.5) * 1000, 1), "p95_ms": round(percentile(values, 0.95) * 1000, 1),
             "mean_ms": round(statistics.mean(values) * 1000, 1)}
+
+
+class _Runs:
+    """A run store that accepts every save and lease (a benchmark's run is never swept or stopped)."""
+
+    def save(self, run: Any, **kwargs: Any) -> bool:
+        return True
+
+    def extend_lease(self, **kwargs: Any) -> bool:
+        return True
+
+
+def bench_job(task_document: dict[str, Any]) -> Any:
+    """A ``RunJob`` of a running manual run of the task ``task_document`` (type, settings), with a day's budget."""
+    from pimtasks.clock import SystemClock
+    from pimtasks.domain.run import Run, RunStatus, Trigger
+    from pimtasks.domain.task import Task, TaskSpec
+    from pimtasks.services.run_job import RunJob
+    from pydantic import TypeAdapter
+
+    clock = SystemClock()
+    spec = TypeAdapter(TaskSpec).validate_python({"description": "Bench", **task_document})
+    task = Task(task_id="0" * 32, environment="000001", spec=spec, version=1, schedule_anchor=clock.now(),
+                created_at=clock.now(), updated_at=clock.now())
+    run = Run(run_id="1" * 32, environment="000001", task_id=task.task_id, task_type=spec.type,
+              trigger=Trigger.MANUAL, status=RunStatus.RUNNING, created_at=clock.now())
+    return RunJob(task=task, run=run, runs=_Runs(), clock=clock, secrets=None,  # type: ignore[arg-type]
+                  remaining_ms=lambda: 900_000, heartbeat_seconds=3, lease_seconds=300,
+                  continuation_margin_seconds=60)

@@ -13,15 +13,17 @@ from tests.e2e.local_stack import LocalStack
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
-# A type whose work is not built yet (Import ETIM is built now: its runs would go to the ETIM API). Its credential
-# names a secret the demo environment has (a task may name only an existing secret).
+# A type whose work is not built yet (Import ETIM and Import 2BA are built now: their runs would go to the ETIM API
+# and the 2BA data pool). Its credential names a secret the demo environment has (a task may name only an existing
+# secret).
 WEEKLY: dict[str, Any] = {
-    "type": "import_2ba",
-    "description": "Weekly 2BA import",
+    "type": "import_artconnect_invoices",
+    "description": "Weekly Art-Connect invoices",
     "frequency": {"every": "week", "days": ["MON"], "time": "12:53", "timezone": "Europe/Amsterdam"},
     "sequence_no": 10,
     "notification": {"emails": ["pim@example.com"], "when": "always"},
-    "settings": {"client_id": "client", "client_secret": "etim-secret", "supplier_glns": ["8712345000004"]},
+    "settings": {"endpoint_url": "https://hub.example.com/MessageService", "username": "pim",
+                 "password": "etim-secret"},
 }
 
 
@@ -98,7 +100,7 @@ def test_a_started_run_of_a_type_not_built_yet_fails_honestly_and_mails(local_st
                        what="the run to end")
     assert ended["status"] == "failed" and "not available yet" in ended["error"]
     mails = eventually(lambda: [m for m in local_stack.get("/_local/mail").body
-                                if "Weekly 2BA import" in m["subject"]], what="the report e-mail")
+                                if "Weekly Art-Connect invoices" in m["subject"]], what="the report e-mail")
     assert "pim@example.com" in str(mails[0]["to"])
 
 

@@ -2,13 +2,19 @@
 
 What it models: OAuth2 client credentials at ``/connect/token`` (body or Basic credentials, ``invalid_client``
 for a wrong secret, tokens that expire after ``token_seconds``), bulk resources under ``/v1/`` with cursor paging
-(``limit`` 1..1000, ``meta.hasNext``/``cursor``), the ``supplierIdGln`` filter, RFC 9457 problem documents
-(400 with ``errors{field: [messages]}``, 401), and injected 429 (with ``Retry-After``) / 503 answers.
+(``limit`` 1..1000, ``meta.hasNext``/``cursor``), the ``supplierIdGln``, ``mutationDateTime`` (RFC 3339 UTC with
+``Z``, inclusive) and ``language`` filters, RFC 9457 problem documents (400 with ``errors{field: [messages]}``,
+401, 403 for a supplier the client may not read), and injected 429 (with ``Retry-After``) / 503 answers.
+
+The server has its own clock (``now``, epoch seconds, moved by the test): it stamps every row put or mutated
+(the stamp is never served: bulk rows carry no mutation time) and is the ``Date`` of every answer.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import email.utils
 import json
 import threading
 import time
@@ -21,11 +27,16 @@ from urllib.parse import parse_qs, urlsplit
 
 class TwobaServer:
     def __init__(self, *, client_id: str = "client", client_secret: str = "secret",
-                 token_seconds: float = 3600.0) -> None:
+                 token_seconds: float = 3600.0, latency_seconds: float = 0.0) -> None:
+        self.latency_seconds = latency_seconds
         self.client_id = client_id
         self.client_secret = client_secret
         self.token_seconds = token_seconds
         self.rows: dict[str, list[dict[str, Any]]] = {}
+        """Rows per resource (``trade-items/bulk/details``); a row's ``_mutated`` (epoch seconds) is not served."""
+        self.now = time.time()
+        self.forbidden: set[str] = set()
+        """Supplier GLNs this client may not read (403)."""
         self.inject: deque[int] = deque()
         self.requests: list[str] = []
         self._tokens: dict[str, float] = {}
@@ -47,6 +58,26 @@ class TwobaServer:
     def expire_tokens(self) -> None:
         """Every token given so far stops working before its announced expiry (clients must fetch a new one)."""
         self._tokens.clear()
+
+    def put(self, resource: str, rows: list[dict[str, Any]]) -> None:
+        """Add rows to a resource, stamped with the server's ``now``."""
+        self.rows.setdefault(resource, []).extend({**row, "_mutated": self.now} for row in rows)
+
+    def mutate(self, resource: str, item_number: str, **changes: Any) -> int:
+        """Change the rows of one trade item (``None`` removes a field) and stamp them; how many rows changed."""
+        changed = 0
+        for row in self.rows.get(resource, []):
+            if row.get("supplierItemNumber") == item_number:
+                row.update(changes)
+                for name in [name for name, value in changes.items() if value is None]:
+                    del row[name]
+                row["_mutated"] = self.now
+                changed += 1
+        return changed
+
+    def served(self, resource: str, gln: str) -> list[dict[str, Any]]:
+        """The rows of a resource for one supplier, as served."""
+        return [_public(row) for row in self.rows.get(resource, []) if row.get("supplierIdGln") == gln]
 
     def _token(self, form: dict[str, str], header: str | None) -> tuple[int, dict[str, Any]]:
         client_id, secret = form.get("client_id"), form.get("client_secret")
@@ -71,10 +102,24 @@ class TwobaServer:
                          "errors": {"limit": ["The field limit must be between 1 and 1000."]}}
         rows = self.rows.get(resource, [])
         gln = query.get("supplierIdGln", [None])[0]
+        if gln in self.forbidden:
+            return 403, {"type": "about:blank", "title": "Forbidden", "status": 403,
+                         "detail": f"The client has no access to the data of supplier {gln}"}
         if gln:
             rows = [r for r in rows if r.get("supplierIdGln", r.get("manufacturerIdGln")) == gln]
+        since_text = query.get("mutationDateTime", [None])[0]
+        if since_text is not None:
+            since = _utc_z(since_text)
+            if since is None:
+                return 400, {"type": "about:blank", "title": "Bad Request", "status": 400,
+                             "detail": "One or more validation errors occurred",
+                             "errors": {"mutationDateTime": ["Must be an RFC 3339 date-time in UTC with 'Z'."]}}
+            rows = [r for r in rows if r.get("_mutated", 0.0) >= since]
+        languages = query.get("language")
+        if languages:
+            rows = [r for r in rows if r.get("descriptionLanguage") in languages]
         start = int(query.get("cursor", ["0"])[0])
-        chunk = rows[start:start + limit]
+        chunk = [_public(row) for row in rows[start:start + limit]]
         has_next = start + limit < len(rows)
         return 200, {"data": chunk, "meta": {"cursor": str(start + limit) if has_next else None,
                                              "hasNext": has_next, "limit": limit, "estimatedTotal": len(rows)}}
@@ -85,6 +130,9 @@ class TwobaServer:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: Any) -> None:
                 pass
+
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                return email.utils.formatdate(server.now if timestamp is None else timestamp, usegmt=True)
 
             def _send(self, status: int, body: dict[str, Any], *, problem: bool = False,
                       headers: dict[str, str] | None = None) -> None:
@@ -104,6 +152,8 @@ class TwobaServer:
                 self._send(status, body)
 
             def do_GET(self) -> None:
+                if server.latency_seconds:
+                    time.sleep(server.latency_seconds)
                 parts = urlsplit(self.path)
                 server.requests.append(self.path)
                 if server.inject:
@@ -119,3 +169,80 @@ class TwobaServer:
                 self._send(status, body, problem=status >= 400)
 
         return Handler
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in row.items() if name != "_mutated"}
+
+
+def _utc_z(text: str) -> float | None:
+    """Epoch seconds of an RFC 3339 UTC date-time with ``Z``; None for anything else."""
+    if not text.endswith("Z"):
+        return None
+    try:
+        return dt.datetime.fromisoformat(text[:-1] + "+00:00").timestamp()
+    except ValueError:
+        return None
+
+
+def catalog_rows(gln: str, count: int, *, prefix: str) -> dict[str, list[dict[str, Any]]]:
+    """``count`` trade items of one supplier on every endpoint the import reads (benchmarks): two description
+    languages, one pricing per item, every third with two allowances."""
+    rows: dict[str, list[dict[str, Any]]] = {"trade-items/bulk/details": [], "trade-items/bulk/descriptions": [],
+                                             "trade-items/bulk/ordering": [], "trade-items/bulk/pricings": []}
+    for n in range(count):
+        key = {"supplierIdGln": gln, "supplierItemNumber": f"{prefix} {n}/x"}
+        rows["trade-items/bulk/details"].append({**key, "manufacturerIdGln": gln, "manufacturerProductNumber": f"M{n}",
+                                                 "discountGroupId": f"DG{n % 7}", "itemStatus": "ACTIVE"})
+        rows["trade-items/bulk/descriptions"] += [
+            {**key, "descriptionLanguage": "nl-NL", "minimalItemDescription": f"Installatiebuis \u00f8{n} \u2013 wit"},
+            {**key, "descriptionLanguage": "de-DE", "minimalItemDescription": f"Installationsrohr {n} wei\u00df"}]
+        rows["trade-items/bulk/ordering"].append({**key, "orderUnit": "MTR", "minimumOrderQuantity": 1 + n % 5})
+        pricing = {**key, "priceUnit": "C62", "priceQuantity": 1, "currencyCode": "EUR",
+                   "grossListPrice": round(1 + n % 997 / 4, 2), "priceValidityDate": "2025-01-01"}
+        if n % 3 == 0:
+            rows["trade-items/bulk/pricings"] += [{**pricing, "allowanceSurchargeIndicator": "ALLOWANCE",
+                                                   "allowanceSurchargeType": "AEQ",
+                                                   "allowanceSurchargeSequenceNumber": seq,
+                                                   "allowanceSurchargePercentage": 2.5 * seq} for seq in (1, 2)]
+        else:
+            rows["trade-items/bulk/pricings"].append(pricing)
+    return rows
+
+
+def main(argv: list[str]) -> None:
+    """``python -m tests.support.twoba_server LATENCY GLN:COUNT ...``: serve generated suppliers, print the URL.
+
+    Then, per line on stdin, ``mutate FRACTION``: a minute later, change the price of that fraction of every
+    supplier's items; it answers ``mutated N``. The server ends when stdin closes.
+    """
+    import sys
+
+    server = TwobaServer(latency_seconds=float(argv[0]))
+    server.now -= 3600
+    suppliers = [(gln, int(count)) for gln, _, count in (arg.partition(":") for arg in argv[1:])]
+    for index, (gln, count) in enumerate(suppliers):
+        for resource, rows in catalog_rows(gln, count, prefix=f"S{index}").items():
+            server.put(resource, rows)
+    server.now += 60
+    with server:
+        print(server.url, flush=True)
+        for line in sys.stdin:
+            command, _, value = line.strip().partition(" ")
+            if command == "mutate":
+                server.now += 60
+                step = max(1, round(1 / float(value)))
+                items: set[str] = set()
+                for row in server.rows["trade-items/bulk/pricings"]:
+                    number = int(row["supplierItemNumber"].split()[1].split("/")[0])
+                    if number % step == 0:
+                        row.update(grossListPrice=123.45, _mutated=server.now)
+                        items.add(f"{row['supplierIdGln']} {row['supplierItemNumber']}")
+                changed = len(items)
+                print(f"mutated {changed}", flush=True)
+
+
+if __name__ == "__main__":
+    import sys as _sys
+
+    main(_sys.argv[1:])

@@ -45,11 +45,13 @@ from pimtasks.settings import get_settings
 from pimtasks.workers import NotAvailableWorker, TaskWorker, WorkerFactory, not_available_workers
 
 if TYPE_CHECKING:
-    from pimtasks.domain.task_types import ImportEtimSettings
+    from pimtasks.domain.task_types import Import2baSettings, ImportEtimSettings
     from pimtasks.services.etim_ports import EtimSource
+    from pimtasks.twoba.importer import TwobaSource
     from pimtasks.workers.etim_worker import EtimWorker
     from pimtasks.workers.import_worker import ImportWorker
     from pimtasks.workers.magento_worker import MagentoWorker
+    from pimtasks.workers.twoba_worker import TwobaWorker
 
 clock = SystemClock()
 
@@ -264,6 +266,32 @@ def magento_worker() -> MagentoWorker:
     state = MagentoStateRepository(table=DynamoTable(table_name=get_settings().require("catalog_table")))
     return MagentoWorker(changes=FeedCatalogChanges(catalog=catalog_repository()), state=state,
                          delta=DeltaWindow(runs=run_repository()), clock=clock)
+
+
+def twoba_workers(task_type: TaskType) -> TaskWorker:
+    """The 2BA function's workers: ``import_2ba`` reads the data pool into the catalog."""
+    if task_type is TaskType.IMPORT_2BA:
+        return twoba_worker()
+    return NotAvailableWorker(task_type)
+
+
+def twoba_worker() -> TwobaWorker:
+    # Imported here: the HTTP client and the catalog writer are the 2BA function's business alone.
+    from pimtasks.adapters.twoba_state_repository import TwobaStateRepository
+    from pimtasks.services.catalog_writer import CatalogWriter
+    from pimtasks.workers.twoba_worker import TwobaWorker
+
+    state = TwobaStateRepository(table=DynamoTable(table_name=get_settings().require("catalog_table")))
+    return TwobaWorker(writer=CatalogWriter(store=catalog_repository(), clock=clock), state=state,
+                       source_factory=twoba_source, clock=clock)
+
+
+def twoba_source(settings: Import2baSettings, client_secret: str) -> TwobaSource:
+    """A connection to the Product Data OpenAPI of the task's settings (``requests`` is imported only here)."""
+    from pimtasks.twoba.client import TwobaClient
+
+    return TwobaClient(api_url=str(settings.api_url), token_url=str(settings.token_url), client_id=settings.client_id,
+                       client_secret=client_secret, clock=clock, timeout_seconds=settings.request_timeout_seconds)
 
 
 def import_chain() -> ImportChain:

@@ -3,9 +3,9 @@ secrets in memory, and a local Magento server (``tests.support.magento_server``)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -19,18 +19,16 @@ from pimtasks.catalog.models import Product
 from pimtasks.domain.run import Run
 from pimtasks.domain.task import Task, TaskSpec
 from pimtasks.domain.task_types import ImportTarget, TaskType
-from pimtasks.domain.trigger import TaskTriggerEvent
-from pimtasks.errors import NotFoundError
 from pimtasks.magento.client import RetryPolicy
 from pimtasks.services.catalog_writer import planned_write
 from pimtasks.services.delta_window import DeltaWindow
-from pimtasks.services.run_engine import RunEngine
 from pimtasks.workers import NotAvailableWorker, TaskWorker, WorkerFactory
 from pimtasks.workers.magento_worker import MagentoWorker
 from pydantic import TypeAdapter
 
 from tests.integration.core.harness import REGION, TABLES
-from tests.integration.imports.harness import Imports, import_services
+from tests.integration.imports.harness import import_services
+from tests.integration.imports.task_harness import MemorySecrets, TaskHarness
 from tests.support.magento_server import MagentoServer
 
 ENV = "000001"
@@ -51,31 +49,9 @@ def product(number: int, **overrides: Any) -> Product:
 
 
 @dataclass
-class MemorySecrets:
-    values: dict[tuple[str, str], str] = field(default_factory=dict)
-
-    def get(self, *, environment: str, name: str) -> str:
-        try:
-            return self.values[(environment, name)]
-        except KeyError:
-            raise NotFoundError(f"secret {name!r} is not set for environment {environment}") from None
-
-
-@dataclass
-class MagentoTasks:
-    imports: Imports
+class MagentoTasks(TaskHarness):
     shop: MagentoServer
     state: MagentoStateRepository
-    secrets: MemorySecrets
-    admin: AdminRepository
-
-    @property
-    def core(self) -> Any:
-        return self.imports.core
-
-    def set_secret(self, name: str, value: str) -> None:
-        self.secrets.values[(ENV, name)] = value
-        self.admin.record_secret(environment=ENV, name=name, updated_at="2026-11-23T10:00:00.000Z")
 
     def create_task(self, **settings: Any) -> Task:
         document = {"base_url": self.shop.url, "access_token": TOKEN_SECRET, "store_views": STORE_VIEWS,
@@ -99,31 +75,13 @@ class MagentoTasks:
                              retry=RetryPolicy(base_delay_seconds=0.001, max_delay_seconds=0.01),
                              http_sleep=lambda seconds: None, **options)
 
-    def workers(self, **options: Any) -> WorkerFactory:
+    def workers(self, **options: Any) -> WorkerFactory:  # type: ignore[override]
         worker = self.worker(**options)
 
         def factory(task_type: TaskType) -> TaskWorker:
             return worker if task_type is TaskType.MAGENTO else NotAvailableWorker(task_type)
 
         return factory
-
-    def engine(self, workers: WorkerFactory) -> RunEngine:
-        core = self.core
-        return RunEngine(tasks=core.task_store, runs=core.run_store, workers=workers, finisher=core.finisher,
-                         sequencer=core.sequencer, invoker=core.invoker, secrets=self.secrets, clock=core.clock,
-                         heartbeat_seconds=3, stale_after_seconds=300, queued_timeout_seconds=3600,
-                         continuation_margin_seconds=60)
-
-    def run(self, task: Task, *, workers: WorkerFactory | None = None,
-            remaining_ms: Callable[[], int] = lambda: 900_000) -> Run:
-        """Start the task by hand and deliver every invocation (continuations too); the run as it ended."""
-        started = self.core.runs.start(environment=ENV, task_id=task.task_id)
-        factory = workers or self.workers()
-        while self.core.invoker.calls:
-            _, payload = self.core.invoker.calls.pop(0)
-            self.engine(factory).handle(TaskTriggerEvent.model_validate(payload), remaining_ms=remaining_ms)
-        self.core.clock.advance(seconds=5)
-        return self.core.runs.get(environment=ENV, run_id=started.run_id)
 
     def bulk_items_sent(self) -> int:
         return sum(r.items or 0 for r in self.shop.requests("/async/bulk/"))

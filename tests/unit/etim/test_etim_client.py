@@ -147,7 +147,7 @@ def test_a_refused_call_names_the_call_and_the_reason(api: tuple[FakeEtimApi, st
     refs = [ClassRef(code=f"EC00000{i}", version=1, description=None) for i in range(1, 4)]
 
     with pytest.raises(EtimRefusedError, match=r"refused Class/DetailsMany \(EN, 3 classes from EC000001\): 400 "
-                                               r"Bad Request At most 2 classes"):
+                                               r"Bad Request: At most 2 classes"):
         _client(url, StepClock()).class_details(refs=refs, language="EN")
 
 

@@ -1,8 +1,7 @@
 """The ETIM API v2 over HTTP (``requests``): OAuth2 client credentials, bounded retries, documented shapes.
 
-- **Token**: ``POST <auth_url>/connect/token`` form-encoded, ``grant_type=client_credentials&scope=EtimApi``,
-  the client credentials in the body; a server that answers ``invalid_client`` to that is asked once more
-  with HTTP Basic (both are in use). The token is cached until shortly before ``expires_in`` runs out and
+- **Token**: ``POST <auth_url>/connect/token``, ``scope=EtimApi``, by ``adapters.oauth2.ClientCredentialsToken``
+  (body credentials, then HTTP Basic after ``invalid_client``; cached until shortly before ``expires_in``);
   fetched again once when a call answers 401. A refused client is never retried: the run fails with "the
   ETIM API refused the client credentials (invalid_client)".
 - **Calls**: ``Accept: application/json`` (answers may still be labelled ``text/plain`` or ``text/json``: the
@@ -15,14 +14,19 @@ Implements ``services.etim_ports.EtimSource``; the session and the clock are inj
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 from collections.abc import Sequence
 from typing import Any
 
 import requests  # type: ignore[import-untyped, unused-ignore]
 
 from pimtasks.adapters import etim_wire as wire
+from pimtasks.adapters.oauth2 import (
+    ClientCredentialsToken,
+    TokenRefused,
+    TokenUnavailable,
+    problem_summary,
+    retry_after_seconds,
+)
 from pimtasks.clock import Clock
 from pimtasks.domain.etim import EtimClass, EtimKind
 from pimtasks.domain.etim_source import (
@@ -31,6 +35,7 @@ from pimtasks.domain.etim_source import (
     EtimApiError,
     EtimCredentialsError,
     EtimRefusedError,
+    EtimShapeError,
     EtimUnavailableError,
     SearchFilter,
     SearchPage,
@@ -40,7 +45,6 @@ from pimtasks.observability import logger
 TOKEN_PATH = "/connect/token"  # noqa: S105 (a path, not a password)
 API_PATH = "/api/v2"
 SCOPE = "EtimApi"
-DEFAULT_TOKEN_SECONDS = 3600.0
 TOKEN_MARGIN_SECONDS = 60.0
 """A cached token is renewed this long before it expires (at most a tenth of its lifetime)."""
 
@@ -63,19 +67,18 @@ class EtimApiClient:
                  session: requests.Session | None = None, timeout_seconds: float = 60.0, max_attempts: int = 5,
                  backoff_seconds: float = 1.0, max_wait_seconds: float = 60.0) -> None:
         self._api = api_base(api_url)
-        self._token_url = token_url(auth_url)
-        self._client_id = client_id
-        self._client_secret = client_secret
         self._clock = clock
         self._session = session
         self._timeout = timeout_seconds
         self._max_attempts = max_attempts
         self._backoff = backoff_seconds
         self._max_wait = max_wait_seconds
-        self._token: str | None = None
-        self._token_valid_until: dt.datetime | None = None
-        self._use_basic = False
-        self.requests = 0
+        self._token = ClientCredentialsToken(
+            token_url=token_url(auth_url), client_id=client_id, client_secret=client_secret, scope=SCOPE,
+            clock=clock, session=lambda: self.session, timeout_seconds=timeout_seconds, max_attempts=max_attempts,
+            backoff=self._backoff_seconds, sleep=clock.sleep, margin_seconds=TOKEN_MARGIN_SECONDS,
+            max_wait_seconds=max_wait_seconds)
+        self._data_requests = 0
 
     @property
     def session(self) -> requests.Session:
@@ -85,7 +88,8 @@ class EtimApiClient:
 
     @property
     def requests_made(self) -> int:
-        return self.requests
+        """Requests sent, token requests included."""
+        return self._data_requests + self._token.requests
 
     # --- EtimSource ---------------------------------------------------------------------------------
     def allowed_languages(self) -> list[str]:
@@ -141,19 +145,19 @@ class EtimApiClient:
                 # Expired or revoked before we thought: one fresh token, and the same call again.
                 refreshed = True
                 attempt -= 1
-                self._token = None
+                self._token.invalidate()
                 continue
             if status == 401:
                 raise EtimRefusedError(f"the ETIM API refused the access token for {named} (401) even after a fresh "
                                        "token was issued", status=status)
             if status == 429 or status >= 500:
                 last_problem = f"{status} {response.reason or ''}".strip()
-                wait = _retry_after(response, now=self._clock.now()) if status == 429 else None
+                wait = retry_after_seconds(response, now=self._clock.now()) if status == 429 else None
                 self._wait(wait if wait is not None else self._backoff_seconds(attempt), attempt=attempt,
                            call=named, reason=last_problem)
                 continue
             if status >= 400:
-                raise EtimRefusedError(f"the ETIM API refused {named}: {status} {_problem_text(response)}",
+                raise EtimRefusedError(f"the ETIM API refused {named}: {status} {problem_summary(response)}",
                                        status=status)
             return bytes(response.content)
         raise EtimUnavailableError(f"the ETIM API call {named} failed {self._max_attempts} times; last: "
@@ -161,7 +165,7 @@ class EtimApiClient:
 
     def _send(self, method: str, url: str, *, headers: dict[str, str], json_body: Any = None,
               form: dict[str, str] | None = None, auth: tuple[str, str] | None = None) -> requests.Response:
-        self.requests += 1
+        self._data_requests += 1
         return self.session.request(method, url, headers=headers, json=json_body, data=form, auth=auth,
                                     timeout=self._timeout)
 
@@ -178,48 +182,13 @@ class EtimApiClient:
 
     # --- token --------------------------------------------------------------------------------------
     def _access_token(self) -> str:
-        now = self._clock.now()
-        if self._token is None or self._token_valid_until is None or now >= self._token_valid_until:
-            token, lifetime = self._request_token()
-            margin = min(TOKEN_MARGIN_SECONDS, lifetime / 10)
-            self._token = token
-            self._token_valid_until = now + dt.timedelta(seconds=lifetime - margin)
-        return self._token
-
-    def _request_token(self) -> tuple[str, float]:
-        call = "connect/token"
-        last_problem = ""
-        for attempt in range(1, self._max_attempts + 1):
-            try:
-                response = self._token_request()
-                if _error_code(response) == "invalid_client" and not self._use_basic:
-                    self._use_basic = True  # the same credentials as HTTP Basic, once
-                    response = self._token_request()
-            except requests.RequestException as exc:
-                last_problem = f"{type(exc).__name__}: {exc}"
-                self._wait(self._backoff_seconds(attempt), attempt=attempt, call=call, reason=last_problem)
-                continue
-            status = response.status_code
-            if status == 429 or status >= 500:
-                last_problem = f"{status} {response.reason or ''}".strip()
-                wait = _retry_after(response, now=self._clock.now()) if status == 429 else None
-                self._wait(wait if wait is not None else self._backoff_seconds(attempt), attempt=attempt, call=call,
-                           reason=last_problem)
-                continue
-            if status >= 400:
-                raise _token_refusal(response)
-            token = wire.parse(wire.TokenResponse, response.content, call=call)
-            return token.access_token, float(token.expires_in or DEFAULT_TOKEN_SECONDS)
-        raise EtimUnavailableError(f"the ETIM token endpoint ({self._token_url}) failed {self._max_attempts} times; "
-                                   f"last: {last_problem}")
-
-    def _token_request(self) -> requests.Response:
-        form = {"grant_type": "client_credentials", "scope": SCOPE}
-        if self._use_basic:
-            return self._send("POST", self._token_url, headers={"Accept": "application/json"}, form=form,
-                              auth=(self._client_id, self._client_secret))
-        form.update(client_id=self._client_id, client_secret=self._client_secret)
-        return self._send("POST", self._token_url, headers={"Accept": "application/json"}, form=form)
+        try:
+            return self._token.bearer()
+        except TokenRefused as refused:
+            raise _token_refusal(refused) from refused
+        except TokenUnavailable as failing:
+            raise EtimUnavailableError(f"the ETIM token endpoint ({failing.url}) failed {self._max_attempts} "
+                                       f"times; last: {str(failing).partition('; last: ')[2]}") from failing
 
 
 def _filter_note(search_filter: SearchFilter) -> str:
@@ -227,58 +196,11 @@ def _filter_note(search_filter: SearchFilter) -> str:
     return "" if described == "all" else f", {described}"
 
 
-def _error_code(response: requests.Response) -> str | None:
-    """The OAuth2 ``error`` of a token answer (``invalid_client``, ...), if it has one."""
-    if response.status_code < 400:
-        return None
-    try:
-        body = response.json()
-    except ValueError:
-        return "invalid_client" if response.status_code == 401 else None
-    return str(body.get("error")) if isinstance(body, dict) and body.get("error") else (
-        "invalid_client" if response.status_code == 401 else None)
-
-
-def _token_refusal(response: requests.Response) -> EtimApiError:
-    code = _error_code(response)
-    if code == "invalid_client":
+def _token_refusal(refused: TokenRefused) -> EtimApiError:
+    if refused.code == "invalid_client":
         return EtimCredentialsError("the ETIM API refused the client credentials (invalid_client)")
-    detail = _problem_text(response)
-    return EtimRefusedError(f"the ETIM API refused the token request ({code or response.status_code}: {detail})",
-                            status=response.status_code)
-
-
-def _problem_text(response: requests.Response) -> str:
-    """What a refusal says: ProblemDetails ``title``/``detail``, a ``{field: message}`` map, or the text."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200]
-    if isinstance(body, dict):
-        if body.get("error"):
-            return str(body.get("error_description") or body["error"])
-        errors = body.get("errors")
-        if isinstance(errors, dict):
-            return "; ".join(f"{k}: {v}" for k, v in list(errors.items())[:5])
-        if body.get("title") or body.get("detail"):
-            return " ".join(str(body[k]) for k in ("title", "detail") if body.get(k))
-        return "; ".join(f"{k}: {v}" for k, v in list(body.items())[:5])
-    return str(body)[:200]
-
-
-def _retry_after(response: requests.Response, *, now: dt.datetime) -> float | None:
-    """``Retry-After`` in seconds (a number or an HTTP date), None when absent or unreadable."""
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - now).total_seconds())
+    if refused.code is None and refused.status < 400:
+        return EtimShapeError(f"the answer to connect/token does not match the documented shape: {refused}")
+    detail = refused.description or refused.code or ""
+    return EtimRefusedError(f"the ETIM API refused the token request ({refused.code or refused.status}: {detail})",
+                            status=refused.status)

@@ -1,4 +1,5 @@
-"""The Magento push state (``pimtasks.magento.state``) in the catalog table, next to the records it is about.
+"""The Magento push state (``pimtasks.magento.state``) in the catalog table, next to the records it is about
+(the key scheme and batch calls of ``adapters.task_state``).
 
 Item layout (no attribute of the listing index, so none of these items is listed as a catalog record):
 - accepted payload hash, one item per SKU and scope: ``pk = ENV#<env>#MAGENTO#<task_id>#<sku>``,
@@ -13,35 +14,19 @@ Reads are BatchGetItem (100 keys), writes BatchWriteItem (25), both retrying unp
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pimtasks.adapters.dynamo import DynamoTable, batch_get_retrying, batch_write_retrying
+from pimtasks.adapters.task_state import READ_BATCH, TaskStateTable
 from pimtasks.magento.state import BulkEntry, OpenBulk, ScopeKey
 
-READ_BATCH = 100
-WRITE_BATCH = 25
 
-
-class MagentoStateError(RuntimeError):
-    """DynamoDB kept refusing part of a batch after every retry."""
-
-
-def task_pk(environment: str, task_id: str) -> str:
-    return f"ENV#{environment}#MAGENTO#{task_id}"
-
-
-class MagentoStateRepository:
-    def __init__(self, *, table: DynamoTable, sleep: Callable[[float], None] = time.sleep,
-                 max_attempts: int = 10) -> None:
-        self._table = table
-        self._sleep = sleep
-        self._max_attempts = max_attempts
+class MagentoStateRepository(TaskStateTable):
+    kind = "MAGENTO"
 
     # --- accepted hashes ------------------------------------------------------------------------
     def accepted(self, *, environment: str, task_id: str, keys: Sequence[ScopeKey]) -> dict[ScopeKey, str]:
-        prefix = task_pk(environment, task_id)
+        prefix = self.task_pk(environment, task_id)
         unique = list(dict.fromkeys(keys))
         found: dict[ScopeKey, str] = {}
         for start in range(0, len(unique), READ_BATCH):
@@ -56,61 +41,45 @@ class MagentoStateRepository:
         return found
 
     def accept(self, *, environment: str, task_id: str, hashes: Mapping[ScopeKey, str], run_id: str) -> None:
-        prefix = task_pk(environment, task_id)
+        prefix = self.task_pk(environment, task_id)
         self._batch_write([{"PutRequest": {"Item": {**_hash_key(prefix, key), "payload_hash": {"S": value},
                                                      "run_id": {"S": run_id}}}}
                            for key, value in hashes.items()])
 
     def forget(self, *, environment: str, task_id: str, keys: Sequence[ScopeKey]) -> None:
-        prefix = task_pk(environment, task_id)
+        prefix = self.task_pk(environment, task_id)
         self._batch_write([{"DeleteRequest": {"Key": _hash_key(prefix, key)}} for key in dict.fromkeys(keys)])
 
     # --- open bulks -----------------------------------------------------------------------------
     def open_bulks(self, *, environment: str, task_id: str) -> list[OpenBulk]:
         items = self._table.query_all(key_condition="pk = :pk AND begins_with(sk, :bulk)",
-                                      values={":pk": task_pk(environment, task_id), ":bulk": "BULK#"})
+                                      values={":pk": self.task_pk(environment, task_id), ":bulk": "BULK#"})
         return [_bulk_from_item(item) for item in items]
 
     def save_bulk(self, *, environment: str, task_id: str, bulk: OpenBulk) -> None:
         entries = [[e.sku, e.hash, e.accepted, e.attempt] for e in bulk.entries]
-        self._table.put({"pk": task_pk(environment, task_id), "sk": _bulk_sk(bulk), "bulk_uuid": bulk.bulk_uuid,
+        self._table.put({"pk": self.task_pk(environment, task_id), "sk": _bulk_sk(bulk), "bulk_uuid": bulk.bulk_uuid,
                          "scope": bulk.scope, "action": bulk.action, "run_id": bulk.run_id, "sent_at": bulk.sent_at,
                          "entries": json.dumps(entries, separators=(",", ":"))})
 
     def remove_bulk(self, *, environment: str, task_id: str, bulk: OpenBulk) -> None:
-        self._table.delete({"pk": task_pk(environment, task_id), "sk": _bulk_sk(bulk)})
+        self._table.delete({"pk": self.task_pk(environment, task_id), "sk": _bulk_sk(bulk)})
 
     # --- SKUs to send again ---------------------------------------------------------------------
     def retry_skus(self, *, environment: str, task_id: str) -> dict[str, str]:
         items = self._table.query_all(key_condition="pk = :pk AND begins_with(sk, :retry)",
-                                      values={":pk": task_pk(environment, task_id), ":retry": "RETRY#"})
+                                      values={":pk": self.task_pk(environment, task_id), ":retry": "RETRY#"})
         return {item["sk"].removeprefix("RETRY#"): item.get("run_id", "") for item in items}
 
     def mark_retry(self, *, environment: str, task_id: str, skus: Sequence[str], run_id: str) -> None:
-        pk = task_pk(environment, task_id)
+        pk = self.task_pk(environment, task_id)
         self._batch_write([{"PutRequest": {"Item": {"pk": {"S": pk}, "sk": {"S": f"RETRY#{sku}"},
                                                      "run_id": {"S": run_id}}}} for sku in dict.fromkeys(skus)])
 
     def clear_retry(self, *, environment: str, task_id: str, skus: Sequence[str]) -> None:
-        pk = task_pk(environment, task_id)
+        pk = self.task_pk(environment, task_id)
         self._batch_write([{"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": f"RETRY#{sku}"}}}}
                            for sku in dict.fromkeys(skus)])
-
-    # --- batches with retries -------------------------------------------------------------------
-    def _batch_get(self, request: dict[str, Any]) -> list[dict[str, Any]]:
-        return batch_get_retrying(self._table, request, max_attempts=self._max_attempts, back_off=self._back_off,
-                                  failure=lambda: MagentoStateError(
-                                      f"push state reads still unprocessed after {self._max_attempts} attempts"))
-
-    def _batch_write(self, requests: list[dict[str, Any]]) -> None:
-        for start in range(0, len(requests), WRITE_BATCH):
-            batch_write_retrying(self._table, {self._table.name: requests[start:start + WRITE_BATCH]},
-                                 max_attempts=self._max_attempts, back_off=self._back_off,
-                                 failure=lambda: MagentoStateError(
-                                     f"push state writes still unprocessed after {self._max_attempts} attempts"))
-
-    def _back_off(self, attempt: int) -> None:
-        self._sleep(min(0.05 * (2 ** attempt), 5.0))
 
 
 def _hash_key(prefix: str, key: ScopeKey) -> dict[str, Any]:

@@ -7,7 +7,9 @@ import re
 
 GTIN_LENGTHS = (8, 12, 13, 14)
 ETIM_CLASS_PATTERN = r"^EC[0-9]{6}$"
-ETIM_FEATURE_PATTERN = r"^EF[0-9]{6}$"
+ETIM_FEATURE_PATTERN = r"^EF([0-9]{6}|I[0-9]{5}|[A-Z]{2}[0-9]{4})$"
+"""EF and 6 digits; EFI and 5 for a feature's imperial twin; EF, a country code and 4 for a local feature (ETIM
+xChange 2.0's pattern, e.g. EFI06272, EFNL0001)."""
 ETIM_UNIT_PATTERN = r"^EU[0-9]{6}$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Z]{2})?$"
@@ -16,7 +18,8 @@ SHA256_PATTERN = r"^[0-9a-f]{64}$"
 
 PATTERN_HINTS: dict[str, str] = {  # how a message says what a value should look like
     ETIM_CLASS_PATTERN: "is not an ETIM class code (EC and 6 digits, e.g. EC000042)",
-    ETIM_FEATURE_PATTERN: "is not an ETIM feature code (EF and 6 digits, e.g. EF000008)",
+    ETIM_FEATURE_PATTERN: "is not an ETIM feature code (EF and 6 digits, e.g. EF000008; EFI and 5, or EF, a country "
+                          "code and 4, e.g. EFNL0001)",
     ETIM_UNIT_PATTERN: "is not an ETIM unit code (EU and 6 digits, e.g. EU570448)",
     CURRENCY_PATTERN: "is not a currency code (3 capital letters, e.g. EUR)",
     ATTACHMENT_TYPE_PATTERN: "is not an attachment type code (2-6 capitals/digits, e.g. PPI, MAN, CAD)",

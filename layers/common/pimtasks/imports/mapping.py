@@ -64,7 +64,8 @@ _CHOICES: dict[str, Converter] = {
     "status": choice_converter(ProductStatus),
     "terms_type": choice_converter(TermsType),
 }
-_FEATURE_ENTRY = re.compile(r"^(EF[0-9]{6})\s*=\s*(.*?)\s*(?:\[\s*(EU[0-9]{6})\s*\])?$", re.IGNORECASE)
+_FEATURE_ENTRY = re.compile(r"^(EF(?:[0-9]{6}|I[0-9]{5}|[A-Z]{2}[0-9]{4}))\s*=\s*(.*?)\s*(?:\[\s*(EU[0-9]{6})\s*\])?$",
+                            re.IGNORECASE)
 
 
 @dataclass(frozen=True)

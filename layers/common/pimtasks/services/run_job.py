@@ -17,6 +17,7 @@ from pimtasks.domain.run import (
     RunStatus,
 )
 from pimtasks.domain.task import Task
+from pimtasks.errors import NotFoundError
 from pimtasks.services.ports import RunStore, SecretReader
 
 
@@ -91,6 +92,15 @@ class RunJob:
         if self._secrets is None:
             raise WorkerFailure("secrets are not available to this function")
         return self._secrets.get(environment=self.task.environment, name=name)
+
+    def required_secret(self, name: str, *, what: str = "client secret") -> str:
+        """``secret(name)``, or a ``WorkerFailure`` saying which secret to set (nothing was changed yet)."""
+        try:
+            return self.secret(name)
+        except NotFoundError as missing:
+            environment = self.task.environment
+            raise WorkerFailure(f"the {what} {name!r} is not set for environment {environment} "
+                                f"(PUT /environments/{environment}/secrets/{name}); nothing was changed") from missing
 
     # --- safe points --------------------------------------------------------------------------
     def keep_alive(self, checkpoint: dict[str, Any] | None = None) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -31,26 +32,32 @@ def _decimal_text(value: Any) -> Any:
     """Numbers as their JSON text, so 12.99 stays 12.99 (never a binary float) when the catalog parses it."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return value
-    return json.dumps(value)
+    return repr(value) if isinstance(value, float) and math.isfinite(value) else json.dumps(value)
 
 
 def _pick(row: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
     return {ours: _decimal_text(row[theirs]) for theirs, ours in names.items() if theirs in row}
 
 
+def _identity(values: dict[str, Any]) -> Any:
+    """A hashable identity of picked fields (their values are JSON scalars; anything else by its JSON text)."""
+    return tuple(sorted((name, value if isinstance(value, str | int | float | bool | None) else
+                         json.dumps(value, sort_keys=True, default=str)) for name, value in values.items()))
+
+
 def group_pricings(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The pricings of one trade item (in the order the rows came), each with ``allowances`` sorted by
     sequence number; the values are ready for ``catalog.models.Pricing``."""
-    pricings: dict[str, dict[str, Any]] = {}
-    seen: dict[str, set[str]] = {}
+    pricings: dict[Any, dict[str, Any]] = {}
+    seen: dict[Any, set[Any]] = {}
     for row in rows:
         pricing = _pick(row, PRICING_FIELDS)
-        identity = json.dumps(pricing, sort_keys=True, default=str)
+        identity = _identity(pricing)
         entry = pricings.setdefault(identity, {**pricing, "allowances": []})
         allowance = _pick(row, ALLOWANCE_FIELDS)
         if not allowance:
             continue
-        allowance_identity = json.dumps(allowance, sort_keys=True, default=str)
+        allowance_identity = _identity(allowance)
         if allowance_identity not in seen.setdefault(identity, set()):
             seen[identity].add(allowance_identity)
             entry["allowances"].append(allowance)

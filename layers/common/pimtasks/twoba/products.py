@@ -49,18 +49,58 @@ class ArticleRule:
         return item_number
 
 
+@dataclass(frozen=True)
+class JoinedItem:
+    """A trade item as a catalog product, with the fields its rows set and the fields they clear.
+
+    A delta scan returns, per endpoint, only the rows that changed: a product whose pricing changed comes with
+    pricing rows only, and merging it must leave its descriptions alone. So ``fields`` are the product fields
+    the rows of this scan set (``descriptions.<language>`` per language) and ``cleared`` the fields of an
+    endpoint that answered for the item (or, on a full scan, of every endpoint) that its rows leave empty.
+    """
+
+    product: Product
+    fields: frozenset[str]
+    cleared: frozenset[str]
+
+
+ENDPOINT_FIELDS: dict[str, tuple[str, ...]] = {
+    "details": ("manufacturer_gln", "manufacturer_product_number", "discount_group", "gtin", "status"),
+    "descriptions": (),  # per language: a language missing from a scan is not known to be gone
+    "ordering": ("order_unit", "minimum_order_quantity"),
+    "pricings": ("pricings", "gross_price", "price_unit", "price_unit_code", "currency"),
+}
+
+
 def trade_item_product(*, supplier_gln: str, item_number: str, details: Mapping[str, Any] | None,
                        descriptions: Iterable[Mapping[str, Any]], ordering: Mapping[str, Any] | None,
                        pricing_rows: Iterable[Mapping[str, Any]], rule: ArticleRule, today: dt.date) -> Product:
     """The product of one trade item, or ``TradeItemRejected``."""
+    return trade_item_record(supplier_gln=supplier_gln, item_number=item_number, details=details,
+                             descriptions=descriptions, ordering=ordering, pricing_rows=pricing_rows, rule=rule,
+                             today=today, complete=True).product
+
+
+def trade_item_record(*, supplier_gln: str, item_number: str, details: Mapping[str, Any] | None,
+                      descriptions: Iterable[Mapping[str, Any]], ordering: Mapping[str, Any] | None,
+                      pricing_rows: Iterable[Mapping[str, Any]], rule: ArticleRule, today: dt.date,
+                      complete: bool, known_article: str | None = None) -> JoinedItem:
+    """The product of one trade item with the fields it sets and clears, or ``TradeItemRejected``.
+
+    ``complete``: every endpoint was read whole (a full scan), so an endpoint without rows for the item means
+    the item has none. ``known_article``: the article number an earlier scan gave the item, for the GTIN rule
+    when this scan brought no details.
+    """
     where = f"supplier {supplier_gln}, item {item_number!r}"
-    article = rule.article_number(item_number, details)
+    article = rule.article_number(item_number, details) if details is not None or rule.rule is not \
+        ArticleNumberRule.GTIN else known_article
     if article is None:
         raise TradeItemRejected(f"{where}: no GTIN (itemGtins), so no article number by the GTIN rule",
                                 field="itemGtins", value=None)
     values: dict[str, Any] = {"article_number": article, "supplier_gln": supplier_gln,
                               "supplier_item_number": item_number}
-    sources: dict[str, str] = {"article_number": "supplierItemNumber", "supplier_item_number": "supplierItemNumber"}
+    sources: dict[str, str] = {"article_number": "supplierItemNumber", "supplier_item_number": "supplierItemNumber",
+                               "supplier_gln": "supplierIdGln"}
     if details:
         _put(values, sources, "manufacturer_gln", details, "manufacturerIdGln")
         _put(values, sources, "manufacturer_product_number", details, "manufacturerProductNumber")
@@ -74,7 +114,6 @@ def trade_item_product(*, supplier_gln: str, item_number: str, details: Mapping[
     texts = {str(row["descriptionLanguage"]): row.get("uniqueMainItemDescription") or row.get("minimalItemDescription")
              for row in descriptions if row.get("descriptionLanguage")}
     values["descriptions"] = {language: text for language, text in texts.items() if text}
-    sources["descriptions"] = "minimalItemDescription"
     if ordering:
         _put(values, sources, "order_unit", ordering, "orderUnit")
         _put(values, sources, "minimum_order_quantity", ordering, "minimumOrderQuantity")
@@ -87,6 +126,18 @@ def trade_item_product(*, supplier_gln: str, item_number: str, details: Mapping[
             if theirs in chosen:
                 values[ours] = chosen[theirs]
                 sources[ours] = _PRODUCT_FIELD_FROM_PRICING[ours]
+    if values["descriptions"]:
+        sources["descriptions"] = "minimalItemDescription"
+    product = _validated(values, sources, where=where)
+    answered = {"details": details is not None, "ordering": ordering is not None, "pricings": bool(pricings)}
+    cleared = {name for endpoint, names in ENDPOINT_FIELDS.items() if complete or answered.get(endpoint)
+               for name in names if name not in sources}
+    fields = {name for name in sources if name != "descriptions"}
+    fields |= {f"descriptions.{language}" for language in values["descriptions"]}
+    return JoinedItem(product=product, fields=frozenset(fields), cleared=frozenset(cleared))
+
+
+def _validated(values: dict[str, Any], sources: dict[str, str], *, where: str) -> Product:
     try:
         return Product.model_validate(values)
     except ValidationError as error:

@@ -16,7 +16,6 @@ from pimtasks.domain.etim import SYNC_ORDER
 from pimtasks.domain.etim_source import EtimApiError, EtimCredentialsError
 from pimtasks.domain.run import MessageLevel, RunStatus
 from pimtasks.domain.task_types import ImportEtimSettings
-from pimtasks.errors import NotFoundError
 from pimtasks.services.etim_ports import EtimModelStore, EtimSource
 from pimtasks.services.etim_sync import EtimSync, EtimSyncError, SyncResult
 from pimtasks.services.run_job import ContinueLater, RunJob, StopRequested, WorkerFailure
@@ -37,7 +36,7 @@ class EtimWorker:
         settings = job.task.spec.settings
         if not isinstance(settings, ImportEtimSettings):
             raise WorkerFailure(f"task {job.task.task_id} is not an Import ETIM task")
-        source = self._source_factory(settings, _client_secret(job, settings))
+        source = self._source_factory(settings, job.required_secret(settings.client_secret))
         sync = EtimSync(source=source, store=self._store, clock=self._clock,
                         environment=job.task.environment, languages=settings.languages, release=settings.release,
                         run_id=job.run.run_id, task_id=job.task.task_id)
@@ -59,16 +58,6 @@ class EtimWorker:
                 sync.cleanup()
         _report(job, result)
         return None
-
-
-def _client_secret(job: RunJob, settings: ImportEtimSettings) -> str:
-    try:
-        return job.secret(settings.client_secret)
-    except NotFoundError as missing:
-        environment = job.task.environment
-        raise WorkerFailure(f"the client secret {settings.client_secret!r} is not set for environment {environment} "
-                            f"(PUT /environments/{environment}/secrets/{settings.client_secret}); nothing was "
-                            "changed") from missing
 
 
 def _where(sync: EtimSync) -> str:

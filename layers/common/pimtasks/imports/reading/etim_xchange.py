@@ -1,4 +1,11 @@
-"""ETIM xChange 1.x JSON (the public ETIM product data format) as rows of the standard product layout.
+"""ETIM xChange JSON (the public ETIM product data format, 1.0, 1.1 and 2.0) as rows of the standard product layout.
+
+Versions: a 2.0 file says ``"SchemaVersion": "2.0"`` and must carry the members the 2.0 schema requires at the top
+(``CatalogueId``, ``CatalogueType`` FULL or CHANGE, ``CatalogueValidityStart``, ``Language``, ``Supplier``); a file
+without ``SchemaVersion`` is read as 1.x; any other version fails the file, naming it. The structure below is the
+same in both (2.0 adds members this reader ignores: legislation, LCA, packaging units, ...), and feature codes
+follow 2.0's pattern (``EFI06272``, ``EFNL0001`` next to ``EF000008``). ``SchemaVersion`` is looked for among the
+members before ``Supplier``, where the schema's own sample and every producer put it.
 
 Structure read (other members are ignored)::
 
@@ -30,12 +37,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pimtasks.imports.errors import CorruptFileError, UnsupportedFileError
 from pimtasks.imports.reading.json_stream import JsonArrayStream, JsonContext
 from pimtasks.imports.reading.limits import ReadLimits
 from pimtasks.imports.reading.tables import Table
 from pimtasks.imports.rows import CellValue, SourceRow
 
 PRODUCT_PATH = ("Supplier", "*", "Product")
+SCHEMA_VERSIONS = ("2.0",)
+V2_REQUIRED = ("CatalogueId", "CatalogueType", "CatalogueValidityStart", "Language")
+CATALOGUE_TYPES = ("FULL", "CHANGE")
 BASE_COLUMNS = (
     "article_number",
     "supplier_item_number",
@@ -63,8 +74,13 @@ class EtimXchangeTable(Table):
     def __init__(self, path: Path, *, file: str, limits: ReadLimits) -> None:
         self._path = path
         self._limits = limits
+        self.schema_version = "1.x"
         languages: set[str] = set()
-        for _context, product in self._products():
+        checked = False
+        for context, product in self._products():
+            if not checked:
+                self.schema_version = schema_version(context, file=file)
+                checked = True
             languages.update(_descriptions(product))
         header = list(BASE_COLUMNS) + [f"description_{language}" for language in sorted(languages)]
         super().__init__(file=file, sheet=None, header_row=0, header=header)
@@ -92,6 +108,25 @@ class EtimXchangeTable(Table):
                     if position is not None and value is not None:
                         values[position] = _cell(value)
                 yield SourceRow(self.file, None, number, self.header, values)
+
+
+def schema_version(context: JsonContext, *, file: str) -> str:
+    """``2.0`` or ``1.x`` from the members before ``Supplier``; a file error for any other version or for a 2.0
+    file without a member its schema requires."""
+    version = context.get("SchemaVersion")
+    if version is None:
+        return "1.x"
+    if str(version) not in SCHEMA_VERSIONS:
+        raise UnsupportedFileError(f"ETIM xChange SchemaVersion {version!r} is not read here (1.0 and 1.1, which "
+                                   "have no SchemaVersion, and 2.0)", file=file)
+    missing = [name for name in V2_REQUIRED if name not in context]
+    if missing:
+        raise CorruptFileError(f"this ETIM xChange {version} file lacks {', '.join(missing)} (required by the 2.0 "
+                               "schema)", file=file)
+    if context["CatalogueType"] not in CATALOGUE_TYPES:
+        raise CorruptFileError(f"CatalogueType {context['CatalogueType']!r} is not FULL or CHANGE (ETIM xChange "
+                               f"{version})", file=file, column="CatalogueType", value=str(context["CatalogueType"]))
+    return str(version)
 
 
 def _cell(value: Any) -> CellValue:

@@ -1,0 +1,288 @@
+"""An Import 2BA run: one scan per supplier GLN over the trade-item bulk endpoints, joined into catalog products.
+
+Per supplier, in the order of the task's ``supplier_glns``:
+1. **Scan**: ``trade-items/bulk/details``, ``descriptions``, ``ordering`` and ``pricings``, each paged whole with the
+   same filters (``supplierIdGln``, ``mutationDateTime`` on a delta, ``language``); every page is staged in the
+   task's state (``twoba.state``) and then checkpointed as (supplier, endpoint, cursor), so a fresh invocation
+   continues with the next page and nothing is read twice.
+2. **Join**: the staged rows are grouped per trade item (a row seen twice, say at a page boundary that moved, is
+   kept once) and written through the catalog writer in batches (upsert, matched by the article number rule),
+   checkpointed per batch. A delta brings only the rows that changed, so each product is merged with the fields
+   its rows set (``twoba.products.JoinedItem``): a changed price leaves the descriptions alone.
+3. **Watermark**: only then is the supplier's watermark set to when its scan started — the ``Date`` of the
+   data pool's first answer, since bulk rows carry no mutation time of their own and the server's clock is the
+   one ``mutationDateTime`` is compared with. The filter is inclusive, so what changed in that very second is
+   read again next time and reported unchanged.
+
+A supplier whose calls are refused (401/403 for its GLN) or keep failing (5xx, 429, no connection past the
+retries) does not stop the others: it is named with the server's words, nothing of it is written, its watermark
+stays, and the run ends ``partially_succeeded``. Refused credentials or a 400 fail the whole run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from pimtasks.clock import Clock
+from pimtasks.domain.run import MessageLevel, RunStatus
+from pimtasks.domain.task_types import ArticleNumberRule, Import2baSettings, ImportMode, ImportTarget
+from pimtasks.imports.rows import MappedRecord
+from pimtasks.services.catalog_writer import CatalogWriter
+from pimtasks.services.run_job import RunJob, WorkerFailure
+from pimtasks.twoba.client import Page, Params
+from pimtasks.twoba.errors import TwobaCallError, TwobaCredentialsError, TwobaError
+from pimtasks.twoba.products import ArticleRule, TradeItemRejected, trade_item_record
+from pimtasks.twoba.state import Rows, TwobaStateStore
+
+ENDPOINTS = ("details", "descriptions", "ordering", "pricings")
+"""The trade-item bulk endpoints the catalog needs, scanned in this order (``trade-items/bulk/<name>``)."""
+JOIN = len(ENDPOINTS)
+"""The checkpoint's endpoint index once every endpoint of the supplier was scanned."""
+WRITE_BATCH = 500
+CLOCK_MARGIN = dt.timedelta(minutes=5)
+"""Without a ``Date`` from the server, the watermark is our clock less this (the two clocks may differ)."""
+SUPPLIER_FAILURES = frozenset({0, 401, 403, 429})
+"""Statuses (besides 5xx) that fail one supplier, not the run: 0 = no answer."""
+
+
+class TwobaSource(Protocol):
+    """What the import needs of the Product Data OpenAPI (``twoba.client.TwobaClient``)."""
+
+    def page(self, resource: str, *, params: Params, cursor: str | None, limit: int) -> Page: ...
+
+
+@dataclass
+class SupplierCounts:
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+    def text(self) -> str:
+        return (f"{self.read:,} trade items read, {self.created:,} created, {self.updated:,} updated, "
+                f"{self.unchanged:,} unchanged, {self.rejected:,} rejected")
+
+
+@dataclass
+class Checkpoint:
+    """Where the run is: supplier index, endpoint index (``JOIN`` when joining), the next cursor, the next page
+    number to stage, the scan's filter and start, the items written so far, and the suppliers that failed."""
+
+    supplier: int = 0
+    endpoint: int = 0
+    cursor: str | None = None
+    page: int = 0
+    since: str | None = None
+    started: str | None = None
+    joined: int = 0
+    counts: SupplierCounts = field(default_factory=SupplierCounts)
+    failed: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, stored: dict[str, Any] | None) -> Checkpoint:
+        if not stored:
+            return cls()
+        return cls(**{**stored, "counts": SupplierCounts(**stored.get("counts", {}))})
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def at_supplier_start(self) -> bool:
+        return self.endpoint == 0 and self.cursor is None and self.page == 0
+
+    def next_supplier(self) -> None:
+        self.supplier += 1
+        self.endpoint, self.cursor, self.page, self.joined = 0, None, 0, 0
+        self.since = self.started = None
+        self.counts = SupplierCounts()
+
+
+def rfc3339(moment: dt.datetime) -> str:
+    """``mutationDateTime`` as the spec wants it: RFC 3339, UTC, with ``Z``, whole seconds."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class TwobaImport:
+    """One run of an Import 2BA task (not thread-safe: one worker drives it)."""
+
+    def __init__(self, *, settings: Import2baSettings, source: TwobaSource, state: TwobaStateStore,
+                 writer: CatalogWriter, clock: Clock, write_batch: int = WRITE_BATCH) -> None:
+        self._settings = settings
+        self._source = source
+        self._state = state
+        self._writer = writer
+        self._clock = clock
+        self._batch = write_batch
+        self._rule = ArticleRule(settings.article_number, settings.article_prefix)
+
+    def run(self, job: RunJob) -> RunStatus | None:
+        """Scan, join and write every supplier from the job's checkpoint on; the final status (None: derived)."""
+        point = Checkpoint.of(job.checkpoint)
+        glns = self._settings.supplier_glns
+        while point.supplier < len(glns):
+            gln = glns[point.supplier]
+            where = {"environment": job.task.environment, "task_id": job.task.task_id, "supplier_gln": gln}
+            if point.at_supplier_start:
+                self._start_supplier(job, point, gln)
+            try:
+                self._scan(job, point, gln)
+                self._join(job, point, gln)
+            except TwobaCallError as failure:
+                if not _fails_supplier_only(failure):
+                    raise WorkerFailure(f"supplier {gln}: {failure}") from failure
+                self._supplier_failed(job, point, gln, failure)
+            except TwobaCredentialsError as failure:
+                raise WorkerFailure(str(failure)) from failure
+            except TwobaError as failure:
+                raise WorkerFailure(f"supplier {gln}: {failure}") from failure
+            else:
+                self._supplier_done(job, point, gln)
+            self._state.clear_staged(**where)
+            point.next_supplier()
+            job.keep_alive(point.as_dict())
+        return self._outcome(job, point)
+
+    # --- one supplier ---------------------------------------------------------------------------
+    def _start_supplier(self, job: RunJob, point: Checkpoint, gln: str) -> None:
+        environment, task_id = job.task.environment, job.task.task_id
+        self._state.clear_staged(environment=environment, task_id=task_id, supplier_gln=gln)  # a stopped run's
+        mark = self._state.watermarks(environment=environment, task_id=task_id).get(gln)
+        point.since = rfc3339(mark) if mark is not None and self._settings.only_changed else None
+
+    def _params(self, endpoint: str, point: Checkpoint, gln: str) -> Params:
+        params: list[tuple[str, str]] = [("supplierIdGln", gln)]
+        if point.since:
+            params.append(("mutationDateTime", point.since))
+        if endpoint == "descriptions":
+            params += [("language", language) for language in self._settings.languages]
+        return params
+
+    def _scan(self, job: RunJob, point: Checkpoint, gln: str) -> None:
+        total = len(self._settings.supplier_glns)
+        while point.endpoint < JOIN:
+            endpoint = ENDPOINTS[point.endpoint]
+            page = self._source.page(f"trade-items/bulk/{endpoint}", params=self._params(endpoint, point, gln),
+                                     cursor=point.cursor, limit=self._settings.page_size)
+            if point.started is None:
+                started = page.server_time or self._clock.now() - CLOCK_MARGIN
+                point.started = started.astimezone(dt.UTC).isoformat()
+            self._state.stage(environment=job.task.environment, task_id=job.task.task_id, supplier_gln=gln,
+                              endpoint=endpoint, page=point.page, rows=page.rows)
+            point.page += 1
+            point.cursor = page.cursor
+            if not page.has_next:
+                point.endpoint, point.cursor, point.page = point.endpoint + 1, None, 0
+            job.progress((point.supplier + 0.5 * point.endpoint / JOIN) / total,
+                         f"supplier {gln}: reading {endpoint} (page {point.page})")
+            job.keep_alive(point.as_dict())
+
+    def _join(self, job: RunJob, point: Checkpoint, gln: str) -> None:
+        rows = _group(self._state.staged(environment=job.task.environment, task_id=job.task.task_id,
+                                         supplier_gln=gln))
+        items = sorted(set().union(*rows.values()))
+        total = len(self._settings.supplier_glns)
+        while point.joined < len(items):
+            batch = items[point.joined:point.joined + self._batch]
+            self._write(job, point, gln, batch, rows=rows, first_row=point.joined + 1)
+            point.joined += len(batch)
+            job.progress((point.supplier + 0.5 + 0.5 * point.joined / len(items)) / total,
+                         f"supplier {gln}: {point.joined:,} of {len(items):,} trade items written")
+            job.keep_alive(point.as_dict())
+
+    def _write(self, job: RunJob, point: Checkpoint, gln: str, batch: Sequence[str], *,
+               rows: dict[str, dict[str, Any]], first_row: int) -> None:
+        environment, task_id = job.task.environment, job.task.task_id
+        complete = point.since is None
+        gtin_rule = self._rule.rule is ArticleNumberRule.GTIN
+        known = self._state.articles(environment=environment, task_id=task_id, supplier_gln=gln,
+                                     item_numbers=[i for i in batch if i not in rows["details"]]) if gtin_rule else {}
+        records: list[MappedRecord] = []
+        rejected = 0
+        for row, item in enumerate(batch, start=first_row):
+            try:
+                joined = trade_item_record(
+                    supplier_gln=gln, item_number=item, details=rows["details"].get(item),
+                    descriptions=list(rows["descriptions"].get(item, {}).values()),
+                    ordering=rows["ordering"].get(item), pricing_rows=rows["pricings"].get(item, []),
+                    rule=self._rule, today=self._clock.now().date(), complete=complete,
+                    known_article=known.get(item))
+            except TradeItemRejected as refused:
+                rejected += 1
+                job.message(MessageLevel.ERROR, str(refused), file=f"2BA supplier {gln}", row=row,
+                            column=refused.field, value=refused.value)
+                continue
+            records.append(MappedRecord(file=f"2BA supplier {gln}", sheet=None, row=row, record=joined.product,
+                                        key=joined.product.natural_key(), fields=joined.fields,
+                                        cleared=joined.cleared))
+        outcome = self._writer.write(environment=environment, target=ImportTarget.PRODUCTS, mode=ImportMode.UPSERT,
+                                     records=records, run_id=job.run.run_id)
+        for record, reason in outcome.refused:
+            item = record.record.supplier_item_number  # type: ignore[attr-defined]
+            job.message(MessageLevel.ERROR, f"supplier {gln}, item {item!r}: {reason}", file=f"2BA supplier {gln}",
+                        row=record.row)
+        rejected += len(outcome.refused)
+        if gtin_rule:
+            self._state.save_articles(environment=environment, task_id=task_id, supplier_gln=gln, articles={
+                r.record.supplier_item_number: r.record.article_number  # type: ignore[attr-defined]
+                for r in records if r.fields & {"gtin"}})
+        counts = point.counts
+        counts.read += len(batch)
+        counts.created += outcome.created
+        counts.updated += outcome.updated
+        counts.unchanged += outcome.unchanged
+        counts.rejected += rejected
+        job.count(read=len(batch), created=outcome.created, updated=outcome.updated, unchanged=outcome.unchanged,
+                  rejected=rejected)
+
+    def _supplier_done(self, job: RunJob, point: Checkpoint, gln: str) -> None:
+        assert point.started is not None  # the scan's first page set it
+        started = dt.datetime.fromisoformat(point.started)
+        self._state.save_watermark(environment=job.task.environment, task_id=job.task.task_id, supplier_gln=gln,
+                                   at=started)
+        scan = f"changes since {point.since}" if point.since else "full scan"
+        job.message(MessageLevel.INFO, f"Supplier {gln} ({scan}): {point.counts.text()}; next delta from "
+                                       f"{rfc3339(started)}.")
+
+    def _supplier_failed(self, job: RunJob, point: Checkpoint, gln: str, failure: TwobaCallError) -> None:
+        point.failed.append(gln)
+        kept = f"its watermark stays at {point.since}" if point.since else \
+            "it has no complete scan yet, so the next run reads it whole"
+        job.message(MessageLevel.ERROR, f"Supplier {gln} failed: {failure}. Nothing of it was written in this run; "
+                                        f"{kept}.")
+
+    def _outcome(self, job: RunJob, point: Checkpoint) -> RunStatus | None:
+        glns = self._settings.supplier_glns
+        job.message(MessageLevel.INFO, f"{len(glns) - len(point.failed)} of {len(glns)} suppliers imported.")
+        job.progress(1.0, "done")
+        if point.failed and len(point.failed) == len(glns):
+            raise WorkerFailure(f"every supplier failed: {', '.join(point.failed)} (see the messages)")
+        return RunStatus.PARTIALLY_SUCCEEDED if point.failed else None
+
+
+def _fails_supplier_only(failure: TwobaCallError) -> bool:
+    return failure.status in SUPPLIER_FAILURES or failure.status >= 500
+
+
+def _group(pages: Any) -> dict[str, dict[str, Any]]:
+    """Staged rows per endpoint and item number; a row seen twice is kept once (the later one)."""
+    grouped: dict[str, dict[str, Any]] = {endpoint: {} for endpoint in ENDPOINTS}
+    for endpoint, rows in pages:
+        target = grouped[endpoint]
+        for row in _rows(rows):
+            item = row["supplierItemNumber"]
+            if endpoint == "descriptions":
+                target.setdefault(item, {})[str(row.get("descriptionLanguage"))] = row
+            elif endpoint == "pricings":
+                target.setdefault(item, []).append(row)
+            else:
+                target[item] = row
+    return grouped
+
+
+def _rows(rows: Rows) -> Rows:
+    return [row for row in rows if isinstance(row.get("supplierItemNumber"), str)]

@@ -1,0 +1,84 @@
+"""What an Import 2BA task keeps between runs and between invocations of a run, and the port of its store.
+
+- a **watermark** per supplier GLN: when the last complete scan of that supplier started (the data pool's own
+  clock), the ``mutationDateTime`` of the next delta. Saved only after the supplier's last page was written;
+- the **staged pages** of the supplier being scanned: the bulk endpoints answer one resource each (details,
+  descriptions, ordering, pricings), so a trade item is whole only after the last endpoint's last page. The
+  pages are kept here until then, so a scan continues in a fresh invocation from its checkpoint (supplier,
+  endpoint, cursor) without reading anything twice;
+- for the GTIN article rule, the **article number** each trade item got, so a delta that brings a changed
+  pricing without the item's details still finds its article.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Protocol
+
+Rows = list[dict[str, Any]]
+
+
+class TwobaStateStore(Protocol):
+    """The state of one Import 2BA task (every method is scoped by environment and task)."""
+
+    def watermarks(self, *, environment: str, task_id: str) -> dict[str, dt.datetime]:
+        """Supplier GLN -> the start of its last complete scan."""
+        ...
+
+    def save_watermark(self, *, environment: str, task_id: str, supplier_gln: str, at: dt.datetime) -> None: ...
+
+    def stage(self, *, environment: str, task_id: str, supplier_gln: str, endpoint: str, page: int,
+              rows: Rows) -> None:
+        """Keep the rows of page ``page`` (0, 1, ...) of ``endpoint``; staging a page again replaces it."""
+        ...
+
+    def staged(self, *, environment: str, task_id: str, supplier_gln: str) -> Iterator[tuple[str, Rows]]:
+        """(endpoint, rows) of every staged page of the supplier, in page order per endpoint."""
+        ...
+
+    def clear_staged(self, *, environment: str, task_id: str, supplier_gln: str) -> None: ...
+
+    def articles(self, *, environment: str, task_id: str, supplier_gln: str,
+                 item_numbers: Sequence[str]) -> dict[str, str]:
+        """Item number -> the article number a previous scan gave it (GTIN rule)."""
+        ...
+
+    def save_articles(self, *, environment: str, task_id: str, supplier_gln: str,
+                      articles: Mapping[str, str]) -> None: ...
+
+
+class MemoryTwobaState:
+    """A ``TwobaStateStore`` in memory (unit tests, benchmarks)."""
+
+    def __init__(self) -> None:
+        self.marks: dict[tuple[str, str, str], dt.datetime] = {}
+        self.pages: dict[tuple[str, str, str], dict[tuple[str, int], Rows]] = {}
+        self.article_numbers: dict[tuple[str, str, str], dict[str, str]] = {}
+
+    def watermarks(self, *, environment: str, task_id: str) -> dict[str, dt.datetime]:
+        return {gln: at for (env, task, gln), at in self.marks.items() if (env, task) == (environment, task_id)}
+
+    def save_watermark(self, *, environment: str, task_id: str, supplier_gln: str, at: dt.datetime) -> None:
+        self.marks[(environment, task_id, supplier_gln)] = at
+
+    def stage(self, *, environment: str, task_id: str, supplier_gln: str, endpoint: str, page: int,
+              rows: Rows) -> None:
+        self.pages.setdefault((environment, task_id, supplier_gln), {})[(endpoint, page)] = list(rows)
+
+    def staged(self, *, environment: str, task_id: str, supplier_gln: str) -> Iterator[tuple[str, Rows]]:
+        pages = self.pages.get((environment, task_id, supplier_gln), {})
+        for endpoint, page in sorted(pages):
+            yield endpoint, pages[(endpoint, page)]
+
+    def clear_staged(self, *, environment: str, task_id: str, supplier_gln: str) -> None:
+        self.pages.pop((environment, task_id, supplier_gln), None)
+
+    def articles(self, *, environment: str, task_id: str, supplier_gln: str,
+                 item_numbers: Sequence[str]) -> dict[str, str]:
+        known = self.article_numbers.get((environment, task_id, supplier_gln), {})
+        return {item: known[item] for item in item_numbers if item in known}
+
+    def save_articles(self, *, environment: str, task_id: str, supplier_gln: str,
+                      articles: Mapping[str, str]) -> None:
+        self.article_numbers.setdefault((environment, task_id, supplier_gln), {}).update(articles)

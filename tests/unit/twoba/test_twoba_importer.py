@@ -1,0 +1,160 @@
+"""The 2BA import over the local server with the catalog and the task state in memory: the GTIN rule across a
+delta, a supplier failing past the retries, a 400, Stop and the next run, every supplier failing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from pimtasks.catalog.codes import gs1_check_digit
+from pimtasks.clock import SystemClock
+from pimtasks.domain.run import Run, RunStatus, Trigger
+from pimtasks.domain.task import Task, TaskSpec
+from pimtasks.services.catalog_writer import CatalogWriter
+from pimtasks.services.run_job import RunJob, StopRequested, WorkerFailure
+from pimtasks.twoba.client import RetryPolicy, TwobaClient
+from pimtasks.twoba.importer import TwobaImport
+from pimtasks.twoba.state import MemoryTwobaState
+from pydantic import TypeAdapter
+
+from tests.support.memory_catalog import MemoryCatalog
+from tests.support.twoba_server import TwobaServer, catalog_rows
+
+A, B = "8712345000004", "8712345000011"
+PRICINGS = "trade-items/bulk/pricings"
+
+
+class Runs:
+    """A run store that takes every save, until ``stop_after`` saves: then the run was asked to stop."""
+
+    def __init__(self, stop_after: int | None = None) -> None:
+        self.saves = 0
+        self.stop_after = stop_after
+        self.stopped: Run | None = None
+
+    def save(self, run: Run, **kwargs: Any) -> bool:
+        self.saves += 1
+        if self.stop_after is not None and self.saves > self.stop_after:
+            self.stopped = run.model_copy(update={"cancel_requested": True})
+            return False
+        return True
+
+    def find(self, **kwargs: Any) -> Run | None:
+        return self.stopped
+
+    def extend_lease(self, **kwargs: Any) -> bool:
+        return True
+
+
+@pytest.fixture
+def server() -> Iterator[TwobaServer]:
+    with TwobaServer() as running:
+        running.now = 1_800_000_000.0
+        for gln, count, prefix in ((A, 12, "A"), (B, 5, "B")):
+            rows = catalog_rows(gln, count, prefix=prefix)
+            for n, details in enumerate(rows["trade-items/bulk/details"]):
+                body = f"871{gln[-4:]}{n:05d}"
+                details["itemGtins"] = [body + str(gs1_check_digit(body))]
+            for resource, served in rows.items():
+                running.put(resource, served)
+        running.now += 60
+        yield running
+
+
+def run_import(server: TwobaServer, state: MemoryTwobaState, catalog: MemoryCatalog, *, runs: Runs | None = None,
+               checkpoint: dict[str, Any] | None = None, **settings: Any) -> tuple[RunStatus | None, Run]:
+    clock = SystemClock()
+    spec = TypeAdapter(TaskSpec).validate_python({
+        "type": "import_2ba", "description": "2BA", "frequency": {"every": "day", "time": "05:00"},
+        "settings": {"client_id": "client", "client_secret": "s", "supplier_glns": [A, B], "page_size": 5,
+                     "api_url": f"{server.url}/v1", "token_url": f"{server.url}/connect/token", **settings}})
+    task = Task(task_id="t" * 32, environment="000001", spec=spec, version=1, schedule_anchor=clock.now(),
+                created_at=clock.now(), updated_at=clock.now())
+    run = Run(run_id="r" * 32, environment="000001", task_id=task.task_id, task_type="import_2ba",
+              trigger=Trigger.MANUAL, status=RunStatus.RUNNING, created_at=clock.now(), checkpoint=checkpoint)
+    job = RunJob(task=task, run=run, runs=runs or Runs(), clock=clock, secrets=None,  # type: ignore[arg-type]
+                 remaining_ms=lambda: 900_000, heartbeat_seconds=300, lease_seconds=300,
+                 continuation_margin_seconds=60)
+    client = TwobaClient(api_url=f"{server.url}/v1", token_url=f"{server.url}/connect/token", client_id="client",
+                         client_secret="secret", clock=clock, retry=RetryPolicy(max_attempts=2),
+                         sleep=lambda seconds: None)
+    importer = TwobaImport(settings=spec.settings, source=client, state=state,
+                           writer=CatalogWriter(store=catalog, clock=clock), clock=clock, write_batch=4)
+    return importer.run(job), run
+
+
+def texts(run: Run) -> str:
+    return "\n".join(message.text for message in run.messages)
+
+
+def test_the_gtin_rule_finds_the_article_of_an_item_whose_delta_brings_no_details(server: TwobaServer) -> None:
+    state, catalog = MemoryTwobaState(), MemoryCatalog()
+    status, first = run_import(server, state, catalog, article_number="gtin")
+    assert status is None and first.counts.created == 17
+    gtin = server.served("trade-items/bulk/details", A)[3]["itemGtins"][0]
+
+    server.now += 60
+    server.mutate(PRICINGS, "A 3/x", grossListPrice=77.25)
+    status, second = run_import(server, state, catalog, article_number="gtin")
+
+    assert status is None and second.counts.updated == 1 and second.counts.read == 1, texts(second)
+    stored = catalog.data(gtin)
+    assert stored is not None and Decimal(stored["gross_price"]) == Decimal("77.25")
+    assert stored["descriptions"]["nl-NL"].startswith("Installatiebuis")  # the delta left them alone
+
+
+def test_a_supplier_failing_past_the_retries_keeps_its_watermark(server: TwobaServer) -> None:
+    state, catalog = MemoryTwobaState(), MemoryCatalog()
+    run_import(server, state, catalog)
+    marks = state.watermarks(environment="000001", task_id="t" * 32)
+
+    server.now += 60
+    server.inject.extend([503, 503])  # the first supplier's first call, twice: past 2 attempts
+    status, run = run_import(server, state, catalog)
+
+    assert status is RunStatus.PARTIALLY_SUCCEEDED
+    assert f"Supplier {A} failed: GET /v1/trade-items/bulk/details?supplierIdGln={A}&mutationDateTime=" in texts(run)
+    assert "Service Unavailable" in texts(run) and "its watermark stays at 2027-01-15T08:01:00Z" in texts(run)
+    after = state.watermarks(environment="000001", task_id="t" * 32)
+    assert after[A] == marks[A] and after[B] > marks[B]
+
+
+def test_a_400_fails_the_run_naming_the_request_and_field(server: TwobaServer) -> None:
+    # The settings bound limit to 1..1000; a server with a lower cap answers 400 to a valid one.
+    served = server._page
+
+    def capped(resource: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
+        return served(resource, {**query, "limit": ["5000"]})
+
+    server._page = capped  # type: ignore[method-assign]
+    with pytest.raises(WorkerFailure, match=rf"supplier {A}: GET /v1/trade-items/bulk/details\?supplierIdGln={A} "
+                                            r"answered 400 Bad Request.*\(limit: The field limit must be between"):
+        run_import(server, MemoryTwobaState(), MemoryCatalog())
+
+
+def test_stop_leaves_no_watermark_and_the_next_run_reads_the_supplier_whole(server: TwobaServer) -> None:
+    state, catalog = MemoryTwobaState(), MemoryCatalog()
+    with pytest.raises(StopRequested):
+        run_import(server, state, catalog, runs=Runs(stop_after=3))
+    assert state.watermarks(environment="000001", task_id="t" * 32) == {}
+    assert catalog.records == {}  # only pages were staged
+
+    status, run = run_import(server, state, catalog)
+    assert status is None and run.counts.created == 17
+    assert state.pages == {}  # every supplier's staged pages are gone once it is written
+
+
+def test_every_supplier_failing_fails_the_run(server: TwobaServer) -> None:
+    server.forbidden.update({A, B})
+    with pytest.raises(WorkerFailure, match=f"every supplier failed: {A}, {B}"):
+        run_import(server, MemoryTwobaState(), MemoryCatalog())
+
+
+def test_mutation_date_time_is_rfc_3339_utc_with_z() -> None:
+    from pimtasks.twoba.importer import rfc3339
+
+    moment = dt.datetime(2026, 12, 2, 13, 4, 5, 999, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert rfc3339(moment) == "2026-12-02T12:04:05Z"
