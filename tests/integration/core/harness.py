@@ -38,7 +38,8 @@ TEMPLATE = Path(__file__).resolve().parents[3] / "infra" / "template.yaml"
 REGION = "eu-west-1"
 SENDER = "pimtasks@example.com"
 STACK = "test"
-TABLES = {name: f"{STACK}-{name}" for name in ("TasksTable", "RunsTable", "AdminTable", "CatalogTable")}
+TABLES = {name: f"{STACK}-{name}" for name in ("TasksTable", "RunsTable", "AdminTable", "CatalogTable",
+                                                          "InvoicesTable")}
 FILES_BUCKET = f"{STACK}-files-123456789012-{REGION}"
 
 

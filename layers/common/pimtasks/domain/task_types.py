@@ -478,17 +478,38 @@ class Import2baSettings(_Settings):
 # --- 3.7-3.9 Art-Connect ---------------------------------------------------------------------------
 
 
+class ArtConnectPasswordType(StrEnum):
+    """How the WS-Security UsernameToken carries the password."""
+
+    DIGEST = "digest"  # PasswordDigest = Base64(SHA-1(nonce + created + password)), what the WSDL's policy implies
+    TEXT = "text"  # PasswordText: the password itself (over HTTPS), what the Wefabric senders send
+
+
 class ArtConnectSettings(_Settings):
     """Art-Connect message hub (Ketenstandaard MessageService 3.0, WS-Security username token)."""
 
-    endpoint_url: HttpUrl
+    endpoint_url: HttpUrl = Field(description="The MessageService 3.0 endpoint, e.g. "
+                                              "https://<tenant>.artconnect.compano.com/ArtConnectV30.svc")
     username: str = Field(min_length=1, max_length=200)
     password: SecretRef
+    password_type: ArtConnectPasswordType = ArtConnectPasswordType.DIGEST
     sender_gln: Gln | None = None
+    relation_id: str = Field(default="", max_length=50,
+                             description="CustomInfo RelationId: the relation (customer) number the hub knows you by")
+    application_id: str = Field(default="pimtasks", min_length=1, max_length=50,
+                                description="CustomInfo ApplicationId")
+    test_messages: bool = Field(default=False, description="CustomInfo IsTestMessage")
+    request_timeout_seconds: float = Field(default=60, ge=5, le=300)
 
 
 class ImportArtConnectInvoicesSettings(ArtConnectSettings):
     """Settings of an Import Art-Connect invoices task (manual §3.7)."""
+
+    message_type: str = Field(default="INVOIC", min_length=1, max_length=20, pattern=r"^[A-Z0-9]+$",
+                              description="GetAvailableMessages MsgType: only these are fetched; others stay "
+                                          "on the hub")
+    check_prices: bool = Field(default=True, description="Compare each line's price with the net price of the "
+                                                         "catalog's sales conditions on the invoice date")
 
 
 class ExportArtConnectSettings(ArtConnectSettings):

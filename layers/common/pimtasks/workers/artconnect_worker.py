@@ -1,0 +1,59 @@
+"""The work of Art-Connect tasks: connect to the hub with the task's credentials and import its invoices
+(``pimtasks.artconnect.invoice_import``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pimtasks.artconnect.client import ClientSettings, MessageServiceClient
+from pimtasks.artconnect.envelope import CustomInfo
+from pimtasks.artconnect.invoice_import import InvoiceImport, MessageHub
+from pimtasks.artconnect.security import UsernameToken
+from pimtasks.clock import Clock
+from pimtasks.domain.run import RunStatus
+from pimtasks.domain.task_types import ArtConnectSettings, ImportArtConnectInvoicesSettings
+from pimtasks.errors import NotFoundError
+from pimtasks.services.invoice_ports import InvoiceStore, NetPrices, RawFiles
+from pimtasks.services.run_job import RunJob, WorkerFailure
+
+HubFactory = Callable[[ArtConnectSettings, str], MessageHub]
+
+
+def message_service(clock: Clock) -> HubFactory:
+    """Connections to the hub of a task's settings, with the password read from its secret."""
+
+    def connect(settings: ArtConnectSettings, password: str) -> MessageHub:
+        return MessageServiceClient(ClientSettings(
+            endpoint_url=str(settings.endpoint_url),
+            token=UsernameToken(username=settings.username, password=password, password_type=settings.password_type),
+            custom_info=CustomInfo(is_test_message=settings.test_messages, application_id=settings.application_id,
+                                   relation_id=settings.relation_id),
+            timeout_seconds=settings.request_timeout_seconds), clock=clock)
+
+    return connect
+
+
+class ArtConnectInvoicesWorker:
+    def __init__(self, *, invoices: InvoiceStore, files: RawFiles, prices: NetPrices, clock: Clock,
+                 hub_factory: HubFactory | None = None) -> None:
+        self._invoices = invoices
+        self._files = files
+        self._prices = prices
+        self._clock = clock
+        self._hub_factory = hub_factory or message_service(clock)
+
+    def run(self, job: RunJob) -> RunStatus | None:
+        settings = job.task.spec.settings
+        if not isinstance(settings, ImportArtConnectInvoicesSettings):
+            raise WorkerFailure(f"a {job.task.spec.type} task is not an Import Art-Connect invoices task")
+        hub = self._hub_factory(settings, hub_password(settings, job))
+        work = InvoiceImport(hub=hub, invoices=self._invoices, files=self._files,
+                             prices=self._prices if settings.check_prices else None, clock=self._clock)
+        return work.run(job, settings)
+
+
+def hub_password(settings: ArtConnectSettings, job: RunJob) -> str:
+    try:
+        return job.secret(settings.password)
+    except NotFoundError as missing:
+        raise WorkerFailure(f"the Art-Connect password cannot be read: {missing}") from missing
