@@ -60,6 +60,11 @@ class MemorySecrets:
         except KeyError:
             raise NotFoundError(f"secret {name!r} is not set for environment {environment}") from None
 
+    def put(self, *, admin: AdminRepository, environment: str, name: str, value: str) -> None:
+        """Set a secret and record its name in the environment (as the secrets API does)."""
+        self.values[(environment, name)] = value
+        admin.record_secret(environment=environment, name=name, updated_at="2026-11-23T10:00:00.000Z")
+
 
 @dataclass
 class MagentoTasks:
@@ -74,8 +79,7 @@ class MagentoTasks:
         return self.imports.core
 
     def set_secret(self, name: str, value: str) -> None:
-        self.secrets.values[(ENV, name)] = value
-        self.admin.record_secret(environment=ENV, name=name, updated_at="2026-11-23T10:00:00.000Z")
+        self.secrets.put(admin=self.admin, environment=ENV, name=name, value=value)
 
     def create_task(self, **settings: Any) -> Task:
         document = {"base_url": self.shop.url, "access_token": TOKEN_SECRET, "store_views": STORE_VIEWS,
