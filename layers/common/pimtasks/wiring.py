@@ -32,6 +32,7 @@ from pimtasks.services.auto_import import AutoImport
 from pimtasks.services.etim_model import EtimModelReader
 from pimtasks.services.ftps_users import FtpsUserService
 from pimtasks.services.import_chain import ImportChain
+from pimtasks.services.invoices import InvoiceService
 from pimtasks.services.run_engine import RunEngine
 from pimtasks.services.run_finisher import RunFinisher
 from pimtasks.services.run_sweeper import RunSweeper
@@ -264,6 +265,10 @@ def magento_worker() -> MagentoWorker:
 @lru_cache(maxsize=1)
 def invoice_repository() -> InvoiceRepository:
     return InvoiceRepository(table=DynamoTable(table_name=get_settings().require("invoices_table")))
+
+
+def invoice_service() -> InvoiceService:
+    return InvoiceService(store=invoice_repository())
 
 
 def artconnect_workers(task_type: TaskType) -> TaskWorker:

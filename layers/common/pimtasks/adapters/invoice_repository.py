@@ -7,13 +7,15 @@ Items (``pk``, ``sk``), every key starting with the environment:
 |---|---|---|---|
 | invoice | ``ENV#<env>#INVOICE#<invoice id>`` | ``HEADER`` | ``data`` (JSON, no lines), ``msg_id``, listing keys |
 | line | ``ENV#<env>#INVOICE#<invoice id>`` | ``LINE#<nnnnn>`` | ``data`` (JSON of the line) |
+| claim | ``ENV#<env>#INVOICE#<invoice id>`` | ``CLAIM`` | ``msg_id``: the message the invoice is taken from |
 | message | ``ENV#<env>#MESSAGE#<MsgId>`` | ``MESSAGE`` | ``data`` (JSON ``HandledMessage``) |
 
 An invoice's lines are items of their own (an invoice of 2,000 lines would not fit one 400 KB item); they are
 written first and the header last, so a listing never shows an invoice whose lines are missing, and writing
-the same invoice again (a message fetched again after a crash) replaces the same items. Two sparse indexes list
-headers: ``invoices_by_date`` (``list_pk = ENV#<env>``, ``list_sk = <date>#<id>``) and ``invoices_by_seller``
-(``seller_pk = ENV#<env>#SELLER#<gln>``, same sort key).
+the same invoice again (a message fetched again after a crash) replaces the same items. The claim, written
+first and conditionally, decides which message an invoice is taken from when two carry the same invoice.
+Two sparse indexes list headers: ``invoices_by_date`` (``list_pk = ENV#<env>``, ``list_sk = <date>#<id>``)
+and ``invoices_by_seller`` (``seller_pk = ENV#<env>#SELLER#<gln>``, same sort key).
 """
 
 from __future__ import annotations
@@ -25,11 +27,14 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from pimtasks.adapters.dynamo import DynamoTable
+from botocore.exceptions import ClientError
+
+from pimtasks.adapters.dynamo import DynamoTable, is_condition_failure
 from pimtasks.domain.invoice import HandledMessage, Invoice, InvoiceLine
 from pimtasks.services.invoice_ports import InvoiceSummary
 
 HEADER_SK = "HEADER"
+CLAIM_SK = "CLAIM"
 MESSAGE_SK = "MESSAGE"
 DATE_INDEX = "invoices_by_date"
 SELLER_INDEX = "invoices_by_seller"
@@ -77,9 +82,19 @@ class InvoiceRepository:
             "summary": json.dumps(_summary_fields(invoice)),
         })
 
-    def msg_id_of(self, *, environment: str, invoice_id: str) -> str | None:
-        item = self._table.get({"pk": invoice_pk(environment, invoice_id), "sk": HEADER_SK})
-        return str(item["msg_id"]) if item else None
+    def claim(self, *, environment: str, invoice_id: str, msg_id: str) -> str | None:
+        """Claim the invoice id for this message (atomically: messages are handled concurrently); the MsgId that
+        claimed it first when that is another message, else None (claimed now, or by this message before)."""
+        key = {"pk": invoice_pk(environment, invoice_id), "sk": CLAIM_SK}
+        try:
+            self._table.put({**key, "msg_id": msg_id}, condition="attribute_not_exists(pk) OR msg_id = :msg",
+                            values={":msg": msg_id})
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            item = self._table.get(key)
+            return str(item["msg_id"]) if item else None
+        return None
 
     def get(self, *, environment: str, invoice_id: str) -> Invoice | None:
         items = self._table.query_all(key_condition="pk = :pk", values={":pk": invoice_pk(environment, invoice_id)},

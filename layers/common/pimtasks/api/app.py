@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
-from pimtasks.api import routes_admin, routes_etim, routes_ftps, routes_tasks
+from pimtasks.api import routes_admin, routes_etim, routes_ftps, routes_invoices, routes_tasks
 from pimtasks.api.error_mapping import register_error_handlers
 from pimtasks.api.request_body import RequestValidation
 
@@ -35,6 +35,7 @@ resolver.include_router(routes_admin.router)
 resolver.include_router(routes_tasks.router)
 resolver.include_router(routes_ftps.router)
 resolver.include_router(routes_etim.router)
+resolver.include_router(routes_invoices.router)
 register_error_handlers(resolver)
 resolver.enable_swagger(path="/docs", title=TITLE, version=VERSION, description=DESCRIPTION,
                         security_schemes=SECURITY_SCHEMES, security=[{"apiKey": []}], persist_authorization=True)

@@ -52,11 +52,12 @@ class ClientSettings:
 
 class MessageServiceClient:
     def __init__(self, settings: ClientSettings, *, clock: Clock, sleep: Callable[[float], None] = time.sleep,
-                 pool: urllib3.PoolManager | None = None) -> None:
+                 pool: urllib3.PoolManager | None = None, pool_size: int = 1) -> None:
         self._settings = settings
         self._clock = clock
         self._sleep = sleep
-        self._pool = pool or urllib3.PoolManager(num_pools=2, maxsize=4, retries=False,
+        # Thread-safe: one kept-alive connection per message in flight.
+        self._pool = pool or urllib3.PoolManager(num_pools=2, maxsize=max(pool_size, 1), retries=False,
                                                  timeout=urllib3.Timeout(total=settings.timeout_seconds))
 
     def get_available_messages(self, msg_type: str = "") -> list[MessageProperties]:

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from pimtasks.artconnect.content import content_bytes
@@ -58,14 +59,48 @@ class _Outcome:
     level: MessageLevel
 
 
+@dataclass
+class _Report:
+    """What handling one message found, applied to the run by the thread that drives it (``RunJob`` is not
+    thread-safe)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    messages: list[tuple[MessageLevel, str, str | None]] = field(default_factory=list)
+    files: list[tuple[str, str]] = field(default_factory=list)
+
+    def count(self, **deltas: int) -> None:
+        for name, delta in deltas.items():
+            self.counts[name] = self.counts.get(name, 0) + delta
+
+    def message(self, level: MessageLevel, text: str, file: str | None = None) -> None:
+        self.messages.append((level, text, file))
+
+    def apply(self, job: RunJob) -> None:
+        job.count(**self.counts)
+        for level, text, file in self.messages:
+            job.message(level, text, file=file)
+        for role, key in self.files:
+            job.add_file(role=role, key=key)
+
+
+@dataclass(frozen=True)
+class _Where:
+    environment: str
+    run_id: str
+
+
 class InvoiceImport:
+    """Messages are handled ``max_in_flight`` at a time (each one fetched, persisted, deleted in that order): with
+    a hub that answers in tens of milliseconds, one at a time would leave the function waiting most of the run."""
+
     def __init__(self, *, hub: MessageHub, invoices: InvoiceStore, files: RawFiles, prices: NetPrices | None,
-                 clock: Clock) -> None:
+                 clock: Clock, max_in_flight: int = 4) -> None:
         self._hub = hub
         self._invoices = invoices
         self._files = files
         self._prices = prices
         self._clock = clock
+        self._in_flight = max_in_flight
 
     def run(self, job: RunJob, settings: ImportArtConnectInvoicesSettings) -> RunStatus | None:
         listed = _hub_call(lambda: self._hub.get_available_messages(settings.message_type))
@@ -75,62 +110,72 @@ class InvoiceImport:
                                            f"{settings.message_type} were left on the hub")
         if job.checkpoint is None:
             job.message(MessageLevel.INFO, f"{len(waiting)} {settings.message_type} message(s) waiting on the hub")
-        for index, entry in enumerate(waiting):
-            self._one(job, entry)
-            job.progress((index + 1) / len(waiting), f"{index + 1:,} of {len(waiting):,} messages")
-            # Each message is committed (stored, recorded, deleted): a continuation lists the hub again.
-            job.keep_alive({"handled": job.run.counts.read + job.run.counts.unchanged})
+        where = _Where(environment=job.run.environment, run_id=job.run.run_id)
+        window = self._in_flight * 4
+        with ThreadPoolExecutor(max_workers=self._in_flight, thread_name_prefix="artconnect") as pool:
+            for start in range(0, len(waiting), window):
+                batch = waiting[start:start + window]
+                for report in pool.map(lambda entry: self._one(where, entry), batch):
+                    report.apply(job)
+                done = start + len(batch)
+                job.progress(done / len(waiting), f"{done:,} of {len(waiting):,} messages")
+                # Every message of the window is committed (stored, recorded, deleted): a continuation lists
+                # the hub again and finds only what is left.
+                counts = job.run.counts
+                job.keep_alive({"handled": counts.read + counts.unchanged + counts.rejected})
         return None
 
-    def _one(self, job: RunJob, entry: MessageProperties) -> None:
-        environment = job.run.environment
-        known = self._invoices.handled(environment=environment, msg_id=entry.msg_id)
+    def _one(self, where: _Where, entry: MessageProperties) -> _Report:
+        report = _Report()
+        known = self._invoices.handled(environment=where.environment, msg_id=entry.msg_id)
         if known is None:
             try:
                 message = self._hub.get_message(entry)
             except (ArtConnectAuthError, ArtConnectUnavailableError) as error:
                 raise WorkerFailure(str(error)) from error
             except ArtConnectError as error:
-                job.count(rejected=1)
-                job.message(MessageLevel.ERROR, f"Message {entry.msg_id}: {error}; it stays on the hub")
-                return
-            job.count(read=1)
-            outcome = self._persist(job, message)
-            self._invoices.record_handled(environment=environment, handled=outcome.handled)
-            job.message(outcome.level, outcome.text, file=outcome.handled.key)
+                report.count(rejected=1)
+                report.message(MessageLevel.ERROR, f"Message {entry.msg_id}: {error}; it stays on the hub")
+                return report
+            report.count(read=1)
+            outcome = self._persist(where, report, message)
+            self._invoices.record_handled(environment=where.environment, handled=outcome.handled)
+            report.message(outcome.level, outcome.text, outcome.handled.key)
         else:
-            job.count(unchanged=1)
-            job.message(MessageLevel.INFO, f"Message {entry.msg_id} was handled before ({known.outcome}, "
-                                           f"{known.key}); acknowledged now", file=known.key)
-        self._delete(job, entry)
+            report.count(unchanged=1)
+            report.message(MessageLevel.INFO, f"Message {entry.msg_id} was handled before ({known.outcome}, "
+                                              f"{known.key}); acknowledged now", known.key)
+        self._delete(report, entry)
+        return report
 
-    def _delete(self, job: RunJob, entry: MessageProperties) -> None:
+    def _delete(self, report: _Report, entry: MessageProperties) -> None:
         try:
             self._hub.delete_message(entry)
         except (ArtConnectAuthError, ArtConnectUnavailableError) as error:
             raise WorkerFailure(str(error)) from error
         except ArtConnectError as error:
             # Persisted already: the next run recognises the MsgId and only deletes it.
-            job.message(MessageLevel.WARNING, f"Message {entry.msg_id}: {error}; it is deleted on the next run")
+            report.message(MessageLevel.WARNING, f"Message {entry.msg_id}: {error}; it is deleted on the next run")
 
-    def _persist(self, job: RunJob, message: Message) -> _Outcome:
+    def _persist(self, where: _Where, report: _Report, message: Message) -> _Outcome:
         msg_id = message.properties.msg_id
         try:
             data = content_bytes(message.content, compressed=message.compressed)
         except MessageContentError as error:
-            return self._failed(job, msg_id=msg_id, data=message.content.encode("utf-8"), error=str(error))
+            return self._failed(where, report, msg_id=msg_id, data=message.content.encode("utf-8"), error=str(error))
         try:
             parsed = parse_invoice(data)
         except InvoiceParseError as error:
-            return self._failed(job, msg_id=msg_id, data=data, error=str(error))
-        return self._store(job, msg_id=msg_id, data=data, parsed=parsed)
+            return self._failed(where, report, msg_id=msg_id, data=data, error=str(error))
+        return self._store(where, report, msg_id=msg_id, data=data, parsed=parsed)
 
-    def _store(self, job: RunJob, *, msg_id: str, data: bytes, parsed: ParsedInvoice) -> _Outcome:
-        environment = job.run.environment
+    def _store(self, where: _Where, report: _Report, *, msg_id: str, data: bytes,
+               parsed: ParsedInvoice) -> _Outcome:
+        environment = where.environment
         identifier = invoice_id(seller_gln=parsed.seller_gln, invoice_number=parsed.invoice_number)
-        earlier = self._invoices.msg_id_of(environment=environment, invoice_id=identifier)
-        if earlier is not None and earlier != msg_id:
-            return self._failed(job, msg_id=msg_id, data=data, outcome=MessageOutcome.DUPLICATE,
+        earlier = self._invoices.claim(environment=environment, invoice_id=identifier, msg_id=msg_id)
+        if earlier is not None:
+            return self._failed(where, report, msg_id=msg_id, data=data, outcome=MessageOutcome.DUPLICATE,
                                 error=f"invoice {parsed.invoice_number} of {parsed.seller_gln} was received before "
                                       f"in message {earlier}; this copy is not imported")
         key = f"environments/{environment}/Invoices/{parsed.invoice_date.year:04d}/{identifier}.xml"
@@ -139,36 +184,36 @@ class InvoiceImport:
             checks += price_checks(parsed, environment=environment, prices=self._prices)
         now = self._clock.now()
         invoice = Invoice(**dict(parsed), invoice_id=identifier, msg_id=msg_id, raw_key=key, received_at=now,
-                          run_id=job.run.run_id, checks=checks)
+                          run_id=where.run_id, checks=checks)
         self._files.put_bytes(key=key, data=data, content_type=_XML)
         self._invoices.save(environment=environment, invoice=invoice)
-        job.add_file(role="invoice", key=key)
-        job.count(created=1)
+        report.files.append(("invoice", key))
+        report.count(created=1)
         for check in checks:
             if check.level is CheckLevel.WARNING:
-                job.message(MessageLevel.WARNING, f"Invoice {identifier}: {check.text}", file=key)
+                report.message(MessageLevel.WARNING, f"Invoice {identifier}: {check.text}", key)
         summary = (f"Invoice {parsed.invoice_number} of {parsed.seller_gln} ({parsed.invoice_date.isoformat()}, "
                    f"{len(parsed.lines)} line(s), {parsed.currency} {parsed.totals.total_invoice_amount:f}) stored"
                    + (f" with {invoice.warnings} warning(s)" if invoice.warnings else ""))
         return _Outcome(handled=HandledMessage(msg_id=msg_id, outcome=MessageOutcome.STORED, key=key,
-                                               invoice_id=identifier, handled_at=now, run_id=job.run.run_id),
+                                               invoice_id=identifier, handled_at=now, run_id=where.run_id),
                         text=f"Message {msg_id}: {summary}", level=MessageLevel.INFO)
 
-    def _failed(self, job: RunJob, *, msg_id: str, data: bytes, error: str,
+    def _failed(self, where: _Where, report: _Report, *, msg_id: str, data: bytes, error: str,
                 outcome: MessageOutcome = MessageOutcome.FAILED) -> _Outcome:
-        base = f"environments/{job.run.environment}/Failed/Invoices/{_UNSAFE.sub('-', msg_id)}"
+        base = f"environments/{where.environment}/Failed/Invoices/{_UNSAFE.sub('-', msg_id)}"
         key = f"{base}.xml"
         self._files.put_bytes(key=key, data=data, content_type=_XML)
         self._files.put_text(key=f"{base}.error.txt", text=f"MsgId {msg_id}: {error}\n")
-        job.add_file(role="failed", key=key)
+        report.files.append(("failed", key))
         if outcome is MessageOutcome.DUPLICATE:
-            job.count(unchanged=1)
+            report.count(unchanged=1)
             level = MessageLevel.WARNING
         else:
-            job.count(rejected=1)
+            report.count(rejected=1)
             level = MessageLevel.ERROR
         return _Outcome(handled=HandledMessage(msg_id=msg_id, outcome=outcome, key=key,
-                                               handled_at=self._clock.now(), run_id=job.run.run_id),
+                                               handled_at=self._clock.now(), run_id=where.run_id),
                         text=f"Message {msg_id}: {error}; kept in {key}", level=level)
 
 

@@ -510,6 +510,8 @@ class ImportArtConnectInvoicesSettings(ArtConnectSettings):
                                           "on the hub")
     check_prices: bool = Field(default=True, description="Compare each line's price with the net price of the "
                                                          "catalog's sales conditions on the invoice date")
+    max_in_flight: int = Field(default=4, ge=1, le=16,
+                               description="Messages handled at the same time (each fetched, stored, then deleted)")
 
 
 class ExportArtConnectSettings(ArtConnectSettings):

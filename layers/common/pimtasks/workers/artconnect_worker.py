@@ -28,7 +28,8 @@ def message_service(clock: Clock) -> HubFactory:
             token=UsernameToken(username=settings.username, password=password, password_type=settings.password_type),
             custom_info=CustomInfo(is_test_message=settings.test_messages, application_id=settings.application_id,
                                    relation_id=settings.relation_id),
-            timeout_seconds=settings.request_timeout_seconds), clock=clock)
+            timeout_seconds=settings.request_timeout_seconds),
+            clock=clock, pool_size=getattr(settings, "max_in_flight", 1))
 
     return connect
 
@@ -48,7 +49,8 @@ class ArtConnectInvoicesWorker:
             raise WorkerFailure(f"a {job.task.spec.type} task is not an Import Art-Connect invoices task")
         hub = self._hub_factory(settings, hub_password(settings, job))
         work = InvoiceImport(hub=hub, invoices=self._invoices, files=self._files,
-                             prices=self._prices if settings.check_prices else None, clock=self._clock)
+                             prices=self._prices if settings.check_prices else None, clock=self._clock,
+                             max_in_flight=settings.max_in_flight)
         return work.run(job, settings)
 
 
