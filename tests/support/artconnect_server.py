@@ -400,6 +400,8 @@ def _encoded(message: HubMessage) -> str:
 def _handler_for(server: ArtConnectServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body are two writes: without this, Nagle and the client's delayed ACK add ~40 ms per answer.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             return
@@ -479,3 +481,30 @@ def invoice_xml(*, number: str, seller_gln: str = "1234567899121", date: str = "
 	</VATSubTotal>
 </Invoice>
 """.encode()
+
+
+def main(argv: list[str]) -> int:
+    """``python -m tests.support.artconnect_server [latency_seconds] [invoices] [TYPE=count ...]``: serve until stdin
+    closes (the first line printed is the URL), holding ``invoices`` INVOIC messages and ``count`` invoices of each
+    other ``TYPE`` (MsgIds ``<TYPE>-000000``...), for benchmarks that keep the hub out of the measured process."""
+    import sys
+
+    latency = float(argv[0]) if argv else 0.0
+    counts = {"INVOIC": int(argv[1]) if len(argv) > 1 else 0}
+    counts.update({kind: int(n) for kind, _, n in (spec.partition("=") for spec in argv[2:])})
+    with ArtConnectServer(latency_seconds=latency) as server:
+        for kind, count in counts.items():
+            for index in range(count):
+                lines = [(f"ART-{(index * 7 + n) % 5000:05d}", str(n + 1), f"{(index + n) % 90 + 1}.25")
+                         for n in range(5)]
+                server.add_message(invoice_xml(number=f"{kind}-{index:06d}", lines=lines), msg_type=kind,
+                                   msg_id=f"{kind}-{index:06d}")
+        print(server.url, flush=True)
+        sys.stdin.read()
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
