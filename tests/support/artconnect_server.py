@@ -14,7 +14,7 @@ What it models:
 - faults in the two shapes (``fault_style``): plain SOAP 1.1 ``faultcode``/``faultstring``, or the WCF
   ``detail/FaultError{FaultCode, FaultDetails{ErrorCode, Message}, FaultString}``; injected faults per operation;
 - children qualified WCF-style in answers (``qualified``), a fixed latency per request;
-- counts of every GetMessage and DeleteMessage per MsgId, and the posted messages.
+- counts of every GetMessage and DeleteMessage per MsgId, the posted messages and the MsgIds posted again.
 """
 
 from __future__ import annotations
@@ -161,6 +161,8 @@ class HubState:
     deletes: Counter[str] = field(default_factory=Counter)
     calls: Counter[str] = field(default_factory=Counter)
     posted: list[dict[str, str]] = field(default_factory=list)
+    duplicates: Counter[str] = field(default_factory=Counter)
+    """MsgIds posted again (the hub recognises them and keeps the first)."""
     nonces: set[str] = field(default_factory=set)
     injected: list[Injected] = field(default_factory=list)
     custom_infos: list[dict[str, str]] = field(default_factory=list)
@@ -332,7 +334,9 @@ class ArtConnectServer:
             posted = {node.tag: node.text or "" for node in properties} if properties is not None else {}
             duplicate = any(p.get("MsgId") == posted.get("MsgId") for p in self.state.posted)
             posted["MsgContent"] = request.findtext("MsgContent") or ""
-            if not duplicate:
+            if duplicate:
+                self.state.duplicates[posted.get("MsgId", "")] += 1
+            else:
                 self.state.posted.append(posted)
             result = Element(f"{{{ns}}}MessageResponse")
             SubElement(result, self._name("MessageResult")).text = "true"

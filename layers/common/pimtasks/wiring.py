@@ -48,7 +48,7 @@ from pimtasks.workers import NotAvailableWorker, TaskWorker, WorkerFactory, not_
 if TYPE_CHECKING:
     from pimtasks.domain.task_types import ImportEtimSettings
     from pimtasks.services.etim_ports import EtimSource
-    from pimtasks.workers.artconnect_worker import ArtConnectInvoicesWorker
+    from pimtasks.workers.artconnect_worker import ArtConnectExportWorker, ArtConnectInvoicesWorker
     from pimtasks.workers.etim_worker import EtimWorker
     from pimtasks.workers.import_worker import ImportWorker
     from pimtasks.workers.magento_worker import MagentoWorker
@@ -272,10 +272,21 @@ def invoice_service() -> InvoiceService:
 
 
 def artconnect_workers(task_type: TaskType) -> TaskWorker:
-    """The Art-Connect function's workers: ``import_artconnect_invoices``; the exports are not built yet."""
+    """The Art-Connect function's workers: invoices import and article export (the users export is not built)."""
     if task_type is TaskType.IMPORT_ARTCONNECT_INVOICES:
         return artconnect_invoices_worker()
+    if task_type is TaskType.EXPORT_ARTCONNECT:
+        return artconnect_export_worker()
     return NotAvailableWorker(task_type)
+
+
+def artconnect_export_worker() -> ArtConnectExportWorker:
+    from pimtasks.adapters.catalog_changes import FeedCatalogChanges
+    from pimtasks.services.delta_window import DeltaWindow
+    from pimtasks.workers.artconnect_worker import ArtConnectExportWorker
+
+    return ArtConnectExportWorker(changes=FeedCatalogChanges(catalog=catalog_repository()),
+                                  delta=DeltaWindow(runs=run_repository()), clock=clock)
 
 
 def artconnect_invoices_worker() -> ArtConnectInvoicesWorker:

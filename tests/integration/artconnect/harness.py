@@ -11,22 +11,24 @@ from typing import Any
 import boto3
 import pytest
 from pimtasks.adapters.admin_repository import AdminRepository
+from pimtasks.adapters.catalog_changes import FeedCatalogChanges
 from pimtasks.adapters.dynamo import DynamoTable
 from pimtasks.adapters.invoice_repository import InvoiceRepository
-from pimtasks.catalog.models import SalesCondition
+from pimtasks.catalog.models import Product, SalesCondition
 from pimtasks.clock import SystemClock
 from pimtasks.domain.run import Run
 from pimtasks.domain.task import Task, TaskSpec
 from pimtasks.domain.task_types import ImportTarget, TaskType
 from pimtasks.services.catalog_writer import planned_write
+from pimtasks.services.delta_window import DeltaWindow
 from pimtasks.services.invoice_prices import CatalogNetPrices
 from pimtasks.workers import NotAvailableWorker, TaskWorker, WorkerFactory
-from pimtasks.workers.artconnect_worker import ArtConnectInvoicesWorker, message_service
+from pimtasks.workers.artconnect_worker import ArtConnectExportWorker, ArtConnectInvoicesWorker, message_service
 from pydantic import TypeAdapter
 
 from tests.integration.core.harness import REGION, TABLES
 from tests.integration.imports.harness import BUCKET, Imports, import_services
-from tests.integration.magento.harness import MemorySecrets
+from tests.integration.magento.harness import MemorySecrets, put_products
 from tests.support.artconnect_server import ArtConnectServer
 
 ENV = "000001"
@@ -49,9 +51,9 @@ class ArtConnectTasks:
     def set_secret(self, name: str, value: str) -> None:
         self.secrets.put(admin=self.admin, environment=ENV, name=name, value=value)
 
-    def create_task(self, **settings: Any) -> Task:
+    def create_task(self, task_type: str = "import_artconnect_invoices", **settings: Any) -> Task:
         spec = _SPEC.validate_python({
-            "type": "import_artconnect_invoices", "description": "Invoices from Art-Connect",
+            "type": task_type, "description": "Art-Connect",
             "frequency": {"every": "day", "time": "06:00"}, "notification": {"emails": ["buyer@example.com"]},
             "settings": {"endpoint_url": self.hub.url, "username": "pim", "password": PASSWORD_SECRET, **settings}})
         return self.core.tasks.create(environment=ENV, spec=spec)
@@ -67,13 +69,23 @@ class ArtConnectTasks:
                                         prices=CatalogNetPrices(catalog=self.imports.catalog), clock=self.core.clock,
                                         hub_factory=message_service(SystemClock()))
 
-    def workers(self, invoices: Any = None) -> WorkerFactory:
-        worker = self.worker(invoices)
+    def export_worker(self, hub: Any = None) -> ArtConnectExportWorker:
+        connect = message_service(SystemClock())
+        return ArtConnectExportWorker(changes=FeedCatalogChanges(catalog=self.imports.catalog),
+                                      delta=DeltaWindow(runs=self.core.run_store), clock=self.core.clock,
+                                      hub_factory=(lambda settings, password: hub) if hub else connect)
+
+    def workers(self, invoices: Any = None, hub: Any = None) -> WorkerFactory:
+        workers: dict[TaskType, TaskWorker] = {TaskType.IMPORT_ARTCONNECT_INVOICES: self.worker(invoices),
+                                               TaskType.EXPORT_ARTCONNECT: self.export_worker(hub)}
 
         def factory(task_type: TaskType) -> TaskWorker:
-            return worker if task_type is TaskType.IMPORT_ARTCONNECT_INVOICES else NotAvailableWorker(task_type)
+            return workers.get(task_type) or NotAvailableWorker(task_type)
 
         return factory
+
+    def put_products(self, products: list[Product]) -> None:
+        put_products(self.imports, products)
 
     def run(self, task: Task, *, workers: WorkerFactory | None = None, remaining_ms: int = 900_000) -> Run:
         """Start the task by hand and deliver every invocation (continuations too); the run as it ended."""

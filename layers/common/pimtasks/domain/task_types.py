@@ -515,10 +515,16 @@ class ImportArtConnectInvoicesSettings(ArtConnectSettings):
 
 
 class ExportArtConnectSettings(ArtConnectSettings):
-    """Settings of an Export Art-Connect task (manual §3.8)."""
+    """Settings of an Export Art-Connect task (manual §3.8): changed articles as ETIM xChange 2.0 messages."""
 
-    receiver_gln: Gln | None = None
-    only_changed: bool = True
+    receiver_gln: Gln | None = Field(default=None, description="BuyerIdGln of the xChange documents")
+    only_changed: bool = Field(default=True, description="Only articles changed since the start of the last "
+                                                         "successful run (all on the first run)")
+    supplier_name: str = Field(default="pimtasks", min_length=1, max_length=80,
+                               description="SupplierName of the xChange documents (sender_gln is SupplierIdGln)")
+    articles_per_message: int = Field(default=500, ge=1, le=5000)
+    message_type: str = Field(default="PRICAT", min_length=1, max_length=20, pattern=r"^[A-Z0-9]+$",
+                              description="MsgType of the posted messages (MsgFormat ETIM, MsgVersion 2.0)")
 
 
 class ExportArtConnectUsersSettings(ArtConnectSettings):
