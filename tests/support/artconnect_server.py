@@ -13,7 +13,8 @@ What it models:
   ``IsContentCompressed`` in the answer's ``CustomInfo`` header);
 - faults in the two shapes (``fault_style``): plain SOAP 1.1 ``faultcode``/``faultstring``, or the WCF
   ``detail/FaultError{FaultCode, FaultDetails{ErrorCode, Message}, FaultString}``; injected faults per operation;
-- children qualified WCF-style in answers (``qualified``), a fixed latency per request;
+- children qualified WCF-style in answers (``qualified``), a list that ignores ``MsgType`` (``filters_types``), a
+  fixed latency per request;
 - counts of every GetMessage and DeleteMessage per MsgId, the posted messages and the MsgIds posted again.
 """
 
@@ -173,13 +174,15 @@ class ArtConnectServer:
     """``with ArtConnectServer() as hub: hub.url ...``"""
 
     def __init__(self, *, latency_seconds: float = 0.0, fault_style: FaultStyle = "soap", qualified: bool = False,
-                 require_digest: bool = False, clock_skew_seconds: int = 300) -> None:
+                 require_digest: bool = False, clock_skew_seconds: int = 300, filters_types: bool = True) -> None:
         self.spec = load_spec()
         self.state = HubState()
         self.latency_seconds = latency_seconds
         self.fault_style = fault_style
         self.qualified = qualified
         self.require_digest = require_digest
+        self.filters_types = filters_types
+        """False: GetAvailableMessages lists every type whatever MsgType asks (as some hubs do)."""
         self.clock_skew = dt.timedelta(seconds=clock_skew_seconds)
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
@@ -310,7 +313,7 @@ class ArtConnectServer:
             wanted = request.findtext("MsgType") or ""
             result = Element(f"{{{ns}}}AvailableMessagesResponse")
             for message in self.state.messages.values():
-                if not wanted or message.msg_type == wanted:
+                if not wanted or message.msg_type == wanted or not self.filters_types:
                     self._properties(SubElement(result, self._name("MessageList")), message)
         elif operation == "GetMessage":
             message = self.state.messages.get(request.findtext("MsgId") or "")

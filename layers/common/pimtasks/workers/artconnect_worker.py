@@ -38,7 +38,8 @@ def message_service(clock: Clock) -> HubFactory:
             custom_info=CustomInfo(is_test_message=settings.test_messages, application_id=settings.application_id,
                                    relation_id=settings.relation_id),
             timeout_seconds=settings.request_timeout_seconds),
-            clock=clock, pool_size=getattr(settings, "max_in_flight", 1))
+            clock=clock,
+            pool_size=settings.max_in_flight if isinstance(settings, ImportArtConnectInvoicesSettings) else 1)
 
     return connect
 
