@@ -191,3 +191,20 @@ def test_a_hub_that_lists_every_type_keeps_the_others(monkeypatch: pytest.Monkey
         assert "2 listed message(s) of other types than INVOIC were left on the hub" in texts(run)
         assert sorted(hub.state.messages) == sorted(orders) and not any(hub.state.gets[o] for o in orders)
         assert hub.state.deletes[invoice] == 1
+
+
+def test_a_long_invoice_and_its_copy(artconnect: ArtConnectTasks) -> None:
+    hub = artconnect.hub
+    lines = [(f"ART-{n}", "1", f"{n}.10") for n in range(1, 131)]  # beyond one transaction
+    first = hub.add_message(invoice_xml(number="L-1", seller_gln=SELLER, lines=lines))
+    run = artconnect.run(artconnect.create_task(check_prices=False, max_in_flight=1))
+    assert run.status is RunStatus.SUCCEEDED, texts(run)
+    invoice = artconnect.invoices.get(environment=ENV, invoice_id=f"{SELLER}_L-1")
+    assert invoice is not None and [line.line_number for line in invoice.lines] == [str(n * 10) for n in range(1, 131)]
+    assert invoice.totals.total_net_line_amount == sum(Decimal(f"{n}.10") for n in range(1, 131))
+    copy = hub.add_message(invoice_xml(number="L-1", seller_gln=SELLER, lines=lines[:3]))
+    again = artconnect.run(artconnect.create_task(check_prices=False))
+    assert any(f"Message {copy}: invoice L-1 of {SELLER} was received before in message {first}" in text
+               for text in texts(again, MessageLevel.WARNING))
+    stored = artconnect.invoices.get(environment=ENV, invoice_id=f"{SELLER}_L-1")
+    assert stored is not None and len(stored.lines) == 130

@@ -10,10 +10,11 @@ Items (``pk``, ``sk``), every key starting with the environment:
 | claim | ``ENV#<env>#INVOICE#<invoice id>`` | ``CLAIM`` | ``msg_id``: the message the invoice is taken from |
 | message | ``ENV#<env>#MESSAGE#<MsgId>`` | ``MESSAGE`` | ``data`` (JSON ``HandledMessage``) |
 
-An invoice's lines are items of their own (an invoice of 2,000 lines would not fit one 400 KB item); they are
-written first and the header last, so a listing never shows an invoice whose lines are missing, and writing
-the same invoice again (a message fetched again after a crash) replaces the same items. The claim, written
-first and conditionally, decides which message an invoice is taken from when two carry the same invoice.
+An invoice's lines are items of their own (an invoice of 2,000 lines would not fit one 400 KB item). The claim
+decides, conditionally, which message an invoice is taken from when two carry the same invoice; claim, lines and
+header are one transaction (longer invoices: claim, then lines, then the header last), so a listing never shows
+an invoice whose lines are missing, and writing the same invoice again (a message fetched again after a crash)
+replaces the same items.
 Two sparse indexes list headers: ``invoices_by_date`` (``list_pk = ENV#<env>``, ``list_sk = <date>#<id>``)
 and ``invoices_by_seller`` (``seller_pk = ENV#<env>#SELLER#<gln>``, same sort key).
 """
@@ -37,6 +38,8 @@ HEADER_SK = "HEADER"
 CLAIM_SK = "CLAIM"
 MESSAGE_SK = "MESSAGE"
 DATE_INDEX = "invoices_by_date"
+TRANSACTION_LINES = 98
+"""Claim, lines and header in one TransactWriteItems (at most 100 items)."""
 SELLER_INDEX = "invoices_by_seller"
 
 
@@ -67,33 +70,30 @@ class InvoiceRepository:
                          "data": handled.model_dump_json()})
 
     # --- invoices ---------------------------------------------------------------------------
-    def save(self, *, environment: str, invoice: Invoice) -> None:
+    def save(self, *, environment: str, invoice: Invoice) -> str | None:
+        """Claim the invoice id for its message and store the invoice; when another message claimed it first,
+        nothing is written and that MsgId is returned. One transaction (claim, lines, header) for invoices of up to
+        ``TRANSACTION_LINES`` lines; longer ones are claimed first, then lines, then the header."""
         pk = invoice_pk(environment, invoice.invoice_id)
-        # Only ever rewritten with the same content (the same message handled again), so no line goes stale.
+        claim = {"pk": pk, "sk": CLAIM_SK, "msg_id": invoice.msg_id}
+        condition, values = "attribute_not_exists(pk) OR msg_id = :msg", {":msg": invoice.msg_id}
         lines = [{"pk": pk, "sk": _line_sk(index), "data": line.model_dump_json()}
                  for index, line in enumerate(invoice.lines, start=1)]
-        self._table.write_many(puts=lines, sleep=self._sleep)
-        sort = f"{invoice.invoice_date.isoformat()}#{invoice.invoice_id}"
-        self._table.put({
-            "pk": pk, "sk": HEADER_SK, "msg_id": invoice.msg_id,
-            "data": invoice.model_dump_json(exclude={"lines"}),
-            "list_pk": f"ENV#{environment}", "list_sk": sort,
-            "seller_pk": f"ENV#{environment}#SELLER#{invoice.seller_gln}", "seller_sk": sort,
-            "summary": json.dumps(_summary_fields(invoice)),
-        })
-
-    def claim(self, *, environment: str, invoice_id: str, msg_id: str) -> str | None:
-        """Claim the invoice id for this message (atomically: messages are handled concurrently); the MsgId that
-        claimed it first when that is another message, else None (claimed now, or by this message before)."""
-        key = {"pk": invoice_pk(environment, invoice_id), "sk": CLAIM_SK}
+        header = _header_item(environment, invoice)
         try:
-            self._table.put({**key, "msg_id": msg_id}, condition="attribute_not_exists(pk) OR msg_id = :msg",
-                            values={":msg": msg_id})
+            if len(lines) <= TRANSACTION_LINES:
+                self._table.transact([{"Put": {"Item": claim, "ConditionExpression": condition,
+                                               "ExpressionAttributeValues": values}},
+                                      *({"Put": {"Item": line}} for line in lines), {"Put": {"Item": header}}])
+                return None
+            self._table.put(claim, condition=condition, values=values)
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
-            item = self._table.get(key)
+            item = self._table.get({"pk": pk, "sk": CLAIM_SK})
             return str(item["msg_id"]) if item else None
+        self._table.write_many(puts=lines, sleep=self._sleep)
+        self._table.put(header)
         return None
 
     def get(self, *, environment: str, invoice_id: str) -> Invoice | None:
@@ -125,6 +125,15 @@ class InvoiceRepository:
         items, last = next(self._table.query_pages(key_condition=condition, values=values, index=index,
                                                    forward=False, limit=limit, start_key=start_key))
         return [_summary(item) for item in items], last
+
+
+def _header_item(environment: str, invoice: Invoice) -> dict[str, Any]:
+    sort = f"{invoice.invoice_date.isoformat()}#{invoice.invoice_id}"
+    return {"pk": invoice_pk(environment, invoice.invoice_id), "sk": HEADER_SK, "msg_id": invoice.msg_id,
+            "data": invoice.model_dump_json(exclude={"lines"}),
+            "list_pk": f"ENV#{environment}", "list_sk": sort,
+            "seller_pk": f"ENV#{environment}#SELLER#{invoice.seller_gln}", "seller_sk": sort,
+            "summary": json.dumps(_summary_fields(invoice))}
 
 
 def _summary_fields(invoice: Invoice) -> dict[str, Any]:

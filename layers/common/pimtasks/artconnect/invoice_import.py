@@ -5,10 +5,10 @@ are left alone):
 
 1. Known MsgId (handled before, the delete did not happen): ``DeleteMessage`` only; nothing is stored again.
 2. ``GetMessage``; decode the content (escaped XML, base64, compressed) and parse the INSBOU003 invoice.
-3. Persist: the raw XML in ``Invoices/<yyyy>/<seller GLN>_<invoice number>.xml`` and the invoice with its lines
-   and checks; or, when it cannot be read, the content in ``Failed/Invoices/<MsgId>.xml`` with the error next to
-   it (``<MsgId>.error.txt``); an invoice already received in another message goes there too. Then the MsgId
-   is recorded with what became of it.
+3. Persist: the invoice with its lines and checks, then the raw XML in
+   ``Invoices/<yyyy>/<seller GLN>_<invoice number>.xml``; or, when it cannot be read, the content in
+   ``Failed/Invoices/<MsgId>.xml`` with the error next to it (``<MsgId>.error.txt``); an invoice already received
+   in another message goes there too. Then the MsgId is recorded with what became of it.
 4. ``DeleteMessage``, whatever step 3 found (the protocol wants it after every fetch).
 
 A function that dies anywhere in between loses nothing: before step 3's record the message is fetched again and
@@ -173,11 +173,6 @@ class InvoiceImport:
                parsed: ParsedInvoice) -> _Outcome:
         environment = where.environment
         identifier = invoice_id(seller_gln=parsed.seller_gln, invoice_number=parsed.invoice_number)
-        earlier = self._invoices.claim(environment=environment, invoice_id=identifier, msg_id=msg_id)
-        if earlier is not None:
-            return self._failed(where, report, msg_id=msg_id, data=data, outcome=MessageOutcome.DUPLICATE,
-                                error=f"invoice {parsed.invoice_number} of {parsed.seller_gln} was received before "
-                                      f"in message {earlier}; this copy is not imported")
         key = f"environments/{environment}/Invoices/{parsed.invoice_date.year:04d}/{identifier}.xml"
         checks = amount_checks(parsed)
         if self._prices is not None:
@@ -185,8 +180,12 @@ class InvoiceImport:
         now = self._clock.now()
         invoice = Invoice(**dict(parsed), invoice_id=identifier, msg_id=msg_id, raw_key=key, received_at=now,
                           run_id=where.run_id, checks=checks)
+        earlier = self._invoices.save(environment=environment, invoice=invoice)
+        if earlier is not None:
+            return self._failed(where, report, msg_id=msg_id, data=data, outcome=MessageOutcome.DUPLICATE,
+                                error=f"invoice {parsed.invoice_number} of {parsed.seller_gln} was received before "
+                                      f"in message {earlier}; this copy is not imported")
         self._files.put_bytes(key=key, data=data, content_type=_XML)
-        self._invoices.save(environment=environment, invoice=invoice)
         report.files.append(("invoice", key))
         report.count(created=1)
         for check in checks:
