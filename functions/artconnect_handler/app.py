@@ -1,8 +1,7 @@
-"""Task function for Art-Connect tasks (invoices import, article and user exports).
-
-Their work is not built yet: runs end `failed` with "not available yet".
-"""
+"""Task function for Art-Connect tasks: import invoices from the hub and post changed articles to it (the users
+export is not built yet: its runs end `failed` with "not available yet")."""
 
 from pimtasks.task_function import task_function_handler
+from pimtasks.wiring import artconnect_workers
 
-handler = task_function_handler()
+handler = task_function_handler(artconnect_workers)

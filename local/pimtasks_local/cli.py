@@ -148,7 +148,8 @@ _GROUP_HELP = {
     "api-keys": "API keys (admin key)", "secrets": "credentials task settings name (write-only)",
     "ftps-users": "FTPS users that deliver files",
     "catalog": "the catalog: its records (read, remove) and the fields a layout can map",
-    "etim": "the ETIM model of the environment", "local": "the local stack only",
+    "etim": "the ETIM model of the environment", "invoices": "invoices received from Art-Connect",
+    "local": "the local stack only",
 }
 
 

@@ -315,6 +315,14 @@ OPERATIONS: tuple[Operation, ...] = (
               "their types, meanings and rules",
               options=(Option(("--target",), "target", {"choices": ["products", "sales_conditions", "attachments"],
                                                          "help": "one import target (default: every target)"}),)),
+    # invoices (Import Art-Connect invoices)
+    Operation("invoices", "list", "GET", "/environments/{env}/invoices", "received invoices, newest first",
+              paging=Paging(20),
+              options=(Option(("--supplier-gln",), "supplier_gln", {"metavar": "GLN", "help": "only this seller's"}),
+                       Option(("--date-from",), "date_from", {"metavar": "YYYY-MM-DD", "help": "invoice date from"}),
+                       Option(("--date-to",), "date_to", {"metavar": "YYYY-MM-DD", "help": "invoice date up to"}))),
+    Operation("invoices", "show", "GET", "/environments/{env}/invoices/{invoice_id}",
+              "an invoice with its lines, checks and the key of its raw XML"),
     # ETIM
     Operation("etim", "releases", "GET", "/environments/{env}/etim/releases", "the ETIM releases the "
                                                                               "environment has"),

@@ -29,6 +29,7 @@ class Settings(BaseModel):
     runs_table: str | None = None
     admin_table: str | None = None
     catalog_table: str | None = None
+    invoices_table: str | None = None
     files_bucket: str | None = None
     transfer_user_role_arn: str | None = None
     schedule_group_prefix: str = "pimtasks"

@@ -16,6 +16,7 @@ from pimtasks.adapters.etim_repository import EtimRepository
 from pimtasks.adapters.file_store import FileStore
 from pimtasks.adapters.ftps_user_repository import FtpsUserRepository
 from pimtasks.adapters.function_invoker import LambdaFunctionInvoker
+from pimtasks.adapters.invoice_repository import InvoiceRepository
 from pimtasks.adapters.mailer import SesMailer
 from pimtasks.adapters.run_repository import RunRepository
 from pimtasks.adapters.scheduler_gateway import SchedulerGateway
@@ -32,6 +33,7 @@ from pimtasks.services.catalog_reading import CatalogReadService
 from pimtasks.services.etim_model import EtimModelReader
 from pimtasks.services.ftps_users import FtpsUserService
 from pimtasks.services.import_chain import ImportChain
+from pimtasks.services.invoices import InvoiceService
 from pimtasks.services.run_engine import RunEngine
 from pimtasks.services.run_finisher import RunFinisher
 from pimtasks.services.run_sweeper import RunSweeper
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
     from pimtasks.domain.task_types import Import2baSettings, ImportEtimSettings
     from pimtasks.services.etim_ports import EtimSource
     from pimtasks.twoba.importer import TwobaSource
+    from pimtasks.workers.artconnect_worker import ArtConnectExportWorker, ArtConnectInvoicesWorker
     from pimtasks.workers.etim_worker import EtimWorker
     from pimtasks.workers.import_worker import ImportWorker
     from pimtasks.workers.magento_worker import MagentoWorker
@@ -294,6 +297,42 @@ def twoba_source(settings: Import2baSettings, client_secret: str) -> TwobaSource
                        client_secret=client_secret, clock=clock, timeout_seconds=settings.request_timeout_seconds)
 
 
+@lru_cache(maxsize=1)
+def invoice_repository() -> InvoiceRepository:
+    return InvoiceRepository(table=DynamoTable(table_name=get_settings().require("invoices_table")))
+
+
+def invoice_service() -> InvoiceService:
+    return InvoiceService(store=invoice_repository())
+
+
+def artconnect_workers(task_type: TaskType) -> TaskWorker:
+    """The Art-Connect function's workers: invoices import and article export (the users export is not built)."""
+    if task_type is TaskType.IMPORT_ARTCONNECT_INVOICES:
+        return artconnect_invoices_worker()
+    if task_type is TaskType.EXPORT_ARTCONNECT:
+        return artconnect_export_worker()
+    return NotAvailableWorker(task_type)
+
+
+def artconnect_export_worker() -> ArtConnectExportWorker:
+    from pimtasks.adapters.catalog_changes import FeedCatalogChanges
+    from pimtasks.services.delta_window import DeltaWindow
+    from pimtasks.workers.artconnect_worker import ArtConnectExportWorker
+
+    return ArtConnectExportWorker(changes=FeedCatalogChanges(catalog=catalog_repository()),
+                                  delta=DeltaWindow(runs=run_repository()), clock=clock)
+
+
+def artconnect_invoices_worker() -> ArtConnectInvoicesWorker:
+    # Imported here: the SOAP client is the Art-Connect function's business alone.
+    from pimtasks.services.invoice_prices import CatalogNetPrices
+    from pimtasks.workers.artconnect_worker import ArtConnectInvoicesWorker
+
+    return ArtConnectInvoicesWorker(invoices=invoice_repository(), files=file_store(),
+                                    prices=CatalogNetPrices(catalog=catalog_repository()), clock=clock)
+
+
 def import_chain() -> ImportChain:
     return ImportChain(tasks=task_repository(), runs=run_service(), run_store=run_repository(),
                        finisher=run_finisher())
@@ -315,7 +354,7 @@ def clear_caches() -> None:
     reset_clients()
     for builder in (admin_repository, task_repository, run_repository, function_invoker, secret_store, sequencer,
                     run_finisher, scheduler_gateway, file_store, catalog_repository, ftps_user_repository,
-                    etim_repository, etim_model_reader):
+                    etim_repository, etim_model_reader, invoice_repository):
         clear = getattr(builder, "cache_clear", None)  # a test may have replaced the builder
         if clear is not None:
             clear()

@@ -75,7 +75,8 @@ def _matches(pattern: str, arn: str) -> bool:
 def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     variables = {"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                  "TASKS_TABLE": TABLES["TasksTable"], "RUNS_TABLE": TABLES["RunsTable"],
-                 "ADMIN_TABLE": TABLES["AdminTable"], "FILES_BUCKET": FILES_BUCKET, "MAIL_SENDER": SENDER,
+                 "ADMIN_TABLE": TABLES["AdminTable"], "INVOICES_TABLE": TABLES["InvoicesTable"],
+                 "FILES_BUCKET": FILES_BUCKET, "MAIL_SENDER": SENDER,
                  "FUNCTION_NAME_PREFIX": "pimtasks-task-",
                  "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "Pimtasks"}
     for name, value in variables.items():

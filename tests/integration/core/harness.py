@@ -25,6 +25,7 @@ from pimtasks.adapters.task_repository import TaskRepository
 from pimtasks.domain.task_types import TaskFunction
 from pimtasks.domain.trigger import TaskTriggerEvent
 from pimtasks.services.access import AccessService
+from pimtasks.services.ports import SecretReader
 from pimtasks.services.run_engine import RunEngine
 from pimtasks.services.run_finisher import RunFinisher
 from pimtasks.services.run_sweeper import RunSweeper
@@ -38,7 +39,8 @@ TEMPLATE = Path(__file__).resolve().parents[3] / "infra" / "template.yaml"
 REGION = "eu-west-1"
 SENDER = "pimtasks@example.com"
 STACK = "test"
-TABLES = {name: f"{STACK}-{name}" for name in ("TasksTable", "RunsTable", "AdminTable", "CatalogTable")}
+TABLES = {name: f"{STACK}-{name}" for name in ("TasksTable", "RunsTable", "AdminTable", "CatalogTable",
+                                                          "InvoicesTable")}
 FILES_BUCKET = f"{STACK}-files-123456789012-{REGION}"
 
 
@@ -130,19 +132,21 @@ class Core:
     deployment: Any
     workers: WorkerFactory = not_available_workers
 
-    def engine(self, workers: WorkerFactory | None = None) -> RunEngine:
+    def engine(self, workers: WorkerFactory | None = None, secrets: SecretReader | None = None) -> RunEngine:
         return RunEngine(tasks=self.task_store, runs=self.run_store, workers=workers or self.workers,
-                         finisher=self.finisher, sequencer=self.sequencer, invoker=self.invoker, secrets=None,
+                         finisher=self.finisher, sequencer=self.sequencer, invoker=self.invoker, secrets=secrets,
                          clock=self.clock, heartbeat_seconds=3, stale_after_seconds=300,
                          queued_timeout_seconds=3600, continuation_margin_seconds=60)
 
-    def pump(self, workers: WorkerFactory | None = None, remaining_ms: int = 900_000) -> list[dict[str, Any]]:
+    def pump(self, workers: WorkerFactory | None = None, remaining_ms: int = 900_000,
+             secrets: SecretReader | None = None) -> list[dict[str, Any]]:
         """Deliver every recorded invocation (and those they cause) to the engine, in order."""
         delivered = []
         while self.invoker.calls:
             _, payload = self.invoker.calls.pop(0)
             delivered.append(payload)
-            self.engine(workers).handle(TaskTriggerEvent.model_validate(payload), remaining_ms=lambda: remaining_ms)
+            self.engine(workers, secrets).handle(TaskTriggerEvent.model_validate(payload),
+                                                 remaining_ms=lambda: remaining_ms)
         return delivered
 
     def cold_sync(self) -> ScheduleSync:

@@ -27,7 +27,7 @@ from pimtasks.workers.magento_worker import MagentoWorker
 from pydantic import TypeAdapter
 
 from tests.integration.core.harness import REGION, TABLES
-from tests.integration.imports.harness import import_services
+from tests.integration.imports.harness import Imports, import_services
 from tests.integration.imports.task_harness import MemorySecrets, TaskHarness
 from tests.support.magento_server import MagentoServer
 
@@ -48,6 +48,15 @@ def product(number: int, **overrides: Any) -> Product:
     return Product(**values)
 
 
+def put_products(imports: Imports, products: list[Product]) -> None:
+    """Write products into the catalog a second after everything before (so change windows can tell them apart)."""
+    imports.core.clock.advance(seconds=1)
+    imports.catalog.put_many(environment=ENV, target=ImportTarget.PRODUCTS,
+                             records=[planned_write(p) for p in products], changed_at=imports.core.clock.now(),
+                             run_id=None)
+    imports.core.clock.advance(seconds=1)
+
+
 @dataclass
 class MagentoTasks(TaskHarness):
     shop: MagentoServer
@@ -63,11 +72,7 @@ class MagentoTasks(TaskHarness):
         return self.core.tasks.create(environment=ENV, spec=spec)
 
     def put_products(self, products: list[Product]) -> None:
-        self.core.clock.advance(seconds=1)
-        self.imports.catalog.put_many(environment=ENV, target=ImportTarget.PRODUCTS,
-                                      records=[planned_write(p) for p in products], changed_at=self.core.clock.now(),
-                                      run_id=None)
-        self.core.clock.advance(seconds=1)
+        put_products(self.imports, products)
 
     def worker(self, **options: Any) -> MagentoWorker:
         return MagentoWorker(changes=FeedCatalogChanges(catalog=self.imports.catalog), state=self.state,

@@ -92,6 +92,9 @@ class FileStore:
     def put_text(self, *, key: str, text: str, content_type: str = "text/plain; charset=utf-8") -> None:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=text.encode("utf-8"), ContentType=content_type)
 
+    def put_bytes(self, *, key: str, data: bytes, content_type: str) -> None:
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
     def copy(self, *, source_key: str, version_id: str | None, target_key: str) -> None:
         """Copy one version inside the bucket (managed copy: multipart beyond 5 GB)."""
         source = {"Bucket": self.bucket, "Key": source_key, **_version_args(version_id)}

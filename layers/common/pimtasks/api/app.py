@@ -11,7 +11,15 @@ from aws_lambda_powertools.event_handler.api_gateway import Route
 from aws_lambda_powertools.event_handler.openapi.compat import model_json
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, OpenAPI, Server
 
-from pimtasks.api import routes_admin, routes_catalog, routes_etim, routes_fields, routes_ftps, routes_tasks
+from pimtasks.api import (
+    routes_admin,
+    routes_catalog,
+    routes_etim,
+    routes_fields,
+    routes_ftps,
+    routes_invoices,
+    routes_tasks,
+)
 from pimtasks.api.error_mapping import register_error_handlers
 from pimtasks.api.operations import complete_routes, finish_document
 from pimtasks.api.request_body import RequestValidation
@@ -86,6 +94,7 @@ resolver.include_router(routes_ftps.router)
 resolver.include_router(routes_etim.router)
 resolver.include_router(routes_catalog.router)
 resolver.include_router(routes_fields.router)
+resolver.include_router(routes_invoices.router)
 register_error_handlers(resolver)
 resolver.enable_swagger(path="/docs", title=TITLE, version=VERSION, description=DESCRIPTION,
                         security_schemes=SECURITY_SCHEMES, security=[{"apiKey": []}], persist_authorization=True)

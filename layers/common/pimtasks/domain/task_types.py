@@ -487,24 +487,53 @@ class Import2baSettings(_Settings):
 # --- 3.7-3.9 Art-Connect ---------------------------------------------------------------------------
 
 
+class ArtConnectPasswordType(StrEnum):
+    """How the WS-Security UsernameToken carries the password."""
+
+    DIGEST = "digest"  # PasswordDigest = Base64(SHA-1(nonce + created + password)), what the WSDL's policy implies
+    TEXT = "text"  # PasswordText: the password itself (over HTTPS), what the Wefabric senders send
+
+
 class ArtConnectSettings(_Settings):
     """Art-Connect message hub (Ketenstandaard MessageService 3.0, WS-Security username token)."""
 
-    endpoint_url: HttpUrl
+    endpoint_url: HttpUrl = Field(description="The MessageService 3.0 endpoint, e.g. "
+                                              "https://<tenant>.artconnect.compano.com/ArtConnectV30.svc")
     username: str = Field(min_length=1, max_length=200)
     password: SecretRef
+    password_type: ArtConnectPasswordType = ArtConnectPasswordType.DIGEST
     sender_gln: Gln | None = None
+    relation_id: str = Field(default="", max_length=50,
+                             description="CustomInfo RelationId: the relation (customer) number the hub knows you by")
+    application_id: str = Field(default="pimtasks", min_length=1, max_length=50,
+                                description="CustomInfo ApplicationId")
+    test_messages: bool = Field(default=False, description="CustomInfo IsTestMessage")
+    request_timeout_seconds: float = Field(default=60, ge=5, le=300)
 
 
 class ImportArtConnectInvoicesSettings(ArtConnectSettings):
     """Settings of an Import Art-Connect invoices task (manual §3.7)."""
 
+    message_type: str = Field(default="INVOIC", min_length=1, max_length=20, pattern=r"^[A-Z0-9]+$",
+                              description="GetAvailableMessages MsgType: only these are fetched; others stay "
+                                          "on the hub")
+    check_prices: bool = Field(default=True, description="Compare each line's price with the net price of the "
+                                                         "catalog's sales conditions on the invoice date")
+    max_in_flight: int = Field(default=4, ge=1, le=16,
+                               description="Messages handled at the same time (each fetched, stored, then deleted)")
+
 
 class ExportArtConnectSettings(ArtConnectSettings):
-    """Settings of an Export Art-Connect task (manual §3.8)."""
+    """Settings of an Export Art-Connect task (manual §3.8): changed articles as ETIM xChange 2.0 messages."""
 
-    receiver_gln: Gln | None = None
-    only_changed: bool = True
+    receiver_gln: Gln | None = Field(default=None, description="BuyerIdGln of the xChange documents")
+    only_changed: bool = Field(default=True, description="Only articles changed since the start of the last "
+                                                         "successful run (all on the first run)")
+    supplier_name: str = Field(default="pimtasks", min_length=1, max_length=80,
+                               description="SupplierName of the xChange documents (sender_gln is SupplierIdGln)")
+    articles_per_message: int = Field(default=500, ge=1, le=5000)
+    message_type: str = Field(default="PRICAT", min_length=1, max_length=20, pattern=r"^[A-Z0-9]+$",
+                              description="MsgType of the posted messages (MsgFormat ETIM, MsgVersion 2.0)")
 
 
 class ExportArtConnectUsersSettings(ArtConnectSettings):

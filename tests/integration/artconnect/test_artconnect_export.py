@@ -1,0 +1,105 @@
+"""Export Art-Connect against the local hub: changed articles posted as ETIM xChange 2.0 messages, a set number
+per message, well-formed and counted; nothing posted twice on a retry (deterministic MsgIds per run and chunk)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from pimtasks.artconnect.envelope import MessageProperties
+from pimtasks.catalog.models import Product
+from pimtasks.clock import SystemClock
+from pimtasks.domain.run import RunStatus
+from pimtasks.domain.task_types import ExportArtConnectSettings
+from pimtasks.domain.trigger import TaskTriggerEvent
+from pimtasks.workers.artconnect_worker import message_service
+
+from tests.integration.artconnect.harness import ENV, ArtConnectTasks
+
+SCHEMA = Path("/work/shared/specs/etim-xchange/ETIM-xChange_Schema_V2.0-2025-11-27.json")
+
+
+def product(number: int, **overrides: Any) -> Product:
+    values: dict[str, Any] = {"article_number": f"A-{number:04d}", "gross_price": Decimal(f"{number}.25"),
+                              "descriptions": {"nl": f"Kabel {number}"}, "brand": "Voorbeeld", "order_unit": "MTR"}
+    values.update(overrides)
+    return Product(**values)
+
+
+def documents(artconnect: ArtConnectTasks) -> list[dict[str, Any]]:
+    return [json.loads(base64.b64decode(posted["MsgContent"])) for posted in artconnect.hub.state.posted]
+
+
+def articles(document: dict[str, Any]) -> list[str]:
+    return [p["TradeItem"][0]["ItemIdentification"]["SupplierItemNumber"] for p in document["Supplier"][0]["Product"]]
+
+
+def test_changed_articles_are_posted_in_chunks(artconnect: ArtConnectTasks) -> None:
+    artconnect.put_products([product(n) for n in range(7)])
+    task = artconnect.create_task("export_artconnect", articles_per_message=3, sender_gln="8712345000004",
+                                  supplier_name="Groothandel")
+    run = artconnect.run(task)
+    assert run.status is RunStatus.SUCCEEDED, run.messages
+    assert (run.counts.read, run.counts.created) == (7, 7)
+    posted = artconnect.hub.state.posted
+    assert [p["MsgId"] for p in posted] == [f"PIM-{run.run_id}-{n:05d}" for n in (1, 2, 3)]
+    assert {(p["MsgFormat"], p["MsgVersion"], p["MsgType"]) for p in posted} == {("ETIM", "2.0", "PRICAT")}
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text()))
+    for document in documents(artconnect):
+        validator.validate(document)
+    assert [articles(d) for d in documents(artconnect)] == [
+        ["A-0000", "A-0001", "A-0002"], ["A-0003", "A-0004", "A-0005"], ["A-0006"]]
+    assert documents(artconnect)[0]["CatalogueType"] == "FULL"
+    assert documents(artconnect)[0]["Supplier"][0]["SupplierIdGln"] == "8712345000004"
+
+    artconnect.put_products([product(3, gross_price=Decimal("99"))])
+    again = artconnect.run(task)
+    assert again.counts.created == 1 and len(artconnect.hub.state.posted) == 4
+    assert articles(documents(artconnect)[3]) == ["A-0003"] and documents(artconnect)[3]["CatalogueType"] == "CHANGE"
+    assert not artconnect.hub.state.duplicates
+
+
+class DiesAfterPosting:
+    """The hub client, and the function dying right after the hub took the ``n``-th message (before the
+    checkpoint that records it)."""
+
+    def __init__(self, client: Any, n: int) -> None:
+        self._client = client
+        self._left = n
+
+    def post_message(self, *, properties: MessageProperties, content: str) -> None:
+        self._client.post_message(properties=properties, content=content)
+        self._left -= 1
+        if self._left == 0:
+            raise KeyboardInterrupt("the invocation died here")
+
+
+def test_a_retry_after_a_crash_posts_nothing_twice(artconnect: ArtConnectTasks) -> None:
+    artconnect.put_products([product(n) for n in range(5)])
+    task = artconnect.create_task("export_artconnect", articles_per_message=2)
+    assert isinstance(task.spec.settings, ExportArtConnectSettings)
+    client = message_service(SystemClock())(task.spec.settings, "s3cret")
+    started = artconnect.core.runs.start(environment=ENV, task_id=task.task_id)
+    payload = artconnect.core.invoker.calls.pop(0)[1]
+    engine = artconnect.core.engine(artconnect.workers(hub=DiesAfterPosting(client, 2)), artconnect.secrets)
+    with pytest.raises(KeyboardInterrupt):
+        engine.handle(TaskTriggerEvent.model_validate(payload), remaining_ms=lambda: 900_000)
+    stored = artconnect.core.run_store.get(environment=ENV, run_id=started.run_id)
+    assert stored.status is RunStatus.RUNNING and stored.checkpoint["chunk"] == 1  # chunk 2 posted, not recorded
+    assert len(artconnect.hub.state.posted) == 2
+
+    # The same run taken up again from its last checkpoint (the invocation that follows a dead one).
+    retry = {"environment": ENV, "task_id": task.task_id, "trigger": "continuation", "run_id": started.run_id,
+             "invocation": stored.invocations + 1}
+    artconnect.core.engine(artconnect.workers(hub=client), artconnect.secrets).handle(
+        TaskTriggerEvent.model_validate(retry), remaining_ms=lambda: 900_000)
+    run = artconnect.core.run_store.get(environment=ENV, run_id=started.run_id)
+    assert run.status is RunStatus.SUCCEEDED and run.counts.created == 5
+    assert [p["MsgId"] for p in artconnect.hub.state.posted] == [f"PIM-{started.run_id}-{n:05d}" for n in (1, 2, 3)]
+    assert artconnect.hub.state.duplicates == {f"PIM-{started.run_id}-00002": 1}
+    assert [articles(d) for d in documents(artconnect)] == [["A-0000", "A-0001"], ["A-0002", "A-0003"], ["A-0004"]]
