@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
-from pimtasks.api import routes_admin, routes_etim, routes_ftps, routes_tasks
+from pimtasks.api import routes_admin, routes_etim, routes_files, routes_ftps, routes_tasks
 from pimtasks.api.error_mapping import register_error_handlers
 from pimtasks.api.request_body import RequestValidation
 
@@ -20,8 +21,14 @@ SECURITY_SCHEMES: dict[str, Any] = {"apiKey": APIKey(name="x-api-key", **{"in": 
 
 
 
+GREEDY_PATH_PARAMETERS: tuple[str, ...] = ("key",)
+"""Path parameters that take the rest of the path, slashes included (``{key+}`` in the template): a file key."""
+_GREEDY_MARK = "\x00greedy:{}\x00"
+
+
 class PimtasksResolver(APIGatewayRestResolver):
-    """Powertools' REST resolver with validation, reading requests by this API's rules (``request_body``)."""
+    """Powertools' REST resolver with validation, reading requests by this API's rules (``request_body``), and
+    greedy path parameters."""
 
     def __init__(self) -> None:
         super().__init__(enable_validation=True)
@@ -29,12 +36,24 @@ class PimtasksResolver(APIGatewayRestResolver):
         # and otherwise validates exactly as Powertools does.
         self._request_validation_middleware = RequestValidation()
 
+    @staticmethod
+    def _compile_regex(rule: str, base_regex: str = "^{}/*$") -> re.Pattern[str]:
+        """Powertools' route regex, where a parameter is one segment, except the greedy ones (a file key
+        holds slashes). The OpenAPI path keeps ``{key}``: OpenAPI has no greedy parameters."""
+        for name in GREEDY_PATH_PARAMETERS:
+            rule = rule.replace(f"<{name}>", _GREEDY_MARK.format(name))
+        pattern = APIGatewayRestResolver._compile_regex(rule, base_regex).pattern
+        for name in GREEDY_PATH_PARAMETERS:
+            pattern = pattern.replace(_GREEDY_MARK.format(name), f"(?P<{name}>.+)")
+        return re.compile(pattern)
+
 
 resolver = PimtasksResolver()
 resolver.include_router(routes_admin.router)
 resolver.include_router(routes_tasks.router)
 resolver.include_router(routes_ftps.router)
 resolver.include_router(routes_etim.router)
+resolver.include_router(routes_files.router)
 register_error_handlers(resolver)
 resolver.enable_swagger(path="/docs", title=TITLE, version=VERSION, description=DESCRIPTION,
                         security_schemes=SECURITY_SCHEMES, security=[{"apiKey": []}], persist_authorization=True)

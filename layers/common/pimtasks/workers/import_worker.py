@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from pimtasks.clock import Clock
-from pimtasks.domain.run import MessageLevel, RunCounts, RunMessage, RunStatus, Trigger
+from pimtasks.domain.environment_files import environment_key
+from pimtasks.domain.run import MessageLevel, RunCounts, RunFileRole, RunMessage, RunStatus, Trigger
 from pimtasks.domain.stored_file import StoredFile
 from pimtasks.domain.task_types import ImportMode, ImportSettings, ImportTarget
 from pimtasks.imports import (
@@ -49,7 +50,6 @@ from pimtasks.services.catalog_writer import CatalogWriter
 from pimtasks.services.import_files import (
     SETTLE_SECONDS,
     archived_file,
-    environment_key,
     failed_file,
     is_ready,
     rejected_rows_file,
@@ -175,7 +175,7 @@ class ImportRun:
         if current is None or file_identity(current.key, current.version_id) != file_identity(
                 stored.key, stored.version_id):
             current = self.state.current = FileState.of(stored)
-            self.job.add_file(role="input", key=self._relative(stored.key), version_id=stored.version_id)
+            self.job.add_file(role=RunFileRole.INPUT, key=self._relative(stored.key), version_id=stored.version_id)
         with tempfile.TemporaryDirectory(prefix="pimtasks-import-", dir=self.worker.workdir) as scratch_dir:
             scratch = Path(scratch_dir)
             rejects = RejectsFile(scratch / "rejected.csv")
@@ -287,7 +287,7 @@ class ImportRun:
             archived = archived_file(import_name=self.settings.import_name, run_id=self.run_id,
                                      file_name=current.name, when=self.worker.clock.now())
             self.files.copy(source_key=current.key, version_id=current.version_id, target_key=self._key(archived))
-            self.job.add_file(role="archived", key=archived)
+            self.job.add_file(role=RunFileRole.ARCHIVED, key=archived)
             destination = archived
         if current.kept_existing:
             self._note(f"{current.kept_existing} row(s) left alone: their records are already in the catalog "
@@ -305,7 +305,7 @@ class ImportRun:
         self._post(error.to_message())
         failed = failed_file(import_name=self.settings.import_name, run_id=self.run_id, file_name=current.name)
         self.files.copy(source_key=current.key, version_id=current.version_id, target_key=self._key(failed))
-        self.job.add_file(role="failed", key=failed)
+        self.job.add_file(role=RunFileRole.FAILED, key=failed)
         if current.resume is None or isinstance(error, NothingImportedError):
             outcome = f"failed as a whole, the catalog is unchanged by this file: {error.message}"
         else:
@@ -371,7 +371,7 @@ class ImportRun:
             return None
         key = self._rejects_key(current)
         self.files.upload(key=self._key(key), source=rejects.path, content_type=REJECTS_CONTENT_TYPE)
-        self.job.add_file(role="rejected_rows", key=key)
+        self.job.add_file(role=RunFileRole.REJECTED_ROWS, key=key)
         return key
 
     def _write_report(self, current: FileState, *, outcome: str, destination: str,
@@ -382,7 +382,7 @@ class ImportRun:
                                  messages=messages)
         key = report_file(import_name=self.settings.import_name, run_id=self.run_id, file_name=current.name)
         self.files.put_text(key=self._key(key), text=text)
-        self.job.add_file(role="report", key=key)
+        self.job.add_file(role=RunFileRole.REPORT, key=key)
         return text
 
     def _report_text(self, current: FileState, *, outcome: str, destination: str, rejected_key: str | None,
