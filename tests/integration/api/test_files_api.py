@@ -30,9 +30,11 @@ def stack() -> Iterator[LocalApiStack]:
         yield running
 
 
-def put(environment: str, key: str, body: bytes) -> None:
-    boto3.client("s3").put_object(Bucket=get_settings().require("files_bucket"),
-                                  Key=f"environments/{environment}/{key}", Body=body)
+def put(environment: str, key: str, body: bytes) -> str:
+    """Store a file; its version id."""
+    answer = boto3.client("s3").put_object(Bucket=get_settings().require("files_bucket"),
+                                           Key=f"environments/{environment}/{key}", Body=body)
+    return str(answer["VersionId"])
 
 
 def get(stack: LocalApiStack, path: str, *, key: str | None = None, **query: Any) -> TestResponse:
@@ -172,3 +174,23 @@ def test_a_key_of_one_environment_never_gets_anothers_files(stack: LocalApiStack
     assert get(stack, file_path("Reports/secret.txt"), key=key).status_code == 404
     listed = get(stack, f"{BASE}/files", key=key, folder="Reports", recursive="true").get_json()["items"]
     assert {f["key"] for f in listed} == {REPORT, "Reports/Sales conditions APAC/run1/x.xlsx.rejected.csv"}
+
+
+def test_a_version_of_a_removed_file_stays_downloadable_by_its_version_id(stack: LocalApiStack) -> None:
+    # given an upload a run read (its version) that the import then took out of Uploads
+    key = "Uploads/Sales conditions APAC/read by a run.xlsx"
+    first = put(ENVIRONMENT, key, b"the file the run read")
+    put(ENVIRONMENT, key, b"a later upload")
+    boto3.client("s3").delete_object(Bucket=get_settings().require("files_bucket"),
+                                     Key=f"environments/{ENVIRONMENT}/{key}")
+    # then the key has no file, but the version the run read is signed (that version, by its id)
+    assert get(stack, file_path(key)).status_code == 404
+    answer = get(stack, file_path(key), version_id=first)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    body = answer.get_json()
+    assert body["version_id"] == first and body["size"] == len(b"the file the run read")
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(body["url"]).query)["versionId"] == [first]
+    # and a version that is not one of this key's is a 404
+    assert get(stack, file_path(key), version_id="not-a-version").status_code == 404
+    other = put(OTHER_ENVIRONMENT, key, b"000002's")
+    assert get(stack, file_path(key), version_id=other).status_code == 404

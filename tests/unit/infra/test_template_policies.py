@@ -161,8 +161,8 @@ def test_the_api_lists_and_reads_only_the_environment_folders_of_the_files_api(r
     api = {statement["Sid"]: statement for name, statement in statements(resources)
            if name.startswith("ApiFunction") and "Sid" in statement}
     listing, reading = api["ListEnvironmentFolders"], api["PresignDownloadsOfEnvironmentFiles"]
-    assert listing["Action"] == "s3:ListBucket"
+    assert listing["Action"] == ["s3:ListBucket", "s3:ListBucketVersions"]
     assert listing["Condition"]["StringLike"]["s3:prefix"] == [f"environments/*/{f}/*" for f in FOLDER_NAMES]
-    assert reading["Action"] == "s3:GetObject"
+    assert reading["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
     assert [r["Fn::Sub"] for r in reading["Resource"]] == [
         f"${{FilesBucket.Arn}}/environments/*/{f}/*" for f in FOLDER_NAMES]

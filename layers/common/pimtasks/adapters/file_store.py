@@ -47,13 +47,14 @@ class FileStore:
             "put_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_seconds, HttpMethod="PUT"
         ))
 
-    def presigned_get(self, *, key: str, expires_seconds: int, file_name: str) -> str:
-        """A GET of the object's current version that saves it as ``file_name`` (RFC 6266/5987: the name may
-        hold any character, é or spaces included)."""
+    def presigned_get(self, *, key: str, version_id: str | None, expires_seconds: int, file_name: str) -> str:
+        """A GET of one version of the object (the current one when None) that saves it as ``file_name``
+        (RFC 6266/5987: the name may hold any character, é or spaces included)."""
         disposition = f"attachment; filename*=UTF-8''{urllib.parse.quote(file_name, safe='')}"
-        return str(self.s3.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": key, "ResponseContentDisposition": disposition},
-            ExpiresIn=expires_seconds, HttpMethod="GET"))
+        params = {"Bucket": self.bucket, "Key": key, "ResponseContentDisposition": disposition,
+                  **_version_args(version_id)}
+        return str(self.s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_seconds,
+                                                  HttpMethod="GET"))
 
     # --- the files API ----------------------------------------------------------------------------
     def list_page(self, *, prefix: str, recursive: bool, start_after: str | None, limit: int) -> ListedPage:
@@ -74,16 +75,27 @@ class FileStore:
         folders = [str(item["Prefix"]) for item in page.get("CommonPrefixes", [])]
         return ListedPage(files=files, folders=folders, truncated=bool(page.get("IsTruncated")))
 
-    def find(self, *, key: str) -> StoredFile | None:
-        """The current object at exactly ``key``, or None.
+    def find(self, *, key: str, version_id: str | None = None) -> StoredFile | None:
+        """The object at exactly ``key`` (its current version, or ``version_id`` even when no longer current), or
+        None.
 
-        A listing rather than HeadObject: S3 answers a HEAD of an absent key with 403 instead of 404 unless
-        the caller may list the bucket unconditionally, and the API may list only under environment prefixes."""
-        page = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1)
-        for item in page.get("Contents", []):
-            if item["Key"] == key:
-                return StoredFile(key=key, version_id=None, size=int(item.get("Size", 0)),
-                                  last_modified=_aware(item["LastModified"]))
+        Listings rather than HeadObject: S3 answers a HEAD of an absent key with 403 instead of 404 unless the
+        caller may list the bucket unconditionally, and the API may list only under environment prefixes. The
+        exact key comes first among the keys it prefixes, and its versions newest first."""
+        if version_id is None:
+            page = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1)
+            for item in page.get("Contents", [])[:1]:
+                if item["Key"] == key:
+                    return StoredFile(key=key, version_id=None, size=int(item.get("Size", 0)),
+                                      last_modified=_aware(item["LastModified"]))
+            return None
+        for page in self.s3.get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=key):
+            for version in page.get("Versions", []):
+                if version["Key"] != key:
+                    return None
+                if _version(version.get("VersionId")) == version_id:
+                    return StoredFile(key=key, version_id=version_id, size=int(version.get("Size", 0)),
+                                      last_modified=_aware(version["LastModified"]))
         return None
 
     # --- imports --------------------------------------------------------------------------------

@@ -51,13 +51,16 @@ class ItemList(BaseModel, Generic[T]):
     next_token: str | None = None
 
 
-def file_href(environment: str, key: str) -> str:
-    """The files API path that gives a download of ``key`` (each segment percent-encoded, ``/`` kept)."""
-    return f"/environments/{environment}/files/{urllib.parse.quote(key, safe='/')}"
+def file_href(environment: str, key: str, version_id: str | None = None) -> str:
+    """The files API path that gives a download of ``key`` (each segment percent-encoded, ``/`` kept), of
+    ``version_id`` when given."""
+    query = f"?{urllib.parse.urlencode({'version_id': version_id})}" if version_id else ""
+    return f"/environments/{environment}/files/{urllib.parse.quote(key, safe='/')}{query}"
 
 
 class RunFileOut(RunFile):
-    href: str = Field(description="GET this path (with the API key) for a presigned download of the file")
+    href: str = Field(description="GET this path (with the API key) for a presigned download of the file (of the "
+                                  "version the run read, for an input)")
 
 
 class RunOut(Run):
@@ -68,7 +71,8 @@ class RunOut(Run):
     @classmethod
     def from_run(cls, run: Run) -> RunOut:
         shown = run.model_dump()
-        shown["files"] = [{**file, "href": file_href(run.environment, file["key"])} for file in shown["files"]]
+        shown["files"] = [{**file, "href": file_href(run.environment, file["key"], file["version_id"])}
+                          for file in shown["files"]]
         return cls.model_validate(shown)
 
 
@@ -104,6 +108,7 @@ class DownloadOut(BaseModel):
     url: str = Field(description="GET the file's bytes from this URL before expires_at (no API key needed)")
     expires_at: dt.datetime
     key: str
+    version_id: str | None = None
     size: int
     last_modified: dt.datetime
 

@@ -19,6 +19,8 @@ router = APIGatewayRouter()
 KeyPath = Annotated[str, Path(max_length=1100, description=(
     "The file's key relative to the environment, / included (e.g. Reports/Sales conditions APAC/<run_id>/"
     "x.xlsx.rejected.csv): each segment percent-encoded, the slashes as they are"))]
+VersionQuery = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._+/=-]{1,1024}$", description=(
+    "A version of the file (a run's input names the one it read; kept 30 days after it was replaced or removed)"))]
 FolderQuery = Annotated[str | None, Query(max_length=1100, description=(
     f"A folder ({', '.join(FOLDER_NAMES)}) or a folder below one (Archived/Sales conditions APAC); "
     "omitted: the environment's folders"))]
@@ -42,11 +44,12 @@ def list_files(env: EnvPath, folder: FolderQuery = None, recursive: bool = False
 
 @router.get("/environments/<env>/files/<key>", summary="A short-lived download link of one file", tags=["Files"],
             description="A presigned GET (valid for minutes, no API key needed) that saves the file under its "
-                        "name. 404 when there is no file at the key; 400 for a key that cannot name a file of the "
+                        "name; with version_id, of that version (a run's input, after its import moved it). 404 "
+                        "when there is no file at the key; 400 for a key that cannot name a file of the "
                         "environment (a '..' or '.' segment, an empty segment, a leading '/', a backslash).",
             responses=responses(200, DownloadOut, "Where to GET the file", BAD_KEY))
-def download_file(env: EnvPath, key: KeyPath) -> DownloadOut:
+def download_file(env: EnvPath, key: KeyPath, version_id: VersionQuery = None) -> DownloadOut:
     environment_caller(router, env)
-    ticket = files_service().download(environment=env, key=key)
-    return DownloadOut(url=ticket.url, expires_at=ticket.expires_at, key=ticket.key, size=ticket.size,
-                       last_modified=ticket.last_modified)
+    ticket = files_service().download(environment=env, key=key, version_id=version_id)
+    return DownloadOut(url=ticket.url, expires_at=ticket.expires_at, key=ticket.key, version_id=ticket.version_id,
+                       size=ticket.size, last_modified=ticket.last_modified)

@@ -39,6 +39,7 @@ class DownloadTicket:
     url: str
     expires_at: dt.datetime
     key: str
+    version_id: str | None
     size: int
     last_modified: dt.datetime
 
@@ -85,21 +86,23 @@ class FilesService:
                  if page.truncated and after else None)
         return FolderPage(folder=relative, files=files, folders=folders, next_token=token)
 
-    def download(self, *, environment: str, key: str) -> DownloadTicket:
-        """A presigned GET of the file at ``key`` that expires soon; ``InvalidFileKeyError`` for a key that
-        cannot name a file of the environment, ``NotFoundError`` when there is none at ``key``."""
+    def download(self, *, environment: str, key: str, version_id: str | None = None) -> DownloadTicket:
+        """A presigned GET of the file at ``key`` (its current version, or ``version_id``: a run's input after the
+        import removed it from Uploads) that expires soon; ``InvalidFileKeyError`` for a key that cannot name a
+        file of the environment, ``NotFoundError`` when there is no such file (or version)."""
         problem = file_key_problem(key)
         if problem is not None:
             raise InvalidFileKeyError(field="key", message=f"{key!r} {problem}")
         missing = NotFoundError(f"no file {key!r} in environment {environment}")
         if "/" not in key or top_folder(key) not in FOLDER_NAMES:
             raise missing
-        stored = self._files.find(key=environment_key(environment, key))
+        stored = self._files.find(key=environment_key(environment, key), version_id=version_id)
         if stored is None:
             raise missing
-        url = self._files.presigned_get(key=stored.key, expires_seconds=self._expires, file_name=stored.name)
+        url = self._files.presigned_get(key=stored.key, version_id=stored.version_id, expires_seconds=self._expires,
+                                        file_name=stored.name)
         return DownloadTicket(url=url, expires_at=self._clock.now() + dt.timedelta(seconds=self._expires), key=key,
-                              size=stored.size, last_modified=stored.last_modified)
+                              version_id=stored.version_id, size=stored.size, last_modified=stored.last_modified)
 
 
 def _folder_prefix(folder: str) -> str:
