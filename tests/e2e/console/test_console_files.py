@@ -12,6 +12,7 @@ from tests.e2e.local_stack import LocalStack
 from tests.e2e.test_imports import DEMO_FILE, new_finished_run, run_ids, task_by_description, upload
 
 FILE_NAME = "prijslijst é week 49.xlsx"
+CRUMB = "\N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK}"
 
 
 def _imported_demo(stack: LocalStack) -> dict[str, Any]:
@@ -68,12 +69,15 @@ def test_the_files_page_lists_the_folders_and_downloads_a_file_from_one(signed_i
     page.get_by_role("link", name="Sales conditions APAC/").click()
     page.get_by_role("link", name=f"{run['run_id']}/").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(run["run_id"])
-    expect(page.locator("nav.crumbs")).to_contain_text("Files › Reports › Sales conditions APAC")
-    # then its files are listed with their sizes, and the report downloads as the run wrote it
+    expect(page.locator("nav.crumbs")).to_contain_text(f"Files {CRUMB} Reports {CRUMB} Sales conditions APAC")
+    folder_page = page.url
+    # and an unknown folder says which ones there are
+    page.goto(f"{console_stack.api_url}/#/files?folder=Secrets")
+    expect(page.get_by_role("alert")).to_contain_text("valid: Uploads, Archived, Failed, Reports, Downloads")
+    # then the run's folder lists its files, and the report downloads as the run wrote it (the last step: the
+    # browser then shows the text file)
+    page.goto(folder_page)
     report = page.get_by_role("link", name=f"{FILE_NAME}.report.txt")
     expect(report).to_be_visible()
     text = _followed_download(page, report).decode()
     assert FILE_NAME in text and run["run_id"] in text
-    # and an unknown folder says which ones there are
-    page.goto(f"{console_stack.api_url}/#/files?folder=Secrets")
-    expect(page.get_by_role("alert")).to_contain_text("valid: Uploads, Archived, Failed, Reports, Downloads")
