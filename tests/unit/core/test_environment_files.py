@@ -87,3 +87,31 @@ def test_a_worker_links_a_file_once_and_the_run_json_links_its_download() -> Non
 def test_a_full_object_key_is_a_workers_mistake() -> None:
     with pytest.raises(ValueError, match="relative to the environment"):
         _job().add_file(role=RunFileRole.OUTPUT, key="environments/000001/Downloads/x.csv")
+
+
+def test_a_key_is_read_decoded_as_api_gateway_hands_it_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    """REST API events: ``path`` as the client sent it (percent-encoded), ``pathParameters`` decoded."""
+    from pimtasks.api import routes_files
+    from pimtasks.api.app import resolver
+    from pimtasks.services.environment_files import DownloadTicket
+    from pimtasks_local.functions import lambda_context
+
+    asked: list[str] = []
+
+    class _Files:
+        def download(self, *, environment: str, key: str, version_id: str | None = None) -> DownloadTicket:
+            asked.append(key)
+            return DownloadTicket(url="https://s3.example/x", expires_at=NOW, key=key, version_id=version_id,
+                                  size=1, last_modified=NOW)
+
+    monkeypatch.setattr(routes_files, "files_service", _Files)
+    key = "Reports/Sales conditions APAC/run1/prijslijst é.csv"
+    event = {"resource": "/environments/{env}/files/{key+}", "httpMethod": "GET",
+             "path": "/environments/000001/files/Reports/Sales%20conditions%20APAC/run1/prijslijst%20%C3%A9.csv",
+             "pathParameters": {"env": "000001", "key": key}, "headers": {}, "multiValueHeaders": {},
+             "queryStringParameters": None, "multiValueQueryStringParameters": None, "body": None,
+             "isBase64Encoded": False, "requestContext": {"stage": "v1", "path": "/v1/environments/000001/files/x",
+                                                          "authorizer": {"key_id": "k1", "environments": "000001"}}}
+    reply = resolver.resolve(event, lambda_context("pimtasks-api", timeout_seconds=29))
+    assert reply["statusCode"] == 200, reply["body"]
+    assert asked == [key]

@@ -50,6 +50,14 @@ def list_files(env: EnvPath, folder: FolderQuery = None, recursive: bool = False
             responses=responses(200, DownloadOut, "Where to GET the file", BAD_KEY))
 def download_file(env: EnvPath, key: KeyPath, version_id: VersionQuery = None) -> DownloadOut:
     environment_caller(router, env)
-    ticket = files_service().download(environment=env, key=key, version_id=version_id)
+    ticket = files_service().download(environment=env, key=_decoded(key), version_id=version_id)
     return DownloadOut(url=ticket.url, expires_at=ticket.expires_at, key=ticket.key, version_id=ticket.version_id,
                        size=ticket.size, last_modified=ticket.last_modified)
+
+
+def _decoded(matched: str) -> str:
+    """The key as the client meant it. API Gateway's REST proxy events keep the request path percent-encoded
+    (where the route is matched) and hand over the greedy ``{key+}`` decoded in ``pathParameters``: that one is
+    the key (``%2E%2E`` in the URL is the ``..`` it stands for, and is refused as such). The local gateway
+    decodes both alike."""
+    return str((router.current_event.path_parameters or {}).get("key", matched))
