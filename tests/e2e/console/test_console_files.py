@@ -79,5 +79,23 @@ def test_the_files_page_lists_the_folders_and_downloads_a_file_from_one(signed_i
     page.goto(folder_page)
     report = page.get_by_role("link", name=f"{FILE_NAME}.report.txt")
     expect(report).to_be_visible()
+    expect(page.get_by_role("button", name="Show more")).to_be_hidden()  # one page holds them all
     text = _followed_download(page, report).decode()
     assert FILE_NAME in text and run["run_id"] in text
+
+
+def test_a_large_folder_shows_a_page_and_more_on_request(signed_in: Any, console_stack: LocalStack) -> None:
+    # given a folder of 101 files, 100 a page
+    s3 = console_stack.aws("s3")
+    for number in range(101):
+        s3.put_object(Bucket=console_stack.state["bucket"], Key=f"environments/000001/Downloads/Many/{number:03d}.csv",
+                      Body=b"x")
+    page = signed_in
+    page.goto(f"{console_stack.api_url}/#/files?folder=Downloads%2FMany")
+    rows = page.locator("table.files-table tbody tr[data-key]")
+    expect(rows).to_have_count(100)
+    # when more is asked for, then the last one follows, and there is no more to ask for
+    page.get_by_role("button", name="Show more").click()
+    expect(rows).to_have_count(101)
+    expect(rows.last).to_contain_text("100.csv")
+    expect(page.get_by_role("button", name="Show more")).to_be_hidden()
