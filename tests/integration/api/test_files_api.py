@@ -27,6 +27,7 @@ def stack() -> Iterator[LocalApiStack]:
         put(ENVIRONMENT, "Archived/Sales conditions APAC/2026/12/run1/x.xlsx", b"xlsx")
         put(OTHER_ENVIRONMENT, "Reports/secret.txt", b"of 000002 only")
         put(OTHER_ENVIRONMENT, REPORT, b"report of 000002")
+        put(ENVIRONMENT, "Reports/Sales conditions APAC/", b"")  # a folder marker (as FTPS MKD leaves) is no file
         yield running
 
 

@@ -71,7 +71,7 @@ class FileStore:
         page = self.s3.list_objects_v2(**arguments)
         files = [StoredFile(key=item["Key"], version_id=None, size=int(item.get("Size", 0)),
                             last_modified=_aware(item["LastModified"]))
-                 for item in page.get("Contents", []) if item["Key"] != prefix]
+                 for item in page.get("Contents", []) if not item["Key"].endswith("/")]  # folder markers
         folders = [str(item["Prefix"]) for item in page.get("CommonPrefixes", [])]
         return ListedPage(files=files, folders=folders, truncated=bool(page.get("IsTruncated")))
 
