@@ -24,7 +24,7 @@ from pimtasks_local import cli_render as render
 from pimtasks_local.http_client import ApiClient, ApiResponse
 
 MAX_PAGE_SIZE = 100
-GREEDY_PARAMETERS = ("key",)
+GREEDY_PARAMETERS = ("file_key",)
 """Path placeholders that hold slashes (a file key): quoted segment by segment, as the API routes them."""
 MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
 
@@ -317,8 +317,8 @@ OPERATIONS: tuple[Operation, ...] = (
                                                                 "Attachments, Invoices, or a folder below one"}),
                        Option(("--recursive",), "recursive", {"action": "store_const", "const": "true",
                                                               "help": "every file below the folder"}))),
-    Operation("files", "get", "GET", "/environments/{env}/files/{key}",
-              "download a file (KEY as runs and `files list` name it) into -o PATH, else ./<its name>",
+    Operation("files", "get", "GET", "/environments/{env}/files/{file_key}",
+              "download a file (FILE_KEY as runs and `files list` name it) into -o PATH, else ./<its name>",
               render=render.render_saved,
               options=(Option(("-o", "--output"), kwargs={"type": Path, "metavar": "PATH",
                                                           "help": "where to save it (- for stdout)"}),

@@ -106,9 +106,9 @@ def test_a_key_is_read_decoded_as_api_gateway_hands_it_over(monkeypatch: pytest.
 
     monkeypatch.setattr(routes_files, "files_service", _Files)
     key = "Reports/Sales conditions APAC/run1/prijslijst é.csv"
-    event = {"resource": "/environments/{env}/files/{key+}", "httpMethod": "GET",
+    event = {"resource": "/environments/{env}/files/{file_key+}", "httpMethod": "GET",
              "path": "/environments/000001/files/Reports/Sales%20conditions%20APAC/run1/prijslijst%20%C3%A9.csv",
-             "pathParameters": {"env": "000001", "key": key}, "headers": {}, "multiValueHeaders": {},
+             "pathParameters": {"env": "000001", "file_key": key}, "headers": {}, "multiValueHeaders": {},
              "queryStringParameters": None, "multiValueQueryStringParameters": None, "body": None,
              "isBase64Encoded": False, "requestContext": {"stage": "v1", "path": "/v1/environments/000001/files/x",
                                                           "authorizer": {"key_id": "k1", "environments": "000001"}}}

@@ -35,7 +35,7 @@ def test_pages_of_a_folder_add_up_files_and_subfolders() -> None:
 
 def test_files_get_sends_the_key_with_its_slashes_and_each_segment_quoted() -> None:
     operation = next(o for o in OPERATIONS if (o.group, o.name) == ("files", "get"))
-    arguments = argparse.Namespace(key="Reports/Sales conditions APAC/r1/prijs é.csv", output=None, url_only=False)
+    arguments = argparse.Namespace(file_key="Reports/Sales conditions APAC/r1/prijs é.csv", output=None, url_only=False)
     assert operation.url("000001", arguments) == \
         "/environments/000001/files/Reports/Sales%20conditions%20APAC/r1/prijs%20%C3%A9.csv"
     listing = next(o for o in OPERATIONS if (o.group, o.name) == ("files", "list"))

@@ -21,14 +21,13 @@ SECURITY_SCHEMES: dict[str, Any] = {"apiKey": APIKey(name="x-api-key", **{"in": 
 
 
 
-GREEDY_PATH_PARAMETERS: tuple[str, ...] = ("key",)
-"""Path parameters that take the rest of the path, slashes included (``{key+}`` in the template): a file key."""
-_GREEDY_MARK = "\x00greedy:{}\x00"
+GREEDY_PARAMETERS = ("file_key",)
+"""Path parameters that take the rest of the path, slashes included (API Gateway's ``{file_key+}``): a file's key
+relative to its environment."""
 
 
 class PimtasksResolver(APIGatewayRestResolver):
-    """Powertools' REST resolver with validation, reading requests by this API's rules (``request_body``), and
-    greedy path parameters."""
+    """Powertools' REST resolver with validation, reading requests by this API's rules (``request_body``)."""
 
     def __init__(self) -> None:
         super().__init__(enable_validation=True)
@@ -38,14 +37,14 @@ class PimtasksResolver(APIGatewayRestResolver):
 
     @staticmethod
     def _compile_regex(rule: str, base_regex: str = "^{}/*$") -> re.Pattern[str]:
-        """Powertools' route regex, where a parameter is one segment, except the greedy ones (a file key
-        holds slashes). The OpenAPI path keeps ``{key}``: OpenAPI has no greedy parameters."""
-        for name in GREEDY_PATH_PARAMETERS:
-            rule = rule.replace(f"<{name}>", _GREEDY_MARK.format(name))
-        pattern = APIGatewayRestResolver._compile_regex(rule, base_regex).pattern
-        for name in GREEDY_PATH_PARAMETERS:
-            pattern = pattern.replace(_GREEDY_MARK.format(name), f"(?P<{name}>.+)")
-        return re.compile(pattern)
+        """Powertools' route regex, with a ``GREEDY_PARAMETERS`` placeholder at the end matching the rest."""
+        for name in GREEDY_PARAMETERS:
+            placeholder = f"<{name}>"
+            if rule.endswith(placeholder):
+                compiled = APIGatewayRestResolver._compile_regex(rule[:-len(placeholder)])
+                prefix = compiled.pattern.removeprefix("^").removesuffix("/*$")
+                return re.compile(base_regex.format(f"{prefix}(?P<{name}>.+)"))
+        return APIGatewayRestResolver._compile_regex(rule)
 
 
 resolver = PimtasksResolver()

@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from pimtasks.api.context import environment_caller
+from pimtasks.api.context import decoded_path_parameter, environment_caller
 from pimtasks.api.models import DownloadOut, FolderOut
 from pimtasks.api.responses import BAD_KEY, EnvPath, responses
 from pimtasks.api.routes_tasks import Limit, NextToken
@@ -42,22 +42,16 @@ def list_files(env: EnvPath, folder: FolderQuery = None, recursive: bool = False
     return FolderOut.from_page(env, page)
 
 
-@router.get("/environments/<env>/files/<key>", summary="A short-lived download link of one file", tags=["Files"],
+@router.get("/environments/<env>/files/<file_key>", summary="A short-lived download link of one file", tags=["Files"],
             description="A presigned GET (valid for minutes, no API key needed) that saves the file under its "
                         "name; with version_id, of that version (a run's input, after its import moved it). 404 "
                         "when there is no file at the key; 400 for a key that cannot name a file of the "
                         "environment (a '..' or '.' segment, an empty segment, a leading '/', a backslash).",
             responses=responses(200, DownloadOut, "Where to GET the file", BAD_KEY))
-def download_file(env: EnvPath, key: KeyPath, version_id: VersionQuery = None) -> DownloadOut:
+def download_file(env: EnvPath, file_key: KeyPath, version_id: VersionQuery = None) -> DownloadOut:
     environment_caller(router, env)
-    ticket = files_service().download(environment=env, key=_decoded(key), version_id=version_id)
+    ticket = files_service().download(environment=env, key=decoded_path_parameter(router, "file_key", file_key),
+                                      version_id=version_id)
     return DownloadOut(url=ticket.url, expires_at=ticket.expires_at, key=ticket.key, version_id=ticket.version_id,
                        size=ticket.size, last_modified=ticket.last_modified)
 
-
-def _decoded(matched: str) -> str:
-    """The key as the client meant it. API Gateway's REST proxy events keep the request path percent-encoded
-    (where the route is matched) and hand over the greedy ``{key+}`` decoded in ``pathParameters``: that one is
-    the key (``%2E%2E`` in the URL is the ``..`` it stands for, and is refused as such). The local gateway
-    decodes both alike."""
-    return str((router.current_event.path_parameters or {}).get("key", matched))
