@@ -3,6 +3,7 @@
 import {ApiError, request, session} from './api.js';
 import {announce, append, clear, h} from './dom.js';
 import {ApiSchema} from './schema.js';
+import {showFiles} from './views/files.js';
 import {showFtpsUsers} from './views/ftps.js';
 import {showRun} from './views/run.js';
 import {showSecrets} from './views/secrets.js';
@@ -15,13 +16,14 @@ const ROUTES = [
   [/^#\/tasks\/([0-9a-f]{32})$/, (app, [, id]) => showTask(app, id)],
   [/^#\/runs\/([0-9a-f]{32})$/, (app, [, id]) => showRun(app, id)],
   [/^#\/upload(?:\?(.*))?$/, (app, [, query]) => showUpload(app, new URLSearchParams(query || ''))],
+  [/^#\/files(?:\?(.*))?$/, (app, [, query]) => showFiles(app, new URLSearchParams(query || ''))],
   [/^#\/ftps-users$/, (app) => showFtpsUsers(app)],
   [/^#\/secrets$/, (app) => showSecrets(app)],
   [/^#\/tasks(?:\?(.*))?$/, (app) => showTaskList(app)],
 ];
 
-const NAVIGATION = [['#/tasks', 'Periodic tasks'], ['#/upload', 'Upload'], ['#/ftps-users', 'FTPS users'],
-  ['#/secrets', 'Secrets']];
+const NAVIGATION = [['#/tasks', 'Periodic tasks'], ['#/upload', 'Upload'], ['#/files', 'Files'],
+  ['#/ftps-users', 'FTPS users'], ['#/secrets', 'Secrets']];
 
 class App {
   constructor(root) {

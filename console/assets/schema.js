@@ -50,12 +50,4 @@ export class ApiSchema {
   enumOf(name) {
     return this.schemas[name]?.enum || [];
   }
-
-  /** The path template of GET `.../files/{key}` (the file download API) when the API has one, else null. */
-  filesDownloadPath() {
-    for (const [path, operations] of Object.entries(this.document.paths || {})) {
-      if (path.startsWith('/environments/{env}/files/') && operations.get) return path;
-    }
-    return null;
-  }
 }

@@ -152,3 +152,30 @@ const FILE_ROLES = {input: 'Input file', archived: 'Archived copy', failed: 'Fai
 export function fileRoleLabel(role) {
   return FILE_ROLES[role] || humanize(role);
 }
+
+const FOLDERS = {
+  Uploads: 'Files waiting to be imported, a folder per import',
+  Archived: 'Imported files (Archived = yes), per import, year, month and run',
+  Failed: 'Files that failed as a whole, with their reports',
+  Reports: 'Report and rejected rows of each imported file, per import and run',
+  Downloads: 'Export files, a folder per export',
+  Attachments: 'Product attachments (images, data sheets)',
+  Invoices: 'Invoices fetched from Art-Connect',
+};
+
+export function folderDescription(folder) {
+  return FOLDERS[folder] || '';
+}
+
+const BYTES = new Intl.NumberFormat(LOCALE, {maximumFractionDigits: 1});
+/** 1536 -> "1.5 KB" (1,024 bytes a KB, as file managers count). */
+export function formatBytes(size) {
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+  let value = Number(size) || 0;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${unit ? BYTES.format(value) : NUMBER.format(value)} ${units[unit]}`;
+}

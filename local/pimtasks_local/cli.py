@@ -2,7 +2,8 @@
 
     pimtasks tasks list | show | create | update | patch | activate | deactivate | delete | start | stop
     pimtasks runs list TASK_ID | show RUN_ID          pimtasks upload IMPORT FILE [--wait]
-    pimtasks environments | api-keys | secrets | ftps-users | catalog | etim ...
+    pimtasks files list [--folder F] | get KEY [-o PATH]
+    pimtasks environments | api-keys | secrets | ftps-users | catalog | invoices | etim ...
     pimtasks local fire TASK_ID | local mail          pimtasks completion bash|zsh    pimtasks --version
 
 Most commands are one API operation each (the table in ``cli_api``); ``pimtasks COMMAND --help`` says
@@ -24,6 +25,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
@@ -31,6 +33,7 @@ from typing import Any, TextIO
 from pimtasks_local import cli_render as render
 from pimtasks_local.cli_api import OPERATIONS, CliError, Operation, pages
 from pimtasks_local.cli_completion import SCRIPTS
+from pimtasks_local.cli_files import get_file
 from pimtasks_local.cli_runs import put_file, start, upload
 from pimtasks_local.http_client import ApiClient, ApiResponse
 from pimtasks_local.stack_state import DEFAULT_STATE_DIR, find_state
@@ -149,6 +152,7 @@ _GROUP_HELP = {
     "ftps-users": "FTPS users that deliver files",
     "catalog": "the catalog: its records (read, remove) and the fields a layout can map",
     "etim": "the ETIM model of the environment", "invoices": "invoices received from Art-Connect",
+    "files": "the environment's files (folders, downloads)",
     "local": "the local stack only",
 }
 
@@ -162,6 +166,9 @@ def _add_custom_commands(groups: Any, group_parsers: dict[str, Any], common: lis
     start_parser.add_argument("--timeout", type=float, metavar="SECONDS", help="stop waiting after SECONDS "
                                                                               "(default: as long as the run takes)")
     handlers[("tasks", "start")] = CustomCommand(start, render.render_run)
+    files_get = handlers[("files", "get")]
+    assert isinstance(files_get, Operation)
+    handlers[("files", "get")] = CustomCommand(partial(get_file, files_get), files_get.render)
 
     up = groups.add_parser("upload", parents=common,
                            help="upload a file into an import's Uploads folder (presigned PUT)")

@@ -24,6 +24,8 @@ from pimtasks_local import cli_render as render
 from pimtasks_local.http_client import ApiClient, ApiResponse
 
 MAX_PAGE_SIZE = 100
+GREEDY_PARAMETERS = ("file_key",)
+"""Path placeholders that hold slashes (a file key): quoted segment by segment, as the API routes them."""
 MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
 
 
@@ -51,6 +53,8 @@ class Paging:
 
     default_limit: int | None
     cursor_param: str = "next_token"
+    lists: tuple[str, ...] = ("items",)
+    """The answer's lists that pages add up (a folder listing has its files and its subfolders)."""
 
 
 BodyBuilder = Callable[[argparse.Namespace], Any]
@@ -82,7 +86,8 @@ class Operation:
         """The path with its placeholders filled in (each URL-quoted) and the query of the given options."""
         def value(match: re.Match[str]) -> str:
             name = match.group(1)
-            return urllib.parse.quote(environment if name == "env" else str(getattr(arguments, name)), safe="")
+            text = environment if name == "env" else str(getattr(arguments, name))
+            return urllib.parse.quote(text, safe="/" if name in GREEDY_PARAMETERS else "")
 
         path = re.sub(r"{(\w+)}", value, self.path)
         query = query_of(self.options, arguments)
@@ -93,7 +98,8 @@ class Operation:
         url = self.url(environment, arguments)
         if self.paging is not None:
             limit = None if arguments.all else (arguments.limit or self.paging.default_limit)
-            return pages(client, url, limit=limit, cursor=arguments.cursor, cursor_param=self.paging.cursor_param)
+            return pages(client, url, limit=limit, cursor=arguments.cursor, cursor_param=self.paging.cursor_param,
+                         lists=self.paging.lists)
         body = self.body(arguments) if self.body is not None else None
         return client.request(self.method, url, body, headers=self.headers or None)
 
@@ -115,24 +121,31 @@ def query_of(options: tuple[Option, ...], arguments: argparse.Namespace) -> list
 
 
 def pages(client: ApiClient, url: str, *, limit: int | None, cursor: str | None = None,
-          cursor_param: str = "next_token") -> ApiResponse:
+          cursor_param: str = "next_token", lists: tuple[str, ...] = ("items",)) -> ApiResponse:
     """Up to ``limit`` items (all when None) of a paged listing from ``cursor`` on, its pages followed, as one
-    answer whose ``next_token`` continues where it stopped (or the first failed page's answer)."""
+    answer whose ``next_token`` continues where it stopped (or the first failed page's answer). The ``lists``
+    after the first (``items``) are added up too, and count towards ``limit``."""
     items: list[Any] = []
+    others: dict[str, list[Any]] = {name: [] for name in lists[1:]}
     first: dict[str, Any] | None = None
     token = cursor
     separator = "&" if "?" in url else "?"
     while True:
-        size = MAX_PAGE_SIZE if limit is None else max(1, min(MAX_PAGE_SIZE, limit - len(items)))
+        shown = len(items) + sum(len(values) for values in others.values())
+        size = MAX_PAGE_SIZE if limit is None else max(1, min(MAX_PAGE_SIZE, limit - shown))
         query = {"limit": str(size), **({cursor_param: token} if token else {})}
         page = client.get(f"{url}{separator}{urllib.parse.urlencode(query)}")
         if not page.ok:
             return page
         first = first if first is not None else dict(page.body)
-        items.extend(page.body.get("items", []))
+        items.extend(page.body.get(lists[0], []))
+        for name, values in others.items():
+            values.extend(page.body.get(name, []))
         token = page.body.get("next_token") or page.body.get("next_cursor")
-        if not token or (limit is not None and len(items) >= limit):
-            return ApiResponse(page.status, {**first, "items": items, "next_token": token or None}, page.headers)
+        shown = len(items) + sum(len(values) for values in others.values())
+        if not token or (limit is not None and shown >= limit):
+            return ApiResponse(page.status, {**first, lists[0]: items, **others, "next_token": token or None},
+                               page.headers)
 
 
 # --- request bodies ------------------------------------------------------------------------------------------
@@ -296,7 +309,7 @@ OPERATIONS: tuple[Operation, ...] = (
               paging=Paging(default_limit=20)),
     Operation("runs", "show", "GET", "/environments/{env}/runs/{run_id}", "one run, with its messages",
               render=render.render_run),
-    # catalog (`files list/download` come with the files API, issue 9 part 2)
+    # catalog
     Operation("catalog", "list", "GET", "/environments/{env}/catalog/{entity}",
               "catalog records (ENTITY: products, sales_conditions or attachments) in change order",
               paging=Paging(50, "cursor"),
@@ -323,6 +336,21 @@ OPERATIONS: tuple[Operation, ...] = (
                        Option(("--date-to",), "date_to", {"metavar": "YYYY-MM-DD", "help": "invoice date up to"}))),
     Operation("invoices", "show", "GET", "/environments/{env}/invoices/{invoice_id}",
               "an invoice with its lines, checks and the key of its raw XML"),
+    # files
+    Operation("files", "list", "GET", "/environments/{env}/files",
+              "a folder of the environment's files: its files and subfolders (no --folder: the folders)",
+              render=render.render_files, paging=Paging(default_limit=None, lists=("items", "folders")),
+              options=(Option(("--folder",), "folder", {"help": "Uploads, Archived, Failed, Reports, Downloads, "
+                                                                "Attachments, Invoices, or a folder below one"}),
+                       Option(("--recursive",), "recursive", {"action": "store_const", "const": "true",
+                                                              "help": "every file below the folder"}))),
+    Operation("files", "get", "GET", "/environments/{env}/files/{file_key}",
+              "download a file (FILE_KEY as runs and `files list` name it) into -o PATH, else ./<its name>",
+              render=render.render_saved,
+              options=(Option(("-o", "--output"), kwargs={"type": Path, "metavar": "PATH",
+                                                          "help": "where to save it (- for stdout)"}),
+                       Option(("--url-only",), kwargs={"action": "store_true",
+                                                       "help": "print the presigned URL, download nothing"}))),
     # ETIM
     Operation("etim", "releases", "GET", "/environments/{env}/etim/releases", "the ETIM releases the "
                                                                               "environment has"),

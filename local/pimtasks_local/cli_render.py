@@ -177,3 +177,18 @@ def render_shown_once(what: str) -> Renderer:
             text += f"\n\nthe {what} is shown this once: store it now"
         return text
     return render
+
+
+def render_files(body: Any) -> str:
+    """A folder: its subfolders, then its files with size and last write; keys whole (``files get`` takes them)."""
+    lines = [f"{'SIZE':>12}  {'LAST MODIFIED':<25}  KEY"]
+    lines += [f"{'-':>12}  {'-':<25}  {name}" for name in body.get("folders", [])]
+    lines += [f"{item['size']:>12}  {item['last_modified']:<25}  {item['key']}" for item in body.get("items", [])]
+    return "\n".join(lines) if len(lines) > 1 else "(none)"
+
+
+def render_saved(body: Any) -> str:
+    """``files get``: where the file went (or, with ``--url-only``, the presigned URL and its expiry)."""
+    if body.get("saved_to"):
+        return f"saved {body['key']} ({body['size']} bytes) to {body['saved_to']}"
+    return f"{body['url']}\n(valid until {body['expires_at']})"

@@ -159,10 +159,11 @@ class Emulator:
 
         State restored into moto's backends before this (``EmulatorState.restore``) is served as is.
         """
-        from pimtasks_local import moto_transactions
+        from pimtasks_local import moto_presigned_gets, moto_transactions
         from pimtasks_local.dynamodb_atomicity import serialize_item_operations
 
         moto_transactions.install()  # transactions whose cost does not grow with the table
+        moto_presigned_gets.install()  # downloads of a removed file's version, as S3 serves them
         # After the line above, so that the lock also covers a transaction's item backups.
         serialize_item_operations()  # conditional writes must be atomic, as in DynamoDB
         ensure_port_free(self._host, self._requested_port, what="the AWS emulator")

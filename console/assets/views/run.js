@@ -1,8 +1,9 @@
 // One run: status, counts, progress while active, its messages (file, sheet, row, column, value) filterable by
-// level, and its files (a download link when the API has the files endpoint).
+// level, and its files as download links (through the files API).
 
-import {envPath, request, session} from '../api.js';
+import {envPath, request} from '../api.js';
 import {announce, append, clear, h} from '../dom.js';
+import {downloadLink} from '../files.js';
 import {countTiles, followRun, isActive, progressBar, statusBadge} from '../runs.js';
 import {duration, fileRoleLabel, formatDateTime, formatNumber, statusLabel, typeLabel} from '../words.js';
 
@@ -15,7 +16,6 @@ export async function showRun(app, runId) {
     task = await request('GET', envPath(`/tasks/${run.task_id}`));
   } catch { /* a deleted task's runs can still be read */ }
   const zone = task?.frequency?.timezone;
-  const downloadPath = app.schema.filesDownloadPath();
   let level = '';
 
   const heading = h('h1', {}, `Run of “${task ? task.description : typeLabel(run.task_type)}”`);
@@ -103,11 +103,10 @@ export async function showRun(app, runId) {
       list.length
         ? h('ul', {class: 'files'}, list.map((file) => h('li', {},
           h('span', {class: 'file-role'}, fileRoleLabel(file.role)), ' ',
-          downloadPath ? downloadLink(downloadPath, file) : h('code', {class: 'file-key'}, file.key))))
+          downloadLink(file, {text: file.key}))))
         : h('p', {class: 'muted'}, 'No files.'),
-      list.length && !downloadPath ? h('p', {class: 'help'},
-        'Downloads come with the files API; until then the files are named by their place in the environment’s '
-        + 'storage (also reachable over FTPS: Archived/ and Downloads/).') : null);
+      list.length ? h('p', {class: 'help'}, 'A link opens a download that is valid for five minutes. ',
+        h('a', {href: '#/files'}, 'All files of the environment')) : null);
   };
 
   renderFacts();
@@ -127,34 +126,4 @@ export async function showRun(app, runId) {
       announce(`Run ended: ${statusLabel(ended.status)}.`);
     },
   });
-}
-
-/** A link that asks the files API for the file (with the API key, which a plain link cannot send). */
-function downloadLink(template, file) {
-  const path = template.replace(/\{env\}/, encodeURIComponent(session.environment)).replace(/\{[^}]+\}/,
-    /\+\}$/.test(template) ? file.key.split('/').map(encodeURIComponent).join('/') : encodeURIComponent(file.key));
-  const name = file.key.split('/').pop();
-  return h('a', {href: path, class: 'file-link', download: name, onclick: async (event) => {
-    event.preventDefault();
-    try {
-      const response = await fetch(path, {headers: {'x-api-key': session.key}});
-      if (!response.ok) throw new Error(`The file could not be fetched (${response.status}).`);
-      const type = response.headers.get('content-type') || '';
-      if (type.includes('application/json')) {
-        const answer = await response.json();
-        if (answer.url) {
-          window.location.assign(answer.url);
-          return;
-        }
-      }
-      const blobUrl = URL.createObjectURL(await response.blob());
-      const anchor = h('a', {href: blobUrl, download: name});
-      document.body.append(anchor);
-      anchor.click();
-      anchor.remove();
-      setTimeout(() => URL.revokeObjectURL(blobUrl), 10000);
-    } catch (error) {
-      announce(error.message, {kind: 'error'});
-    }
-  }}, file.key);
 }

@@ -81,3 +81,13 @@ class LeaseTakenError(PimtasksError):
 
 class RunExistsError(PimtasksError):
     """Raised by the run store: a run with this id exists already (a redelivered trigger)."""
+
+
+class InvalidFileKeyError(PimtasksError):
+    """A file key that could leave its environment's folder (``..``, absolute, control characters, ...): the
+    request is refused as it is (400), before anything is looked up or signed."""
+
+    def __init__(self, *, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message

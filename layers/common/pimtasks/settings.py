@@ -51,6 +51,7 @@ class Settings(BaseModel):
                                       "queued run's slot is moved on by the sweeper")
     continuation_margin_seconds: float = 60.0
     upload_url_seconds: int = 900
+    download_url_seconds: int = 300
     uploads_queue_url: str | None = None
 
     def require(self, name: str) -> str:

@@ -30,6 +30,7 @@ from pimtasks.domain.task_types import TaskFunction, TaskType
 from pimtasks.services.access import AccessService
 from pimtasks.services.auto_import import AutoImport
 from pimtasks.services.catalog_reading import CatalogReadService
+from pimtasks.services.environment_files import FilesService
 from pimtasks.services.etim_model import EtimModelReader
 from pimtasks.services.ftps_users import FtpsUserService
 from pimtasks.services.import_chain import ImportChain
@@ -184,6 +185,11 @@ def upload_service() -> UploadService:
     settings = get_settings()
     return UploadService(tasks=task_repository(), presigner=FileStore(bucket=settings.require("files_bucket")),
                          clock=clock, expires_seconds=settings.upload_url_seconds)
+
+
+def files_service() -> FilesService:
+    """The files API: listings and presigned downloads of the environment's files."""
+    return FilesService(files=file_store(), clock=clock, expires_seconds=get_settings().download_url_seconds)
 
 
 @lru_cache(maxsize=1)

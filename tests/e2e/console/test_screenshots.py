@@ -1,7 +1,8 @@
 """The README's screenshots of the console (``make screenshots`` writes them to docs/console/); skipped otherwise.
 
 They are taken from a fresh demo stack the way an administrator meets it: the list, the demo task's settings,
-its upload with the AutoImport run and the rejected rows, a new task's form, and the list on a phone.
+its upload with the AutoImport run and the rejected rows, the run's files, a new task's form, and the list on a
+phone.
 """
 
 from __future__ import annotations
@@ -49,6 +50,14 @@ def test_screenshots(page: Any, console_stack: LocalStack) -> None:
     expect(page.locator(".count-created dd")).to_have_text("24")
     page.get_by_role("button", name=re.compile(r"^Errors")).click()
     shoot(page, "run")
+
+    # the environment's files: that run's folder in Reports, every file a download link
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Files").click()
+    page.get_by_role("list", name="Folders").get_by_role("link", name="Reports/", exact=True).click()
+    page.get_by_role("link", name="Sales conditions APAC/").click()
+    page.locator("a.folder-link").first.click()
+    page.locator("a.file-link").first.wait_for()
+    shoot(page, "files")
 
     # the list with that run, then the task's page and its settings form
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Periodic tasks").click()

@@ -153,3 +153,16 @@ def test_task_function_arns_take_the_partition_the_template_gives(resources: dic
         assert arn == "arn:aws-cn:lambda:cn-north-1:123456789012:function:prod-task-import"
     finally:
         get_settings.cache_clear()
+
+
+def test_the_api_lists_and_reads_only_the_environment_folders_of_the_files_api(resources: dict[str, Any]) -> None:
+    from pimtasks.domain.environment_files import FOLDER_NAMES
+
+    api = {statement["Sid"]: statement for name, statement in statements(resources)
+           if name.startswith("ApiFunction") and "Sid" in statement}
+    listing, reading = api["ListEnvironmentFolders"], api["PresignDownloadsOfEnvironmentFiles"]
+    assert listing["Action"] == ["s3:ListBucket", "s3:ListBucketVersions"]
+    assert listing["Condition"]["StringLike"]["s3:prefix"] == [f"environments/*/{f}/*" for f in FOLDER_NAMES]
+    assert reading["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
+    assert [r["Fn::Sub"] for r in reading["Resource"]] == [
+        f"${{FilesBucket.Arn}}/environments/*/{f}/*" for f in FOLDER_NAMES]

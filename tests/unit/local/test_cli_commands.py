@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from pimtasks_local import cli
-from pimtasks_local.cli_api import OPERATIONS, OTHER_OPERATIONS, Operation, Option
+from pimtasks_local.cli_api import GREEDY_PARAMETERS, OPERATIONS, OTHER_OPERATIONS, Operation, Option
 from pimtasks_local.cli_completion import SCRIPTS
 
 from tests.support.recording_api import RecordedRequest, RecordingApi, recording_api
@@ -81,25 +81,37 @@ def run(api: RecordingApi, words: list[str]) -> tuple[int, str]:
     return status, out.getvalue()
 
 
+def quoted_value(name: str) -> str:
+    """PATH_VALUE as the URL carries it: a greedy parameter (a file key) keeps its slashes."""
+    return urllib.parse.quote(PATH_VALUE, safe="/" if name in GREEDY_PARAMETERS else "")
+
+
 def expected_path(operation: Operation) -> str:
     quoted = urllib.parse.quote(PATH_VALUE, safe="")
     return operation.path.replace("{env}", "000001") if not operation.positional_env else \
         operation.path.replace("{env}", quoted)
 
 
+def presigned_ticket(api: RecordingApi, operation: Operation) -> None:
+    """``files get`` downloads from the URL the API answers: a URL of the stand-in."""
+    path = expected_path(operation).replace("{file_key}", quoted_value("file_key"))
+    api.answers[("GET", path)] = (200, {"url": f"{api.url}/presigned/file.csv", "key": "Reports/file.csv"})
+
+
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda o: f"{o.group} {o.name}".strip())
 def test_each_command_sends_its_operation(operation: Operation, api: RecordingApi, tmp_path: Path) -> None:
     api.requests.clear()
+    if "{file_key}" in operation.path:
+        presigned_ticket(api, operation)
     words = [operation.group, *([operation.name] if operation.name else []), *argument_values(operation, tmp_path)]
 
     status, _ = run(api, words)
 
     assert status == 0
     sent = api.requests[0]
-    quoted = urllib.parse.quote(PATH_VALUE, safe="")
     expected = expected_path(operation)
     for name in operation.path_parameters:
-        expected = expected.replace(f"{{{name}}}", quoted)
+        expected = expected.replace(f"{{{name}}}", quoted_value(name))
     assert (sent.method, sent.path) == (operation.method, expected)
     assert sent.headers.get("x-api-key") == "key-1"
     if operation.paging is not None:

@@ -1,4 +1,5 @@
-"""The files bucket: ``environments/<env>/<Folder>/...``. Presigned manual uploads, and the file moves of imports.
+"""The files bucket: ``environments/<env>/<Folder>/...``. Presigned manual uploads and downloads, folder listings
+for the files API, and the file moves of imports.
 
 The bucket is versioned. An import works on one *version* of a file (the one it listed or was told about),
 so a file replaced while it is being imported is never mixed up with its replacement. Everything streams:
@@ -8,20 +9,17 @@ downloads go to disk in 1 MiB chunks, uploads read from disk, copies happen insi
 from __future__ import annotations
 
 import datetime as dt
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from pimtasks.adapters.aws_clients import client
-from pimtasks.domain.stored_file import StoredFile
+from pimtasks.domain.stored_file import ListedPage, StoredFile
 
 CHUNK_BYTES = 1 << 20
 _MISSING = ("404", "NoSuchKey", "NotFound", "NoSuchVersion")
-
-
-def environment_prefix(environment: str) -> str:
-    return f"environments/{environment}/"
 
 
 def _version(value: Any) -> str | None:
@@ -48,6 +46,57 @@ class FileStore:
         return str(self.s3.generate_presigned_url(
             "put_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_seconds, HttpMethod="PUT"
         ))
+
+    def presigned_get(self, *, key: str, version_id: str | None, expires_seconds: int, file_name: str) -> str:
+        """A GET of one version of the object (the current one when None) that saves it as ``file_name``
+        (RFC 6266/5987: the name may hold any character, é or spaces included)."""
+        disposition = f"attachment; filename*=UTF-8''{urllib.parse.quote(file_name, safe='')}"
+        params = {"Bucket": self.bucket, "Key": key, "ResponseContentDisposition": disposition,
+                  **_version_args(version_id)}
+        return str(self.s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_seconds,
+                                                  HttpMethod="GET"))
+
+    # --- the files API ----------------------------------------------------------------------------
+    def list_page(self, *, prefix: str, recursive: bool, start_after: str | None, limit: int) -> ListedPage:
+        """Up to ``limit`` entries under ``prefix`` in key order after ``start_after``: the current objects
+        and, unless ``recursive``, the subfolders (common prefixes) instead of what they hold.
+
+        Listed with ListObjectsV2 and a prefix (so least-privilege IAM can bind ``s3:prefix``); it shows current
+        versions only, and keys hidden by a delete marker not at all."""
+        arguments: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix, "MaxKeys": limit}
+        if not recursive:
+            arguments["Delimiter"] = "/"
+        if start_after:
+            arguments["StartAfter"] = start_after
+        page = self.s3.list_objects_v2(**arguments)
+        files = [StoredFile(key=item["Key"], version_id=None, size=int(item.get("Size", 0)),
+                            last_modified=_aware(item["LastModified"]))
+                 for item in page.get("Contents", []) if not item["Key"].endswith("/")]  # folder markers
+        folders = [str(item["Prefix"]) for item in page.get("CommonPrefixes", [])]
+        return ListedPage(files=files, folders=folders, truncated=bool(page.get("IsTruncated")))
+
+    def find(self, *, key: str, version_id: str | None = None) -> StoredFile | None:
+        """The object at exactly ``key`` (its current version, or ``version_id`` even when no longer current), or
+        None.
+
+        Listings rather than HeadObject: S3 answers a HEAD of an absent key with 403 instead of 404 unless the
+        caller may list the bucket unconditionally, and the API may list only under environment prefixes. The
+        exact key comes first among the keys it prefixes, and its versions newest first."""
+        if version_id is None:
+            page = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1)
+            for item in page.get("Contents", [])[:1]:
+                if item["Key"] == key:
+                    return StoredFile(key=key, version_id=None, size=int(item.get("Size", 0)),
+                                      last_modified=_aware(item["LastModified"]))
+            return None
+        for page in self.s3.get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=key):
+            for version in page.get("Versions", []):
+                if version["Key"] != key:
+                    return None
+                if _version(version.get("VersionId")) == version_id:
+                    return StoredFile(key=key, version_id=version_id, size=int(version.get("Size", 0)),
+                                      last_modified=_aware(version["LastModified"]))
+        return None
 
     # --- imports --------------------------------------------------------------------------------
     def list_folder(self, *, prefix: str, subfolders: bool = False) -> list[StoredFile]:

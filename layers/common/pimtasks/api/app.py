@@ -16,6 +16,7 @@ from pimtasks.api import (
     routes_catalog,
     routes_etim,
     routes_fields,
+    routes_files,
     routes_ftps,
     routes_invoices,
     routes_tasks,
@@ -31,9 +32,10 @@ DESCRIPTION = ("Periodic tasks of a PIM: define imports and exports per environm
                "environment. An import's custom layout maps file columns to catalog fields: GET /catalog/fields "
                "lists them per target, with their types, meanings and rules.")
 SECURITY_SCHEMES: dict[str, Any] = {"apiKey": APIKey(name="x-api-key", **{"in": APIKeyIn.header})}
-GREEDY_PARAMETERS = ("record_id",)
+GREEDY_PARAMETERS = ("record_id", "file_key")
 """Path parameters that take the rest of the path, slashes included (API Gateway's ``{record_id+}``): an
-article number may hold ``/``, and API Gateway hands ``%2F`` over decoded."""
+article number may hold ``/``, a file's key (relative to its environment) has folders; API Gateway hands
+``%2F`` over decoded."""
 
 SERVERS = [Server(url="/", description=(
     "The origin the document came from: the local stack (make run) and the console's CloudFront URL serve the "
@@ -60,6 +62,7 @@ class PimtasksResolver(APIGatewayRestResolver):
                 prefix = compiled.pattern.removeprefix("^").removesuffix("/*$")
                 return re.compile(base_regex.format(f"{prefix}(?P<{name}>.+)"))
         return APIGatewayRestResolver._compile_regex(rule)
+
     @property
     def routes(self) -> list[Route]:
         """Every route of the API (those of the included routers too)."""
@@ -95,6 +98,7 @@ resolver.include_router(routes_etim.router)
 resolver.include_router(routes_catalog.router)
 resolver.include_router(routes_fields.router)
 resolver.include_router(routes_invoices.router)
+resolver.include_router(routes_files.router)
 register_error_handlers(resolver)
 resolver.enable_swagger(path="/docs", title=TITLE, version=VERSION, description=DESCRIPTION,
                         security_schemes=SECURITY_SCHEMES, security=[{"apiKey": []}], persist_authorization=True)

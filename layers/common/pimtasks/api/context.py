@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from pimtasks.domain.environment import Principal
 from pimtasks.errors import AuthenticationError
@@ -32,3 +33,11 @@ def admin_caller(router: BaseRouter) -> Principal:
     principal = principal_of(router)
     require_admin(principal)
     return principal
+
+
+def decoded_path_parameter(router: APIGatewayRouter, name: str, matched: str) -> str:
+    """A greedy path parameter as the client meant it. API Gateway's REST proxy events keep the request path
+    percent-encoded (where the route is matched) and hand the ``{name+}`` parameter over decoded in
+    ``pathParameters``: that one is the value (``%2E%2E`` in the URL is the ``..`` it stands for). The local
+    gateway decodes both alike."""
+    return str((router.current_event.path_parameters or {}).get(name) or matched)

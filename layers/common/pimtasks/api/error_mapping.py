@@ -20,6 +20,7 @@ from pimtasks.errors import (
     AccessDeniedError,
     AuthenticationError,
     ConflictError,
+    InvalidFileKeyError,
     NotFoundError,
     ValidationFailedError,
 )
@@ -85,6 +86,12 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         else:
             message = f"Invalid request: {len(details)} problems: " + "; ".join(d.field for d in details)
         return _json(HTTPStatus.UNPROCESSABLE_ENTITY, ErrorOut(message=message, errors=details))
+
+    @app.exception_handler(InvalidFileKeyError)
+    def _bad_file_key(exc: InvalidFileKeyError) -> Response:
+        detail = ErrorDetail(field=exc.field, message=exc.message, type="invalid_key")
+        return _json(HTTPStatus.BAD_REQUEST, ErrorOut(message=f"Bad request: {exc.field}: {exc.message}",
+                                                      errors=[detail]))
 
     @app.exception_handler(BadRequestError)
     def _bad_request(exc: BadRequestError) -> Response:

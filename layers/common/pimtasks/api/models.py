@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import urllib.parse
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pimtasks.domain.environment import ApiKey, Environment
+from pimtasks.domain.environment_files import FileEntry, FolderPage
 from pimtasks.domain.frequency import DEFAULT_TIMEZONE, Frequency
 from pimtasks.domain.identifiers import EnvironmentId, FolderName
 from pimtasks.domain.notification import Notification
-from pimtasks.domain.run import Run, RunSummary
+from pimtasks.domain.run import Run, RunFile, RunSummary
 from pimtasks.domain.task import Task
 from pimtasks.domain.task_types import AnySettings, TaskType
 
@@ -49,12 +51,66 @@ class ItemList(BaseModel, Generic[T]):
     next_token: str | None = None
 
 
+def file_href(environment: str, key: str, version_id: str | None = None) -> str:
+    """The files API path that gives a download of ``key`` (each segment percent-encoded, ``/`` kept), of
+    ``version_id`` when given."""
+    query = f"?{urllib.parse.urlencode({'version_id': version_id})}" if version_id else ""
+    return f"/environments/{environment}/files/{urllib.parse.quote(key, safe='/')}{query}"
+
+
+class RunFileOut(RunFile):
+    href: str = Field(description="GET this path (with the API key) for a presigned download of the file (of the "
+                                  "version the run read, for an input)")
+
+
 class RunOut(Run):
-    """A run as the API returns it (the checkpoint is internal and never shown)."""
+    """A run as the API returns it (the checkpoint is internal and never shown); each file with its link."""
+
+    files: list[RunFileOut] = Field(default_factory=list)  # type: ignore[assignment]
 
     @classmethod
     def from_run(cls, run: Run) -> RunOut:
-        return cls.model_validate(run.model_dump())
+        shown = run.model_dump()
+        shown["files"] = [{**file, "href": file_href(run.environment, file["key"], file["version_id"])}
+                          for file in shown["files"]]
+        return cls.model_validate(shown)
+
+
+class FileOut(BaseModel):
+    """A file of an environment."""
+
+    key: str = Field(description="Relative to the environment, e.g. Reports/<import>/<run_id>/<file>.report.txt")
+    size: int = Field(description="Bytes")
+    last_modified: dt.datetime
+    href: str = Field(description="GET this path (with the API key) for a presigned download")
+
+    @classmethod
+    def from_entry(cls, environment: str, entry: FileEntry) -> FileOut:
+        return cls(key=entry.key, size=entry.size, last_modified=entry.last_modified,
+                   href=file_href(environment, entry.key))
+
+
+class FolderOut(BaseModel):
+    """A page of a folder: its files and its subfolders (keys ending in /), in key order."""
+
+    folder: str = Field(description="The folder listed, e.g. Reports/ (empty: the environment's folders)")
+    items: list[FileOut]
+    folders: list[str] = Field(description="Subfolders on this page; list one with folder=<it>")
+    next_token: str | None = None
+
+    @classmethod
+    def from_page(cls, environment: str, page: FolderPage) -> FolderOut:
+        return cls(folder=page.folder, items=[FileOut.from_entry(environment, f) for f in page.files],
+                   folders=page.folders, next_token=page.next_token)
+
+
+class DownloadOut(BaseModel):
+    url: str = Field(description="GET the file's bytes from this URL before expires_at (no API key needed)")
+    expires_at: dt.datetime
+    key: str
+    version_id: str | None = None
+    size: int
+    last_modified: dt.datetime
 
 
 class EnvironmentIn(BaseModel):

@@ -35,19 +35,22 @@ BODY_ERRORS: dict[int, Any] = {
     415: _error("The body's Content-Type is not one the operation takes (application/json)"),
 }
 CONFLICT = 409
+BAD_KEY = 400
+_EXTRA = {CONFLICT: "Conflicts with the current state",
+          BAD_KEY: "A key that cannot name a file of the environment (., .., empty segments, absolute, backslash)"}
 
 
 def responses(status: int, model: type[BaseModel] | None, description: str, *extra: int,
               body: bool = False) -> dict[int, Any]:
     """The success response plus the error responses every protected route can give: those of a request
-    body when the route takes one (``body``), and ``extra`` ones (``CONFLICT``)."""
+    body when the route takes one (``body``), and ``extra`` ones (``CONFLICT``, ``BAD_KEY``)."""
     # No model: no body (Powertools would otherwise declare the return annotation's JSON null).
     success: dict[str, Any] = {"description": description, "content": {}}
     if model is not None:
         success["content"] = {"application/json": {"model": model}}
     declared = {status: success, **ERRORS, **(BODY_ERRORS if body else {})}
     for code in extra:
-        declared[code] = _error({CONFLICT: "Conflicts with the current state"}.get(code, "Error"))
+        declared[code] = _error(_EXTRA.get(code, "Error"))
     return declared
 
 

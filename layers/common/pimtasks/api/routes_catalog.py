@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import AwareDatetime
 
 from pimtasks.api.catalog_models import CatalogPageOut, CatalogRecordDetailOut
-from pimtasks.api.context import environment_caller
+from pimtasks.api.context import decoded_path_parameter, environment_caller
 from pimtasks.api.responses import EnvPath, responses
 from pimtasks.domain.task_types import ImportTarget
 from pimtasks.services.catalog_reading import MAX_PAGE_SIZE, filter_fields
@@ -59,8 +59,9 @@ def get_catalog_record(env: EnvPath, entity: EntityPath, record_id: RecordIdPath
     """One live record by its record_id; a product comes with the sales conditions that apply to it (on its
     article number, GTIN or discount group) and its attachments. 404 for a removed or unknown record."""
     environment_caller(router, env)
+    identifier = decoded_path_parameter(router, "record_id", record_id)
     return CatalogRecordDetailOut.of_detail(catalog_reader().record(environment=env, entity=entity,
-                                                                    record_id=_decoded(record_id)))
+                                                                    record_id=identifier))
 
 
 @router.delete("/environments/<env>/catalog/<entity>/<record_id>", summary="Remove one catalog record",
@@ -69,12 +70,7 @@ def get_catalog_record(env: EnvPath, entity: EntityPath, record_id: RecordIdPath
                responses=responses(204, None, "Removed"))
 def delete_catalog_record(env: EnvPath, entity: EntityPath, record_id: RecordIdPath) -> Response[None]:
     environment_caller(router, env)
-    catalog_reader().remove(environment=env, entity=entity, record_id=_decoded(record_id))
+    identifier = decoded_path_parameter(router, "record_id", record_id)
+    catalog_reader().remove(environment=env, entity=entity, record_id=identifier)
     return Response(status_code=204)
 
-
-def _decoded(matched: str) -> str:
-    """The record id as API Gateway decoded it (``pathParameters``): a REST API hands the ``path`` over still
-    percent-encoded, so the route's own match of an article number with a space or a slash holds ``%20``/``%2F``."""
-    parameters = router.current_event.path_parameters or {}
-    return str(parameters.get("record_id") or matched)

@@ -36,7 +36,7 @@ from pimtasks.artconnect.errors import (
 from pimtasks.artconnect.insbou import InvoiceParseError, parse_invoice
 from pimtasks.clock import Clock
 from pimtasks.domain.invoice import CheckLevel, HandledMessage, Invoice, MessageOutcome, ParsedInvoice, invoice_id
-from pimtasks.domain.run import MessageLevel, RunStatus
+from pimtasks.domain.run import MessageLevel, RunFileRole, RunStatus
 from pimtasks.domain.task_types import ImportArtConnectInvoicesSettings
 from pimtasks.services.invoice_checks import amount_checks, price_checks
 from pimtasks.services.invoice_ports import InvoiceStore, NetPrices, RawFiles
@@ -66,7 +66,7 @@ class _Report:
 
     counts: dict[str, int] = field(default_factory=dict)
     messages: list[tuple[MessageLevel, str, str | None]] = field(default_factory=list)
-    files: list[tuple[str, str]] = field(default_factory=list)
+    files: list[tuple[RunFileRole, str]] = field(default_factory=list)
 
     def count(self, **deltas: int) -> None:
         for name, delta in deltas.items():
@@ -186,7 +186,7 @@ class InvoiceImport:
                                 error=f"invoice {parsed.invoice_number} of {parsed.seller_gln} was received before "
                                       f"in message {earlier}; this copy is not imported")
         self._files.put_bytes(key=key, data=data, content_type=_XML)
-        report.files.append(("invoice", key))
+        report.files.append((RunFileRole.INPUT, key))  # the message as received
         report.count(created=1)
         for check in checks:
             if check.level is CheckLevel.WARNING:
@@ -204,7 +204,7 @@ class InvoiceImport:
         key = f"{base}.xml"
         self._files.put_bytes(key=key, data=data, content_type=_XML)
         self._files.put_text(key=f"{base}.error.txt", text=f"MsgId {msg_id}: {error}\n")
-        report.files.append(("failed", key))
+        report.files.append((RunFileRole.FAILED, key))
         if outcome is MessageOutcome.DUPLICATE:
             report.count(unchanged=1)
             level = MessageLevel.WARNING

@@ -83,12 +83,29 @@ class RunCounts(BaseModel):
         return RunCounts(**{name: getattr(self, name) + getattr(other, name) for name in RunCounts.model_fields})
 
 
+class RunFileRole(StrEnum):
+    """What a file is to its run."""
+
+    INPUT = "input"
+    """The file the run read (an upload; ``version_id`` names the version)."""
+    ARCHIVED = "archived"
+    """The copy of an imported input under ``Archived/``."""
+    FAILED = "failed"
+    """An input that failed as a whole, moved to ``Failed/``."""
+    REJECTED_ROWS = "rejected_rows"
+    """The CSV of the rows the run rejected, with their reasons."""
+    REPORT = "report"
+    """The report of one input file."""
+    OUTPUT = "output"
+    """A file the run produced and published (an export's file in ``Downloads/<export>/``)."""
+
+
 class RunFile(BaseModel):
-    """A file a run read or produced, as an S3 key relative to the environment prefix."""
+    """A file a run read or produced, as an S3 key relative to the environment prefix (``RunJob.add_file``)."""
 
     model_config = ConfigDict(frozen=True)
 
-    role: str = Field(description="input, archived, failed, rejected_rows, report, output")
+    role: RunFileRole
     key: str
     version_id: str | None = Field(default=None, description="The object version an input was read from")
 

@@ -19,3 +19,12 @@ class StoredFile:
     def name(self) -> str:
         """The file name: the last segment of the key."""
         return self.key.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class ListedPage:
+    """One page of a bucket listing: objects, subfolders (full prefixes ending in ``/``), whether more follow."""
+
+    files: list[StoredFile]
+    folders: list[str]
+    truncated: bool

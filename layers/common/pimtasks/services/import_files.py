@@ -49,11 +49,6 @@ class UploadLocation:
     """``sub/dir`` for ``Uploads/<Import>/sub/dir/<file>``; empty for a file directly in the import's folder."""
 
 
-def environment_key(environment: str, relative: str) -> str:
-    """The full object key of ``relative`` (a key relative to the environment, as run files name them)."""
-    return f"environments/{environment}/{relative}"
-
-
 def uploads_folder(import_name: str) -> str:
     return f"Uploads/{import_name}/"
 

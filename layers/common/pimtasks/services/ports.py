@@ -17,7 +17,7 @@ from pimtasks.domain.catalog_storage import RecordKey, RecordWrite, StoredDigest
 from pimtasks.domain.environment import Environment
 from pimtasks.domain.run import ActiveRun, Run, RunStatus, RunSummary
 from pimtasks.domain.slot import SlotArrival, SlotMember, SlotState
-from pimtasks.domain.stored_file import StoredFile
+from pimtasks.domain.stored_file import ListedPage, StoredFile
 from pimtasks.domain.task import Task
 from pimtasks.domain.task_types import ImportTarget
 
@@ -102,6 +102,14 @@ class FileStorage(Protocol):
     def put_text(self, *, key: str, text: str, content_type: str = "text/plain; charset=utf-8") -> None: ...
     def copy(self, *, source_key: str, version_id: str | None, target_key: str) -> None: ...
     def remove(self, *, key: str, version_id: str | None) -> None: ...
+
+
+class FileBrowser(Protocol):
+    """The files bucket as the files API reads it (keys are full object keys, ``environments/<env>/...``)."""
+
+    def list_page(self, *, prefix: str, recursive: bool, start_after: str | None, limit: int) -> ListedPage: ...
+    def find(self, *, key: str, version_id: str | None = None) -> StoredFile | None: ...
+    def presigned_get(self, *, key: str, version_id: str | None, expires_seconds: int, file_name: str) -> str: ...
 
 
 class CatalogChanges(Protocol):

@@ -7,12 +7,14 @@ from collections.abc import Callable
 from typing import Any
 
 from pimtasks.clock import Clock
+from pimtasks.domain.environment_files import ENVIRONMENTS_ROOT
 from pimtasks.domain.run import (
     MAX_MESSAGES_STORED,
     MESSAGES_RESERVED,
     MessageLevel,
     Run,
     RunFile,
+    RunFileRole,
     RunMessage,
     RunStatus,
 )
@@ -79,7 +81,19 @@ class RunJob:
             return
         self.run.messages.append(RunMessage(level=level, text=text, **where))
 
-    def add_file(self, *, role: str, key: str, version_id: str | None = None) -> None:
+    def add_file(self, *, role: RunFileRole, key: str, version_id: str | None = None) -> None:
+        """Link a file to the run: the run's JSON lists it (with the files API path of its download), the
+        console shows it as a download link, ``pimtasks files get KEY`` fetches it.
+
+        ``key`` is relative to the environment (``Downloads/<export>/<file>``, never ``environments/<env>/...``)
+        and names a file already published where it stays (an export adds its finished file with
+        ``role=RunFileRole.OUTPUT``, not the temporary key it was written to). Saved with the run at the next
+        safe point; the same role and key twice is kept once (a continued run may publish a file again).
+        """
+        if key.startswith(ENVIRONMENTS_ROOT):  # a programming error of the worker, not of the run's input
+            raise ValueError(f"run file key {key!r} is a full object key: give it relative to the environment")
+        if any(f.role is role and f.key == key for f in self.run.files):
+            return
         self.run.files.append(RunFile(role=role, key=key, version_id=version_id))
 
     def progress(self, fraction: float | None, text: str | None = None) -> None:

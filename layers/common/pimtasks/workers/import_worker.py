@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from pimtasks.clock import Clock
-from pimtasks.domain.run import MessageLevel, RunCounts, RunMessage, RunStatus, Trigger
+from pimtasks.domain.environment_files import environment_key
+from pimtasks.domain.run import MessageLevel, RunCounts, RunFileRole, RunMessage, RunStatus, Trigger
 from pimtasks.domain.stored_file import StoredFile
 from pimtasks.domain.task_types import ImportMode, ImportSettings, ImportTarget
 from pimtasks.imports import (
@@ -55,7 +56,6 @@ from pimtasks.services.full_import import remove_absent
 from pimtasks.services.import_files import (
     SETTLE_SECONDS,
     archived_file,
-    environment_key,
     failed_file,
     is_ready,
     rejected_rows_file,
@@ -189,7 +189,7 @@ class ImportRun:
         if current is None or file_identity(current.key, current.version_id) != file_identity(
                 stored.key, stored.version_id):
             current = self.state.current = FileState.of(stored)
-            self.job.add_file(role="input", key=self._relative(stored.key), version_id=stored.version_id)
+            self.job.add_file(role=RunFileRole.INPUT, key=self._relative(stored.key), version_id=stored.version_id)
         with tempfile.TemporaryDirectory(prefix="pimtasks-import-", dir=self.worker.workdir) as scratch_dir:
             scratch = Path(scratch_dir)
             rejects = RejectsFile(scratch / "rejected.csv")
@@ -324,7 +324,7 @@ class ImportRun:
             archived = archived_file(import_name=self.settings.import_name, run_id=self.run_id,
                                      file_name=current.name, when=self.worker.clock.now())
             self.files.copy(source_key=current.key, version_id=current.version_id, target_key=self._key(archived))
-            self.job.add_file(role="archived", key=archived)
+            self.job.add_file(role=RunFileRole.ARCHIVED, key=archived)
             destination = archived
         if self.settings.full:
             self._note(f"Full import: removed {current.counts.removed} {self.settings.target.value} record(s) "
@@ -346,7 +346,7 @@ class ImportRun:
         self._post(error.to_message())
         failed = failed_file(import_name=self.settings.import_name, run_id=self.run_id, file_name=current.name)
         self.files.copy(source_key=current.key, version_id=current.version_id, target_key=self._key(failed))
-        self.job.add_file(role="failed", key=failed)
+        self.job.add_file(role=RunFileRole.FAILED, key=failed)
         if current.resume is None or isinstance(error, NothingImportedError):
             outcome = f"failed as a whole, the catalog is unchanged by this file: {error.message}"
         else:
@@ -412,7 +412,7 @@ class ImportRun:
             return None
         key = self._rejects_key(current)
         self.files.upload(key=self._key(key), source=rejects.path, content_type=REJECTS_CONTENT_TYPE)
-        self.job.add_file(role="rejected_rows", key=key)
+        self.job.add_file(role=RunFileRole.REJECTED_ROWS, key=key)
         return key
 
     def _write_report(self, current: FileState, *, outcome: str, destination: str,
@@ -423,7 +423,7 @@ class ImportRun:
                                  messages=messages)
         key = report_file(import_name=self.settings.import_name, run_id=self.run_id, file_name=current.name)
         self.files.put_text(key=self._key(key), text=text)
-        self.job.add_file(role="report", key=key)
+        self.job.add_file(role=RunFileRole.REPORT, key=key)
         return text
 
     def _report_text(self, current: FileState, *, outcome: str, destination: str, rejected_key: str | None,
