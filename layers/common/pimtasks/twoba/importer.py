@@ -4,11 +4,14 @@ Per supplier, in the order of the task's ``supplier_glns``:
 1. **Scan**: ``trade-items/bulk/details``, ``descriptions``, ``ordering`` and ``pricings``, each paged whole with the
    same filters (``supplierIdGln``, ``mutationDateTime`` on a delta, ``language``); every page is staged in the
    task's state (``twoba.state``) and then checkpointed as (supplier, endpoint, cursor), so a fresh invocation
-   continues with the next page and nothing is read twice.
+   continues with the next page and nothing is read twice. Then ``products/bulk/etim-classifications`` for each
+   manufacturer GLN the supplier's trade items name (the Product API filters by manufacturer, not supplier).
 2. **Join**: the staged rows are grouped per trade item (a row seen twice, say at a page boundary that moved, is
    kept once) and written through the catalog writer in batches (upsert, matched by the article number rule),
    checkpointed per batch. A delta brings only the rows that changed, so each product is merged with the fields
-   its rows set (``twoba.products.JoinedItem``): a changed price leaves the descriptions alone.
+   its rows set (``twoba.products.JoinedItem``): a changed price leaves the descriptions alone. A product's
+   classification goes to every trade item whose details name it (``<manufacturer GLN>#<product number>``); a
+   delta's changed classification finds its items in the lookup the previous scans saved.
 3. **Watermark**: only then is the supplier's watermark set to when its scan started — the ``Date`` of the
    data pool's first answer, since bulk rows carry no mutation time of their own and the server's clock is the
    one ``mutationDateTime`` is compared with. The filter is inclusive, so what changed in that very second is
