@@ -1,6 +1,7 @@
 """Import 2BA rate: three suppliers (SUPPLIERS trade items in all) read from the local Product Data OpenAPI server
 (``tests.support.twoba_server``, its own process, 20 ms latency per request) over the four trade-item bulk
-endpoints at limit 1000, staged, joined and written through the catalog writer; as a ratio to a bare client
+endpoints and the products' ETIM classifications (the supplier is the manufacturer here) at limit 1000, staged,
+joined and written through the catalog writer; as a ratio to a bare client
 (``requests``, one session) that only GETs the same pages one after the other (the import's extra time is
 staging, joining and writing). Also: the requests made against the minimum at limit 1000 (one request per 1000
 rows per endpoint and supplier, at least one; target <= 1.1x), the peak RSS of this process (target <= 300 MB),
@@ -31,7 +32,7 @@ def _rows_per_endpoint(count: int) -> dict[str, int]:
     """What ``tests.support.twoba_server.catalog_rows`` serves for ``count`` items."""
     with_allowances = math.ceil(count / 3)
     return {"details": count, "descriptions": 2 * count, "ordering": count,
-            "pricings": count + with_allowances}
+            "pricings": count + with_allowances, "etim-classifications": 2 * count}
 
 
 def _minimum_requests() -> int:
@@ -50,11 +51,13 @@ def _bare_scan(url: str) -> tuple[float, int]:
     started = time.perf_counter()
     sent = 0
     for gln in SUPPLIERS:
-        for endpoint in ("details", "descriptions", "ordering", "pricings"):
+        for path in ("trade-items/bulk/details", "trade-items/bulk/descriptions", "trade-items/bulk/ordering",
+                     "trade-items/bulk/pricings", "products/bulk/etim-classifications"):
             cursor = None
             while True:
-                params = {"supplierIdGln": gln, "limit": str(LIMIT), **({"cursor": cursor} if cursor else {})}
-                body = session.get(f"{url}/v1/trade-items/bulk/{endpoint}", params=params, headers=headers).json()
+                key = "manufacturerIdGln" if path.startswith("products/") else "supplierIdGln"
+                params = {key: gln, "limit": str(LIMIT), **({"cursor": cursor} if cursor else {})}
+                body = session.get(f"{url}/v1/{path}", params=params, headers=headers).json()
                 sent += 1
                 if not body["meta"]["hasNext"]:
                     break

@@ -2,7 +2,8 @@
 
 What it models: OAuth2 client credentials at ``/connect/token`` (body or Basic credentials, ``invalid_client``
 for a wrong secret, tokens that expire after ``token_seconds``), bulk resources under ``/v1/`` with cursor paging
-(``limit`` 1..1000, ``meta.hasNext``/``cursor``), the ``supplierIdGln``, ``mutationDateTime`` (RFC 3339 UTC with
+(``limit`` 1..1000, ``meta.hasNext``/``cursor``), the ``supplierIdGln`` (trade items), ``manufacturerIdGln``
+(products), ``mutationDateTime`` (RFC 3339 UTC with
 ``Z``, inclusive) and ``language`` filters, RFC 9457 problem documents (400 with ``errors{field: [messages]}``,
 401, 403 for a supplier the client may not read), and injected 429 (with ``Retry-After``) / 503 answers.
 
@@ -106,7 +107,10 @@ class TwobaServer:
             return 403, {"type": "about:blank", "title": "Forbidden", "status": 403,
                          "detail": f"The client has no access to the data of supplier {gln}"}
         if gln:
-            rows = [r for r in rows if r.get("supplierIdGln", r.get("manufacturerIdGln")) == gln]
+            rows = [r for r in rows if r.get("supplierIdGln") == gln]
+        manufacturer = query.get("manufacturerIdGln", [None])[0]
+        if manufacturer:
+            rows = [r for r in rows if r.get("manufacturerIdGln") == manufacturer]
         since_text = query.get("mutationDateTime", [None])[0]
         if since_text is not None:
             since = _utc_z(since_text)
@@ -187,9 +191,11 @@ def _utc_z(text: str) -> float | None:
 
 def catalog_rows(gln: str, count: int, *, prefix: str) -> dict[str, list[dict[str, Any]]]:
     """``count`` trade items of one supplier on every endpoint the import reads (benchmarks): two description
-    languages, one pricing per item, every third with two allowances."""
+    languages, one pricing per item, every third with two allowances, and each item's product (the supplier is
+    its manufacturer) classified with two features."""
     rows: dict[str, list[dict[str, Any]]] = {"trade-items/bulk/details": [], "trade-items/bulk/descriptions": [],
-                                             "trade-items/bulk/ordering": [], "trade-items/bulk/pricings": []}
+                                             "trade-items/bulk/ordering": [], "trade-items/bulk/pricings": [],
+                                             "products/bulk/etim-classifications": []}
     for n in range(count):
         key = {"supplierIdGln": gln, "supplierItemNumber": f"{prefix} {n}/x"}
         rows["trade-items/bulk/details"].append({**key, "manufacturerIdGln": gln, "manufacturerProductNumber": f"M{n}",
@@ -198,6 +204,11 @@ def catalog_rows(gln: str, count: int, *, prefix: str) -> dict[str, list[dict[st
             {**key, "descriptionLanguage": "nl-NL", "minimalItemDescription": f"Installatiebuis \u00f8{n} \u2013 wit"},
             {**key, "descriptionLanguage": "de-DE", "minimalItemDescription": f"Installationsrohr {n} wei\u00df"}]
         rows["trade-items/bulk/ordering"].append({**key, "orderUnit": "MTR", "minimumOrderQuantity": 1 + n % 5})
+        product = {"manufacturerIdGln": gln, "manufacturerProductNumber": f"M{n}", "etimClassCode": "EC000042",
+                   "etimClassVersion": 1, "etimReleaseVersion": "9.0"}
+        rows["products/bulk/etim-classifications"] += [
+            {**product, "etimFeatureCode": "EF000008", "etimValueNumeric": 1 + n % 40, "etimUnitCode": "EU570448"},
+            {**product, "etimFeatureCode": "EF000007", "etimValueCode": f"EV{n % 9:06d}"}]
         pricing = {**key, "priceUnit": "C62", "priceQuantity": 1, "currencyCode": "EUR",
                    "grossListPrice": round(1 + n % 997 / 4, 2), "priceValidityDate": "2025-01-01"}
         if n % 3 == 0:

@@ -18,6 +18,7 @@ from tests.support.twoba_server import TwobaServer
 SMALL, LARGE, FORBIDDEN = "8712345000004", "8712345000011", "8712345000028"
 DETAILS, DESCRIPTIONS = "trade-items/bulk/details", "trade-items/bulk/descriptions"
 ORDERING, PRICINGS = "trade-items/bulk/ordering", "trade-items/bulk/pricings"
+CLASSIFICATIONS = "products/bulk/etim-classifications"
 
 
 def item_number(gln: str, n: int) -> str:
@@ -31,7 +32,8 @@ def gtin(n: int) -> str:
 
 def serve(server: TwobaServer, gln: str, count: int) -> None:
     """``count`` trade items: descriptions in two languages with é, ø and \u2013; every odd one a pricing with two
-    allowances (two rows), every even one a pricing without (one row, the allowance fields absent)."""
+    allowances (two rows), every even one a pricing without (one row, the allowance fields absent); every item's
+    product but each fifth an ETIM class with two features (one row each)."""
     for n in range(count):
         item = item_number(gln, n)
         key = {"supplierIdGln": gln, "supplierItemNumber": item}
@@ -43,6 +45,12 @@ def serve(server: TwobaServer, gln: str, count: int) -> None:
             {**key, "descriptionLanguage": "de-DE", "minimalItemDescription": f"Rohr ø{n}",
              "uniqueMainItemDescription": f"Rohr ø{n} \u2013 weiß"}])
         server.put(ORDERING, [{**key, "orderUnit": "MTR" if n % 3 else "C62", "minimumOrderQuantity": n % 5 + 1}])
+        if n % 5:
+            product = {"manufacturerIdGln": gln, "manufacturerProductNumber": f"MPN-{n}", "etimClassCode": "EC000042",
+                       "etimReleaseVersion": "9.0"}
+            server.put(CLASSIFICATIONS, [{**product, "etimFeatureCode": "EF000008", "etimValueNumeric": n % 40,
+                                          "etimUnitCode": "EU570448"},
+                                         {**product, "etimFeatureCode": "EF000007", "etimValueLogical": n % 2 == 0}])
         pricing = {**key, "priceUnit": "C62", "priceQuantity": 100 if n % 2 else 1, "currencyCode": "EUR",
                    "grossListPrice": float(f"{n}.{n % 100:02d}") + 0.5, "priceValidityDate": "2025-01-01"}
         if n % 2:
@@ -67,6 +75,14 @@ def expected(server: TwobaServer, gln: str) -> dict[str, dict[str, Any]]:
     for row in server.served(ORDERING, gln):
         products[row["supplierItemNumber"]].update(order_unit=row["orderUnit"],
                                                    minimum_order_quantity=Decimal(row["minimumOrderQuantity"]))
+    by_product = {(v["manufacturer_product_number"]): v for v in products.values()}
+    for row in server.rows.get(CLASSIFICATIONS, []):
+        if row["manufacturerIdGln"] == gln and row["manufacturerProductNumber"] in by_product:
+            product = by_product[row["manufacturerProductNumber"]]
+            product["etim_class"] = row["etimClassCode"]
+            value = row.get("etimValueNumeric", row.get("etimValueLogical"))
+            product.setdefault("features", []).append(
+                (row["etimFeatureCode"], str(value).lower() if isinstance(value, bool) else str(value)))
     for row in server.served(PRICINGS, gln):
         product = products[row["supplierItemNumber"]]
         product.update(gross_price=Decimal(str(row["grossListPrice"])), price_unit=Decimal(row["priceQuantity"]),
@@ -93,6 +109,8 @@ def assert_catalog_holds_what_was_served(twoba: TwobaTasks, gln: str) -> None:
         assert product.gross_price == values["gross_price"] and product.price_unit == values["price_unit"]
         assert product.price_unit_code == values["price_unit_code"]
         assert product.pricings is not None and len(product.pricings) == 1
+        assert product.etim_class == values.get("etim_class"), item
+        assert [(f.code, f.value) for f in product.features] == values.get("features", []), item
         allowances = [(a.sequence, a.percentage) for a in product.pricings[0].allowances]
         assert allowances == sorted(values["allowances"]), item
 
@@ -156,7 +174,7 @@ def test_three_suppliers_one_forbidden_then_a_delta_of_known_mutations() -> None
             supplier_line(second, LARGE)
         assert twoba.product(item_number(LARGE, 8)).discount_group is None  # type: ignore[union-attr]
         assert twoba.product(item_number(LARGE, 5)).gross_price == Decimal("99.5")  # type: ignore[union-attr]
-        assert len(server.requests) - requests_before == 3 * 4  # one page per endpoint and supplier
+        assert len(server.requests) - requests_before == 3 * 5  # one page per endpoint and supplier
 
 
 def test_a_run_that_continues_after_every_page_ends_like_one_that_does_not(twoba: TwobaTasks) -> None:
@@ -173,7 +191,8 @@ def test_a_run_that_continues_after_every_page_ends_like_one_that_does_not(twoba
     assert run.invocations > 10
     assert_catalog_holds_what_was_served(twoba, SMALL)
     assert run.counts.created == 23 and run.counts.read == 23
-    pages = {"details": 3, "descriptions": 5, "ordering": 3, "pricings": 4}  # 23, 46, 23 and 34 rows at 10 a page
+    # 23, 46, 23 and 34 trade-item rows, 36 classification rows, at 10 a page
+    pages = {"details": 3, "descriptions": 5, "ordering": 3, "pricings": 4, "etim-classifications": 4}
     assert len(twoba.server.requests) == sum(pages.values())
 
 

@@ -158,3 +158,26 @@ def test_mutation_date_time_is_rfc_3339_utc_with_z() -> None:
 
     moment = dt.datetime(2026, 12, 2, 13, 4, 5, 999, tzinfo=dt.timezone(dt.timedelta(hours=1)))
     assert rfc3339(moment) == "2026-12-02T12:04:05Z"
+
+
+def test_etim_classifications_come_per_manufacturer_and_a_changed_one_updates_only_its_items(
+        server: TwobaServer) -> None:
+    state, catalog = MemoryTwobaState(), MemoryCatalog()
+    status, _ = run_import(server, state, catalog)
+    assert status is None
+    stored = catalog.data("A 3/x")
+    assert stored is not None and stored["etim_class"] == "EC000042" and stored["etim_release"] == "9.0"
+    assert stored["features"] == [{"code": "EF000008", "value": "4", "unit": "EU570448"},
+                                  {"code": "EF000007", "value": "EV000003"}]
+    assert any("products/bulk/etim-classifications?manufacturerIdGln=" + A in path for path in server.requests)
+
+    server.now += 60
+    for row in server.rows["products/bulk/etim-classifications"]:
+        if row["manufacturerProductNumber"] == "M3" and row["manufacturerIdGln"] == A:
+            row.update(etimValueNumeric=39, _mutated=server.now)
+    status, second = run_import(server, state, catalog)
+
+    assert status is None and (second.counts.read, second.counts.updated) == (1, 1), texts(second)
+    changed = catalog.data("A 3/x")
+    assert changed is not None and changed["features"][0]["value"] == "39"
+    assert changed["descriptions"] == stored["descriptions"] and changed["gross_price"] == stored["gross_price"]

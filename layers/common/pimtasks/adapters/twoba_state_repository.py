@@ -4,8 +4,8 @@ Item layout (``P = ENV#<env>#TWOBA#<task_id>``; no attribute of the listing inde
 - watermark per supplier: ``pk = P``, ``sk = WATERMARK#<gln>``, ``at`` (RFC 3339 UTC);
 - a staged page: ``pk = P``, ``sk = STAGE#<gln>#<endpoint>#<page:06d>#<part:02d>``, ``rows`` (gzip-compressed JSON,
   ``ROWS_PER_ITEM`` rows a part, so a page of long descriptions stays far below DynamoDB's 400 KB per item);
-- the article number of a trade item (GTIN rule): ``pk = P#ART#<gln>#<item number>``, ``sk = ARTICLE``,
-  ``article`` — one partition per item, like the catalog's records.
+- a lookup (``twoba.state``: an item's article, a product's items, the manufacturers):
+  ``pk = P#<kind>#<gln>#<key>``, ``sk = LOOKUP``, ``value`` — one partition per key, like the catalog's records.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pimtasks.adapters.task_state import READ_BATCH, TaskStateTable
 from pimtasks.twoba.state import Rows
 
 ROWS_PER_ITEM = 250
-ARTICLE_SK = "ARTICLE"
+LOOKUP_SK = "LOOKUP"
 
 
 class TwobaStateRepository(TaskStateTable):
@@ -62,26 +62,25 @@ class TwobaStateRepository(TaskStateTable):
         if keys:
             self._table.write_many(deletes=keys, sleep=self._sleep)
 
-    # --- article numbers (GTIN rule) ------------------------------------------------------------
-    def articles(self, *, environment: str, task_id: str, supplier_gln: str,
-                 item_numbers: Sequence[str]) -> dict[str, str]:
-        prefix = f"{self.task_pk(environment, task_id)}#ART#{supplier_gln}#"
-        unique = list(dict.fromkeys(item_numbers))
+    # --- lookups --------------------------------------------------------------------------------
+    def lookups(self, *, environment: str, task_id: str, supplier_gln: str, kind: str,
+                keys: Sequence[str]) -> dict[str, str]:
+        prefix = f"{self.task_pk(environment, task_id)}#{kind}#{supplier_gln}#"
+        unique = list(dict.fromkeys(keys))
         found: dict[str, str] = {}
         for start in range(0, len(unique), READ_BATCH):
-            keys = [{"pk": {"S": prefix + item}, "sk": {"S": ARTICLE_SK}} for item in unique[start:start + READ_BATCH]]
-            request = {self._table.name: {"Keys": keys, "ConsistentRead": True,
-                                          "ProjectionExpression": "pk, article"}}
+            wanted = [{"pk": {"S": prefix + key}, "sk": {"S": LOOKUP_SK}} for key in unique[start:start + READ_BATCH]]
+            request = {self._table.name: {"Keys": wanted, "ConsistentRead": True, "ProjectionExpression": "pk, #v",
+                                          "ExpressionAttributeNames": {"#v": "value"}}}
             for item in self._batch_get(request):
-                found[item["pk"]["S"][len(prefix):]] = item["article"]["S"]
+                found[item["pk"]["S"][len(prefix):]] = item["value"]["S"]
         return found
 
-    def save_articles(self, *, environment: str, task_id: str, supplier_gln: str,
-                      articles: Mapping[str, str]) -> None:
-        prefix = f"{self.task_pk(environment, task_id)}#ART#{supplier_gln}#"
-        self._batch_write([{"PutRequest": {"Item": {"pk": {"S": prefix + item}, "sk": {"S": ARTICLE_SK},
-                                                     "article": {"S": article}}}}
-                           for item, article in articles.items()])
+    def save_lookups(self, *, environment: str, task_id: str, supplier_gln: str, kind: str,
+                     values: Mapping[str, str]) -> None:
+        prefix = f"{self.task_pk(environment, task_id)}#{kind}#{supplier_gln}#"
+        self._batch_write([{"PutRequest": {"Item": {"pk": {"S": prefix + key}, "sk": {"S": LOOKUP_SK},
+                                                     "value": {"S": value}}}} for key, value in values.items()])
 
 
 def _bytes(value: Any) -> bytes:

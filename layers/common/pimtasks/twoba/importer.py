@@ -4,11 +4,14 @@ Per supplier, in the order of the task's ``supplier_glns``:
 1. **Scan**: ``trade-items/bulk/details``, ``descriptions``, ``ordering`` and ``pricings``, each paged whole with the
    same filters (``supplierIdGln``, ``mutationDateTime`` on a delta, ``language``); every page is staged in the
    task's state (``twoba.state``) and then checkpointed as (supplier, endpoint, cursor), so a fresh invocation
-   continues with the next page and nothing is read twice.
+   continues with the next page and nothing is read twice. Then ``products/bulk/etim-classifications`` for each
+   manufacturer GLN the supplier's trade items name (the Product API filters by manufacturer, not supplier).
 2. **Join**: the staged rows are grouped per trade item (a row seen twice, say at a page boundary that moved, is
    kept once) and written through the catalog writer in batches (upsert, matched by the article number rule),
    checkpointed per batch. A delta brings only the rows that changed, so each product is merged with the fields
-   its rows set (``twoba.products.JoinedItem``): a changed price leaves the descriptions alone.
+   its rows set (``twoba.products.JoinedItem``): a changed price leaves the descriptions alone. A product's
+   classification goes to every trade item whose details name it (``<manufacturer GLN>#<product number>``); a
+   delta's changed classification finds its items in the lookup the previous scans saved.
 3. **Watermark**: only then is the supplier's watermark set to when its scan started — the ``Date`` of the
    data pool's first answer, since bulk rows carry no mutation time of their own and the server's clock is the
    one ``mutationDateTime`` is compared with. The filter is inclusive, so what changed in that very second is
@@ -22,6 +25,7 @@ stays, and the run ends ``partially_succeeded``. Refused credentials or a 400 fa
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
@@ -34,12 +38,16 @@ from pimtasks.services.catalog_writer import CatalogWriter
 from pimtasks.services.run_job import RunJob, WorkerFailure
 from pimtasks.twoba.client import Page, Params
 from pimtasks.twoba.errors import TwobaCallError, TwobaCredentialsError, TwobaError
-from pimtasks.twoba.products import ArticleRule, TradeItemRejected, trade_item_record
-from pimtasks.twoba.state import Rows, TwobaStateStore
+from pimtasks.twoba.products import ArticleRule, TradeItemRejected, etim_classification, trade_item_record
+from pimtasks.twoba.state import ARTICLE, MANUFACTURERS, PRODUCT, Rows, TwobaStateStore
 
 ENDPOINTS = ("details", "descriptions", "ordering", "pricings")
 """The trade-item bulk endpoints the catalog needs, scanned in this order (``trade-items/bulk/<name>``)."""
-JOIN = len(ENDPOINTS)
+ETIM = len(ENDPOINTS)
+"""The checkpoint's endpoint index while the products of the supplier's manufacturers are scanned."""
+ETIM_ENDPOINT = "etim-classifications"
+"""``products/bulk/etim-classifications``, one scan per manufacturer GLN the supplier's trade items name."""
+JOIN = ETIM + 1
 """The checkpoint's endpoint index once every endpoint of the supplier was scanned."""
 WRITE_BATCH = 500
 CLOCK_MARGIN = dt.timedelta(minutes=5)
@@ -69,8 +77,9 @@ class SupplierCounts:
 
 @dataclass
 class Checkpoint:
-    """Where the run is: supplier index, endpoint index (``JOIN`` when joining), the next cursor, the next page
-    number to stage, the scan's filter and start, the items written so far, and the suppliers that failed."""
+    """Where the run is: supplier index, endpoint index (``ETIM``: the manufacturers' products, ``JOIN``: joining),
+    the next cursor, the next page number to stage, the scan's filter and start, the manufacturers to scan and
+    the index of the current one, the items written so far, and the suppliers that failed."""
 
     supplier: int = 0
     endpoint: int = 0
@@ -79,6 +88,8 @@ class Checkpoint:
     since: str | None = None
     started: str | None = None
     joined: int = 0
+    manufacturers: list[str] = field(default_factory=list)
+    manufacturer: int = 0
     counts: SupplierCounts = field(default_factory=SupplierCounts)
     failed: list[str] = field(default_factory=list)
 
@@ -97,8 +108,9 @@ class Checkpoint:
 
     def next_supplier(self) -> None:
         self.supplier += 1
-        self.endpoint, self.cursor, self.page, self.joined = 0, None, 0, 0
+        self.endpoint, self.cursor, self.page, self.joined, self.manufacturer = 0, None, 0, 0, 0
         self.since = self.started = None
+        self.manufacturers = []
         self.counts = SupplierCounts()
 
 
@@ -153,9 +165,12 @@ class TwobaImport:
         self._state.clear_staged(environment=environment, task_id=task_id, supplier_gln=gln)  # a stopped run's
         mark = self._state.watermarks(environment=environment, task_id=task_id).get(gln)
         point.since = rfc3339(mark) if mark is not None and self._settings.only_changed else None
+        known = self._state.lookups(environment=environment, task_id=task_id, supplier_gln=gln, kind=MANUFACTURERS,
+                                    keys=["all"]).get("all")
+        point.manufacturers = json.loads(known) if known and point.since else []
 
     def _params(self, endpoint: str, point: Checkpoint, gln: str) -> Params:
-        params: list[tuple[str, str]] = [("supplierIdGln", gln)]
+        params: list[tuple[str, str]] = [("manufacturerIdGln" if endpoint == ETIM_ENDPOINT else "supplierIdGln", gln)]
         if point.since:
             params.append(("mutationDateTime", point.since))
         if endpoint == "descriptions":
@@ -164,7 +179,7 @@ class TwobaImport:
 
     def _scan(self, job: RunJob, point: Checkpoint, gln: str) -> None:
         total = len(self._settings.supplier_glns)
-        while point.endpoint < JOIN:
+        while point.endpoint < ETIM:
             endpoint = ENDPOINTS[point.endpoint]
             page = self._source.page(f"trade-items/bulk/{endpoint}", params=self._params(endpoint, point, gln),
                                      cursor=point.cursor, limit=self._settings.page_size)
@@ -173,6 +188,9 @@ class TwobaImport:
                 point.started = started.astimezone(dt.UTC).isoformat()
             self._state.stage(environment=job.task.environment, task_id=job.task.task_id, supplier_gln=gln,
                               endpoint=endpoint, page=point.page, rows=page.rows)
+            if endpoint == "details":
+                named = {str(r["manufacturerIdGln"]) for r in page.rows if r.get("manufacturerIdGln")}
+                point.manufacturers = sorted(set(point.manufacturers) | named)
             point.page += 1
             point.cursor = page.cursor
             if not page.has_next:
@@ -180,27 +198,85 @@ class TwobaImport:
             job.progress((point.supplier + 0.5 * point.endpoint / JOIN) / total,
                          f"supplier {gln}: reading {endpoint} (page {point.page})")
             job.keep_alive(point.as_dict())
+        self._scan_products(job, point, gln)
+
+    def _scan_products(self, job: RunJob, point: Checkpoint, gln: str) -> None:
+        """The ETIM classifications of the products of every manufacturer the supplier's items name (the Product
+        API is filtered by manufacturer, not supplier); staged like the trade-item pages."""
+        total = len(self._settings.supplier_glns)
+        while point.endpoint == ETIM:
+            if point.manufacturer >= len(point.manufacturers):
+                point.endpoint, point.cursor, point.page = JOIN, None, 0
+                break
+            manufacturer = point.manufacturers[point.manufacturer]
+            page = self._source.page(f"products/bulk/{ETIM_ENDPOINT}",
+                                     params=self._params(ETIM_ENDPOINT, point, manufacturer), cursor=point.cursor,
+                                     limit=self._settings.page_size)
+            self._state.stage(environment=job.task.environment, task_id=job.task.task_id, supplier_gln=gln,
+                              endpoint=ETIM_ENDPOINT, page=point.page, rows=page.rows)
+            point.page += 1
+            point.cursor = page.cursor
+            if not page.has_next:
+                point.manufacturer, point.cursor = point.manufacturer + 1, None
+            job.progress((point.supplier + 0.5 * ETIM / JOIN) / total,
+                         f"supplier {gln}: reading the ETIM classifications of manufacturer {manufacturer}")
+            job.keep_alive(point.as_dict())
 
     def _join(self, job: RunJob, point: Checkpoint, gln: str) -> None:
         rows = _group(self._state.staged(environment=job.task.environment, task_id=job.task.task_id,
                                          supplier_gln=gln))
-        items = sorted(set().union(*rows.values()))
+        product_items = self._product_items(job, gln, rows)
+        item_products = {item: key for key, numbers in product_items.items() if key in rows[ETIM_ENDPOINT]
+                         for item in numbers}
+        items = sorted(set().union(*(rows[endpoint] for endpoint in ENDPOINTS)) | set(item_products))
         total = len(self._settings.supplier_glns)
         while point.joined < len(items):
             batch = items[point.joined:point.joined + self._batch]
-            self._write(job, point, gln, batch, rows=rows, first_row=point.joined + 1)
+            self._write(job, point, gln, batch, rows=rows, products=item_products, first_row=point.joined + 1)
             point.joined += len(batch)
             job.progress((point.supplier + 0.5 + 0.5 * point.joined / len(items)) / total,
                          f"supplier {gln}: {point.joined:,} of {len(items):,} trade items written")
             job.keep_alive(point.as_dict())
+        self._remember(job, gln, point, product_items, rows)
+
+    def _product_items(self, job: RunJob, gln: str, rows: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+        """``<manufacturer GLN>#<product number>`` -> the supplier's item numbers: from this scan's details, and
+        for a product whose classification changed without its items' details, from the lookup of earlier scans."""
+        mapping: dict[str, list[str]] = {}
+        for item, details in rows["details"].items():
+            key = product_key(details)
+            if key:
+                mapping.setdefault(key, []).append(item)
+        unknown = [key for key in rows[ETIM_ENDPOINT] if key not in mapping]
+        if unknown:
+            stored = self._state.lookups(environment=job.task.environment, task_id=job.task.task_id,
+                                         supplier_gln=gln, kind=PRODUCT, keys=unknown)
+            mapping.update({key: json.loads(numbers) for key, numbers in stored.items()})
+        return mapping
+
+    def _remember(self, job: RunJob, gln: str, point: Checkpoint, product_items: dict[str, list[str]],
+                  rows: dict[str, dict[str, Any]]) -> None:
+        """Save what the next delta needs: the items of each product this scan named, the manufacturers."""
+        environment, task_id = job.task.environment, job.task.task_id
+        named = {product_key(details) for details in rows["details"].values()} - {None}
+        keys = sorted(k for k in named if k)
+        if keys and point.since:  # a delta names some items of a product: keep those named before
+            stored = self._state.lookups(environment=environment, task_id=task_id, supplier_gln=gln, kind=PRODUCT,
+                                         keys=keys)
+            for key, numbers in stored.items():
+                product_items[key] = sorted(set(product_items.get(key, [])) | set(json.loads(numbers)))
+        self._state.save_lookups(environment=environment, task_id=task_id, supplier_gln=gln, kind=PRODUCT,
+                                 values={key: json.dumps(sorted(product_items[key])) for key in keys})
+        self._state.save_lookups(environment=environment, task_id=task_id, supplier_gln=gln, kind=MANUFACTURERS,
+                                 values={"all": json.dumps(point.manufacturers)})
 
     def _write(self, job: RunJob, point: Checkpoint, gln: str, batch: Sequence[str], *,
-               rows: dict[str, dict[str, Any]], first_row: int) -> None:
+               rows: dict[str, dict[str, Any]], products: dict[str, str], first_row: int) -> None:
         environment, task_id = job.task.environment, job.task.task_id
         complete = point.since is None
         gtin_rule = self._rule.rule is ArticleNumberRule.GTIN
-        known = self._state.articles(environment=environment, task_id=task_id, supplier_gln=gln,
-                                     item_numbers=[i for i in batch if i not in rows["details"]]) if gtin_rule else {}
+        known = self._state.lookups(environment=environment, task_id=task_id, supplier_gln=gln, kind=ARTICLE,
+                                    keys=[i for i in batch if i not in rows["details"]]) if gtin_rule else {}
         records: list[MappedRecord] = []
         rejected = 0
         for row, item in enumerate(batch, start=first_row):
@@ -210,7 +286,8 @@ class TwobaImport:
                     descriptions=list(rows["descriptions"].get(item, {}).values()),
                     ordering=rows["ordering"].get(item), pricing_rows=rows["pricings"].get(item, []),
                     rule=self._rule, today=self._clock.now().date(), complete=complete,
-                    known_article=known.get(item))
+                    known_article=known.get(item), classification=etim_classification(
+                        rows[ETIM_ENDPOINT][products[item]]) if item in products else None)
             except TradeItemRejected as refused:
                 rejected += 1
                 job.message(MessageLevel.ERROR, str(refused), file=f"2BA supplier {gln}", row=row,
@@ -227,7 +304,7 @@ class TwobaImport:
                         row=record.row)
         rejected += len(outcome.refused)
         if gtin_rule:
-            self._state.save_articles(environment=environment, task_id=task_id, supplier_gln=gln, articles={
+            self._state.save_lookups(environment=environment, task_id=task_id, supplier_gln=gln, kind=ARTICLE, values={
                 r.record.supplier_item_number: r.record.article_number  # type: ignore[attr-defined]
                 for r in records if r.fields & {"gtin"}})
         counts = point.counts
@@ -268,11 +345,24 @@ def _fails_supplier_only(failure: TwobaCallError) -> bool:
     return failure.status in SUPPLIER_FAILURES or failure.status >= 500
 
 
+def product_key(row: dict[str, Any]) -> str | None:
+    """``<manufacturerIdGln>#<manufacturerProductNumber>`` of a details or classification row, if it has both."""
+    gln, number = row.get("manufacturerIdGln"), row.get("manufacturerProductNumber")
+    return f"{gln}#{number}" if gln and number else None
+
+
 def _group(pages: Any) -> dict[str, dict[str, Any]]:
-    """Staged rows per endpoint and item number; a row seen twice is kept once (the later one)."""
-    grouped: dict[str, dict[str, Any]] = {endpoint: {} for endpoint in ENDPOINTS}
+    """Staged rows per endpoint and item number (classification rows per product key); a row seen twice is kept
+    once (the later one)."""
+    grouped: dict[str, dict[str, Any]] = {endpoint: {} for endpoint in (*ENDPOINTS, ETIM_ENDPOINT)}
     for endpoint, rows in pages:
         target = grouped[endpoint]
+        if endpoint == ETIM_ENDPOINT:
+            for row in rows:
+                key = product_key(row)
+                if key:
+                    target.setdefault(key, []).append(row)
+            continue
         for row in _rows(rows):
             item = row["supplierItemNumber"]
             if endpoint == "descriptions":

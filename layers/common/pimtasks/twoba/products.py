@@ -69,7 +69,45 @@ ENDPOINT_FIELDS: dict[str, tuple[str, ...]] = {
     "descriptions": (),  # per language: a language missing from a scan is not known to be gone
     "ordering": ("order_unit", "minimum_order_quantity"),
     "pricings": ("pricings", "gross_price", "price_unit", "price_unit_code", "currency"),
+    "etim-classifications": ("etim_class", "etim_release", "features"),
 }
+_VALUE_FIELDS = ("etimValueCode", "etimValueNumeric", "etimValueLogical")
+
+
+def etim_classification(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """One product's ``products/bulk/etim-classifications`` rows (one per feature value; a classification
+    without features is one row without ``etimFeatureCode``) as the catalog's class, release and features.
+
+    A product classified in more than one class (or release) takes the first one the rows name; a feature seen
+    twice (a page boundary that moved) is kept once.
+    """
+    chosen: tuple[Any, Any] | None = None
+    features: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        identity = (row.get("etimClassCode"), row.get("etimReleaseVersion"))
+        chosen = chosen or identity
+        if identity != chosen or not row.get("etimFeatureCode"):
+            continue
+        value = _feature_value(row)
+        if value is not None:
+            features[str(row["etimFeatureCode"])] = {"code": row["etimFeatureCode"], "value": value,
+                                                     "unit": row.get("etimUnitCode")}
+    if chosen is None:
+        return None
+    return {"etim_class": chosen[0], "etim_release": chosen[1], "features": list(features.values())}
+
+
+def _feature_value(row: Mapping[str, Any]) -> str | None:
+    for name in _VALUE_FIELDS:
+        value = row.get(name)
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if value is not None and value != "":
+            return str(value)
+    lower, upper = row.get("etimValueRangeLower"), row.get("etimValueRangeUpper")
+    if lower is not None and upper is not None:
+        return f"{lower}..{upper}"
+    return None
 
 
 def trade_item_product(*, supplier_gln: str, item_number: str, details: Mapping[str, Any] | None,
@@ -84,12 +122,14 @@ def trade_item_product(*, supplier_gln: str, item_number: str, details: Mapping[
 def trade_item_record(*, supplier_gln: str, item_number: str, details: Mapping[str, Any] | None,
                       descriptions: Iterable[Mapping[str, Any]], ordering: Mapping[str, Any] | None,
                       pricing_rows: Iterable[Mapping[str, Any]], rule: ArticleRule, today: dt.date,
-                      complete: bool, known_article: str | None = None) -> JoinedItem:
+                      complete: bool, known_article: str | None = None,
+                      classification: Mapping[str, Any] | None = None) -> JoinedItem:
     """The product of one trade item with the fields it sets and clears, or ``TradeItemRejected``.
 
     ``complete``: every endpoint was read whole (a full scan), so an endpoint without rows for the item means
     the item has none. ``known_article``: the article number an earlier scan gave the item, for the GTIN rule
-    when this scan brought no details.
+    when this scan brought no details. ``classification``: its product's ETIM class, release and features
+    (``etim_classification``).
     """
     where = f"supplier {supplier_gln}, item {item_number!r}"
     article = rule.article_number(item_number, details) if details is not None or rule.rule is not \
@@ -126,10 +166,16 @@ def trade_item_record(*, supplier_gln: str, item_number: str, details: Mapping[s
             if theirs in chosen:
                 values[ours] = chosen[theirs]
                 sources[ours] = _PRODUCT_FIELD_FROM_PRICING[ours]
+    if classification:
+        for ours, theirs in (("etim_class", "etimClassCode"), ("etim_release", "etimReleaseVersion"),
+                             ("features", "etimFeatureCode")):
+            if classification.get(ours):
+                values[ours], sources[ours] = classification[ours], theirs
     if values["descriptions"]:
         sources["descriptions"] = "minimalItemDescription"
     product = _validated(values, sources, where=where)
-    answered = {"details": details is not None, "ordering": ordering is not None, "pricings": bool(pricings)}
+    answered = {"details": details is not None, "ordering": ordering is not None, "pricings": bool(pricings),
+                "etim-classifications": classification is not None}
     cleared = {name for endpoint, names in ENDPOINT_FIELDS.items() if complete or answered.get(endpoint)
                for name in names if name not in sources}
     fields = {name for name in sources if name != "descriptions"}

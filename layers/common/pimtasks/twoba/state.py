@@ -6,8 +6,11 @@
   descriptions, ordering, pricings), so a trade item is whole only after the last endpoint's last page. The
   pages are kept here until then, so a scan continues in a fresh invocation from its checkpoint (supplier,
   endpoint, cursor) without reading anything twice;
-- for the GTIN article rule, the **article number** each trade item got, so a delta that brings a changed
-  pricing without the item's details still finds its article.
+- **lookups** a delta needs because its rows come without the details that tie them together: per supplier, the
+  article number of each trade item (``ARTICLE``, for the GTIN rule: a changed pricing without the item's
+  details still finds its article), the trade items of each product (``PRODUCT``, ``<manufacturer GLN>#<product
+  number>`` -> JSON list of item numbers: a changed ETIM classification finds its articles), and the
+  manufacturers the supplier's items name (``MANUFACTURERS``, key ``all``: whose products a delta asks for).
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 Rows = list[dict[str, Any]]
+ARTICLE = "ART"
+PRODUCT = "PRODUCT"
+MANUFACTURERS = "MFR"
 
 
 class TwobaStateStore(Protocol):
@@ -39,13 +45,13 @@ class TwobaStateStore(Protocol):
 
     def clear_staged(self, *, environment: str, task_id: str, supplier_gln: str) -> None: ...
 
-    def articles(self, *, environment: str, task_id: str, supplier_gln: str,
-                 item_numbers: Sequence[str]) -> dict[str, str]:
-        """Item number -> the article number a previous scan gave it (GTIN rule)."""
+    def lookups(self, *, environment: str, task_id: str, supplier_gln: str, kind: str,
+                keys: Sequence[str]) -> dict[str, str]:
+        """The values saved under ``keys`` of one kind of lookup (absent keys are left out)."""
         ...
 
-    def save_articles(self, *, environment: str, task_id: str, supplier_gln: str,
-                      articles: Mapping[str, str]) -> None: ...
+    def save_lookups(self, *, environment: str, task_id: str, supplier_gln: str, kind: str,
+                     values: Mapping[str, str]) -> None: ...
 
 
 class MemoryTwobaState:
@@ -54,7 +60,7 @@ class MemoryTwobaState:
     def __init__(self) -> None:
         self.marks: dict[tuple[str, str, str], dt.datetime] = {}
         self.pages: dict[tuple[str, str, str], dict[tuple[str, int], Rows]] = {}
-        self.article_numbers: dict[tuple[str, str, str], dict[str, str]] = {}
+        self.values: dict[tuple[str, str, str, str], dict[str, str]] = {}
 
     def watermarks(self, *, environment: str, task_id: str) -> dict[str, dt.datetime]:
         return {gln: at for (env, task, gln), at in self.marks.items() if (env, task) == (environment, task_id)}
@@ -74,11 +80,11 @@ class MemoryTwobaState:
     def clear_staged(self, *, environment: str, task_id: str, supplier_gln: str) -> None:
         self.pages.pop((environment, task_id, supplier_gln), None)
 
-    def articles(self, *, environment: str, task_id: str, supplier_gln: str,
-                 item_numbers: Sequence[str]) -> dict[str, str]:
-        known = self.article_numbers.get((environment, task_id, supplier_gln), {})
-        return {item: known[item] for item in item_numbers if item in known}
+    def lookups(self, *, environment: str, task_id: str, supplier_gln: str, kind: str,
+                keys: Sequence[str]) -> dict[str, str]:
+        known = self.values.get((environment, task_id, supplier_gln, kind), {})
+        return {key: known[key] for key in keys if key in known}
 
-    def save_articles(self, *, environment: str, task_id: str, supplier_gln: str,
-                      articles: Mapping[str, str]) -> None:
-        self.article_numbers.setdefault((environment, task_id, supplier_gln), {}).update(articles)
+    def save_lookups(self, *, environment: str, task_id: str, supplier_gln: str, kind: str,
+                     values: Mapping[str, str]) -> None:
+        self.values.setdefault((environment, task_id, supplier_gln, kind), {}).update(values)
