@@ -299,7 +299,7 @@ OPERATIONS: tuple[Operation, ...] = (
     # catalog and files: `catalog list/show/delete` and `files list/download` come with the catalog read and
     # files APIs (issue 9 parts 1-2), which are not routes yet.
     Operation("catalog", "fields", "GET", "/catalog/fields", "the catalog fields an import's layout can map, with "
-              "their types, meanings and rules",
+              "their types, meanings and rules", render=render.render_catalog_fields,
               options=(Option(("--target",), "target", {"choices": ["products", "sales_conditions", "attachments"],
                                                          "help": "one import target (default: every target)"}),)),
     # ETIM
