@@ -325,7 +325,7 @@ OPERATIONS: tuple[Operation, ...] = (
               "remove one catalog record (deltas list the removal, as they do a full import's)",
               render=render.render_done("removed")),
     Operation("catalog", "fields", "GET", "/catalog/fields", "the catalog fields an import's layout can map, with "
-              "their types, meanings and rules",
+              "their types, meanings and rules", render=render.render_catalog_fields,
               options=(Option(("--target",), "target", {"choices": ["products", "sales_conditions", "attachments"],
                                                          "help": "one import target (default: every target)"}),)),
     # invoices (Import Art-Connect invoices)

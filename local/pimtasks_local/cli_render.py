@@ -94,6 +94,20 @@ def render_items(body: dict[str, Any]) -> str:
     return heading + (table(items, columns) if columns else "(none)")
 
 
+def render_catalog_fields(body: Any) -> str:
+    """Per target: its fields (name, type, required, key, rules; the meaning under each), then its rules."""
+    blocks = []
+    for target in body.get("items", []):
+        rows = [{**field, "rules": "; ".join(field.get("rules") or [])} for field in target.get("fields", [])]
+        lines = [f"{target['target']} (natural key: {', '.join(target.get('natural_key') or [])})",
+                 table(rows, [("name", "FIELD"), ("type", "TYPE"), ("required", "REQUIRED"), ("key", "KEY"),
+                              ("meaning", "MEANING")])]
+        lines += ["rules:", *(f"  - {rule}" for rule in target.get("rules") or [])]
+        lines += ["field rules:", *(f"  {row['name']}: {row['rules']}" for row in rows if row["rules"])]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
 def render_tasks(body: Any) -> str:
     rows = [{**task, "frequency": describe_frequency(task.get("frequency")),
              "last": (task.get("last_run") or {}).get("status")} for task in body.get("items", [])]

@@ -65,3 +65,13 @@ def test_the_cli_lists_tasks_and_reports_api_errors(
 
     assert cli.main([*connection, "runs", "show", "0" * 32]) == 1
     assert "404" in capsys.readouterr().err
+
+
+def test_the_cli_lists_the_catalog_fields_of_a_target(
+    local_stack: LocalStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    connection = ["--api-url", local_stack.api_url, "--api-key", local_stack.admin_key]
+
+    assert cli.main([*connection, "catalog", "fields", "--target", "sales_conditions"]) == 0
+    out = capsys.readouterr().out
+    assert "exactly one of discount_group, article_number, gtin" in out and "net_price" in out

@@ -44,6 +44,7 @@ def test_every_mistake_of_a_layout_is_named_in_one_422(api: Api) -> None:
     columns[1]["field"] = "ean_nummer"
     columns[3]["field"] = "description_english_uk"
     columns[5]["field"] = "gross_price"  # mapped twice
+    columns[6]["default"] = "EC12"  # not an ETIM class code
     body["settings"]["layout"]["key_columns"] = ["article_number", "supplier_item_number"]
     reply = _create(api, body)
     assert reply.status == 422
@@ -53,10 +54,12 @@ def test_every_mistake_of_a_layout_is_named_in_one_422(api: Api) -> None:
         ("settings.layout.columns.3.field", "unknown_field"),
         ("settings.layout.columns.5.field", "field_mapped_twice"),
         ("settings.layout.key_columns.1", "key_column_not_mapped"),
+        ("settings.layout.columns.6.default", "invalid_default"),
     ]
     assert "'ean_nummer'" in errors[0]["message"]
     assert "valid fields: article_number, gtin, brand" in errors[0]["message"]
-    assert "4 problems" in reply.body["message"]
+    assert "5 problems" in reply.body["message"]
+    assert "'EC12' is not an ETIM class code" in errors[4]["message"]
 
 
 def test_put_and_patch_check_a_changed_layout(api: Api) -> None:

@@ -10,6 +10,7 @@ from pimtasks.catalog.fields import TARGETS, resolve_field
 from pimtasks.catalog.models import SalesCondition
 from pimtasks.domain.task_types import ColumnMapping, ImportLayout, ImportSettings, ImportTarget
 from pimtasks.imports import LayoutMismatchError, read_records
+from pimtasks.imports.mapping import default_problems
 
 
 @pytest.mark.parametrize("target", list(ImportTarget))
@@ -85,3 +86,17 @@ def test_an_import_with_a_stored_bad_layout_names_every_problem() -> None:
 
 def _empty_condition() -> dict[str, object]:
     return {name: info.get_default(call_default_factory=True) for name, info in SalesCondition.model_fields.items()}
+
+
+def test_defaults_that_cannot_fill_their_field_are_named() -> None:
+    layout = ImportLayout(columns=[
+        ColumnMapping(column="A", field="article_number"),
+        ColumnMapping(column="B", field="currency", default="xx1"),
+        ColumnMapping(column="C", field="gross_price", default="12,5", decimal_separator="comma"),
+        ColumnMapping(column="D", field="gtin", default="8712345678905"),
+        ColumnMapping(column="E", field="status", default="actief", replace={"actief": "active"}),
+    ], key_columns=["article_number"])
+    problems = default_problems(ImportTarget.PRODUCTS, layout)
+    assert [(p.field, p.column) for p in problems] == [("layout.columns.1.default", "B"),
+                                                      ("layout.columns.3.default", "D")]
+    assert "not a currency code" in problems[0].message and "check digit" in problems[1].message

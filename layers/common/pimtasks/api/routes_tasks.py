@@ -29,8 +29,8 @@ NextToken = Annotated[str | None, Query(max_length=2000, description="The next_t
 _CREDENTIALS = ("Credential fields of settings (client_secret, password, access_token) name secrets of the "
                 "environment (PUT /environments/{env}/secrets/{name}): a name that does not exist is a 422 "
                 "naming the field. An import's custom layout is checked when it is created or changed: a 422 names "
-                "every unknown field and every key column the layout does not map, listing the valid fields; "
-                f"{FIELDS_LINK}.")
+                "every unknown field, every default that cannot fill its field and every key column the layout "
+                f"does not map, listing the valid fields; {FIELDS_LINK}.")
 
 
 def _out(service: TaskService, tasks: list[Task]) -> list[TaskOut]:

@@ -27,7 +27,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pimtasks.catalog.field_catalog import layout_problems
+from pimtasks.catalog.field_catalog import LayoutProblem, layout_problems
 from pimtasks.catalog.models import CatalogRecord, ProductStatus, TermsType, key_text
 from pimtasks.catalog.record_builder import RecordBuilder, builder_for
 from pimtasks.domain.run import MessageLevel, RunMessage
@@ -269,15 +269,10 @@ class RecordMapper:
         return rules, warnings
 
     def _default(self, mapping: ColumnMapping, ref: FieldRef) -> Any:
+        """The converted default (``_check_layout`` made sure it converts and is valid)."""
         if mapping.default is None or mapping.default == "":
             return None
-        try:
-            return converter_for(ref, mapping)(_preparer(mapping)(mapping.default))
-        except ConversionError as error:
-            raise LayoutMismatchError(
-                f"the layout's default for column {mapping.column!r} is wrong: {ref.path}: {error}",
-                column=mapping.column,
-            ) from error
+        return converter_for(ref, mapping)(_preparer(mapping)(mapping.default))
 
     def _layout_keys(self, layout: ImportLayout, rules: list[ColumnRule]) -> tuple[str, ...]:
         """The paths of the layout's key columns (``_check_layout`` made sure each is mapped)."""
@@ -291,10 +286,35 @@ class RecordMapper:
 def _check_layout(target: ImportTarget, layout: ImportLayout) -> None:
     """A layout with unknown fields or unmapped key columns fails the file naming every problem at once (the API
     refuses such layouts; one stored before it did still reaches here)."""
-    problems = layout_problems(target, layout)
+    problems = layout_problems(target, layout) + default_problems(target, layout)
     if problems:
         raise LayoutMismatchError("the layout is wrong: " + "; ".join(problem.message for problem in problems),
                                   column=problems[0].column)
+
+
+def default_problems(target: ImportTarget, layout: ImportLayout, *, prefix: str = "layout") -> list[LayoutProblem]:
+    """Every column default that does not convert to its field, or is not a valid value of it: otherwise each
+    row with an empty cell there would be rejected."""
+    problems: list[LayoutProblem] = []
+    builder = builder_for(TARGETS[target].model)
+    for index, mapping in enumerate(layout.columns):
+        ref = resolve_field(mapping.field, target)
+        if ref is None or mapping.default is None or mapping.default == "":
+            continue
+        try:
+            value = converter_for(ref, mapping)(_preparer(mapping)(mapping.default))
+            if ref.key is None and ref.kind is not FieldKind.FEATURES:
+                builder.field_validator(ref.field)(value)
+        except ConversionError as error:
+            reason = str(error)
+        except ValidationError as error:
+            reason = "; ".join(text.removeprefix(f"{path}: ") for path, text in describe_errors(error))
+        else:
+            continue
+        problems.append(LayoutProblem(
+            f"{prefix}.columns.{index}.default", f"the default {mapping.default!r} of column {mapping.column!r} "
+            f"cannot fill {ref.path}: {reason}", "invalid_default", column=mapping.column))
+    return problems
 
 
 def _with_percent_cells(table: Table, rules: list[ColumnRule], messages: list[RunMessage]) -> list[ColumnRule]:

@@ -186,6 +186,11 @@ class TaskService:
                 "settings.layout", "a layout is given but custom_layout is false, so it would be ignored: set "
                 "custom_layout to true to use it, or leave the layout out", "layout_not_used")])
         problems = layout_problems(settings.target, settings.layout, prefix="settings.layout")
+        if any(column.default for column in settings.layout.columns):
+            # The import's own conversions judge a default; imported only then (the reading library is large).
+            from pimtasks.imports.mapping import default_problems
+
+            problems += default_problems(settings.target, settings.layout, prefix="settings.layout")
         if problems:
             raise ValidationFailedError.of([FieldProblem(p.field, p.message, p.type) for p in problems])
 
