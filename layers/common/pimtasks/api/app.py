@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
 
-from pimtasks.api import routes_admin, routes_etim, routes_ftps, routes_tasks
+from pimtasks.api import routes_admin, routes_etim, routes_feeds, routes_ftps, routes_tasks
 from pimtasks.api.error_mapping import register_error_handlers
 from pimtasks.api.request_body import RequestValidation
 
@@ -15,8 +15,12 @@ TITLE = "pimtasks"
 VERSION = "1.0.0"
 DESCRIPTION = ("Periodic tasks of a PIM: define imports and exports per environment, schedule them, start and "
                "stop them, read their runs. Every call except /health needs an `x-api-key` bound to the "
-               "environment.")
-SECURITY_SCHEMES: dict[str, Any] = {"apiKey": APIKey(name="x-api-key", **{"in": APIKeyIn.header})}
+               "environment; the feeds under /feeds need the feed's token instead (Authorization: Bearer).")
+SECURITY_SCHEMES: dict[str, Any] = {
+    "apiKey": APIKey(name="x-api-key", **{"in": APIKeyIn.header}),
+    "feedToken": HTTPBearer(bearerFormat="pft_…", description="A feed's token (POST /environments/{env}/feeds/"
+                                                             "{feed}/token); it reads that one feed only"),
+}
 
 
 
@@ -35,6 +39,7 @@ resolver.include_router(routes_admin.router)
 resolver.include_router(routes_tasks.router)
 resolver.include_router(routes_ftps.router)
 resolver.include_router(routes_etim.router)
+resolver.include_router(routes_feeds.router)
 register_error_handlers(resolver)
 resolver.enable_swagger(path="/docs", title=TITLE, version=VERSION, description=DESCRIPTION,
                         security_schemes=SECURITY_SCHEMES, security=[{"apiKey": []}], persist_authorization=True)
