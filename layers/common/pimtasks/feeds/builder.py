@@ -226,7 +226,8 @@ class FeedBuild:
         filtered = ", ".join(f"{name}={value}" for name, value in self._settings.filter.items())
         job.message(MessageLevel.INFO, (
             f"Feed '{self._feed}' version {version.version}: {version.records} {self._settings.entity} in "
-            f"{version.chunks} pages of {version.page_size}, {version.removals} removals"
+            f"{version.chunks} page{'' if version.chunks == 1 else 's'} of {version.page_size}, "
+            f"{version.removals} removals"
             + (f" (tombstones and records the filter {filtered} leaves out)" if filtered else " (tombstones)")
             + f"; file feed.{version.file.extension}, {version.file.size} bytes. Served from now on at "
             f"GET /feeds/{self._environment}/{self._feed} and GET /feeds/{self._environment}/{self._feed}/file."))
