@@ -147,6 +147,7 @@ _GROUP_HELP = {
     "tasks": "periodic task definitions", "runs": "runs of tasks", "environments": "environments (tenants)",
     "api-keys": "API keys (admin key)", "secrets": "credentials task settings name (write-only)",
     "ftps-users": "FTPS users that deliver files",
+    "feeds": "feed tokens (channels read the feeds with them)",
     "etim": "the ETIM model of the environment", "local": "the local stack only",
 }
 
