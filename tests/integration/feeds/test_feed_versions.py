@@ -111,3 +111,13 @@ def test_unknown_columns_and_filter_fields_are_422_listing_the_valid_ones(feeds:
         assert response.status_code == 422
         message = response.get_json()["message"]
         assert "colour" in message and "gross_price" in message, message
+
+
+def test_a_run_that_finds_nothing_publishes_no_empty_feed(feeds: FeedStack) -> None:
+    task_id = feeds.create_feed_task()
+    token = feeds.issue_token()
+    run = feeds.run(task_id)
+    assert run["status"] == "succeeded", run
+    assert any("no empty version is published" in m["text"] for m in run["messages"])
+    assert feeds.read(f"/feeds/{ENVIRONMENT}/{FEED}", token=token).status_code == 404
+    assert version_folders() == set()

@@ -159,3 +159,10 @@ def test_the_whole_file_is_inline_when_small_and_none_when_the_etag_matches() ->
     answer = reader.file(environment=ENV, feed=FEED, if_none_match=None)
     assert answer.content == b"[]" and answer.file_name == "Channel.json"
     assert reader.file(environment=ENV, feed=FEED, if_none_match=answer.etag).content is None
+
+
+def test_a_large_whole_file_is_a_short_lived_download_instead(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("pimtasks.feeds.reader.INLINE_FILE_BYTES", 1)
+    reader, _ = publish([[entry(1)]], page_size=10)
+    answer = reader.file(environment=ENV, feed=FEED, if_none_match=None)
+    assert answer.content is None and answer.download_url == "https://download.example/k/feed.json"
