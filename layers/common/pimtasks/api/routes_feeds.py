@@ -62,20 +62,22 @@ def _feed_error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"model": ErrorOut}}}
 
 
+_FEED_EXTRA: dict[int, Any] = {
+    307: {"description": "The file is large: download it from Location (short-lived)", "content": {}},
+    410: _feed_error("The cursor's version is no longer served: read from the first page"),
+}
+
+
 def _feed_responses(success: dict[str, Any], *extra: int) -> dict[int, Any]:
-    declared: dict[int, Any] = {
+    """What a feed route answers: its success, 304, 401 (the feed authorizer), 404, 422, and ``extra`` ones."""
+    return {
         200: success,
         304: {"description": "Not modified (If-None-Match matched the ETag)", "content": {}},
         401: _feed_error("No feed token, or not this feed's token"),
         404: _feed_error("The feed has no published version yet"),
         422: _feed_error("Invalid cursor or since"),
+        **{code: _FEED_EXTRA[code] for code in extra},
     }
-    for code in extra:
-        declared[code] = {307: {"description": "The file is large: download it from Location (short-lived)",
-                                "content": {}},
-                          410: _feed_error("The cursor's version is no longer served: read from the first page"),
-                          }[code]
-    return declared
 
 
 @router.post("/environments/<env>/feeds/<feed>/token", summary="Create or rotate a feed's token",

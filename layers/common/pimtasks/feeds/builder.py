@@ -118,7 +118,8 @@ class FeedBuild:
         if self._records == 0:
             job.message(MessageLevel.WARNING, f"Feed '{self._feed}': the catalog holds no {self._settings.entity} "
                         "for this feed; no empty version is published, the feed keeps serving what it served.")
-            self._delete_versions(keep=self._kept_now())
+            pointer = self._versions.pointer(environment=self._environment, feed=self._feed)
+            self._delete_versions(keep=pointer.kept if pointer else ())
             return None
         feed_file = self._write_file()
         built_at = self._clock.now()
@@ -195,7 +196,7 @@ class FeedBuild:
 
     def _switch(self, feed_file: FeedFile, *, built_at: dt.datetime) -> None:
         pointer = self._versions.pointer(environment=self._environment, feed=self._feed)
-        kept = self._kept_now(pointer_versions=pointer.kept if pointer else ())
+        kept = self._kept_after_switch(served=pointer.kept if pointer else ())
         version = FeedVersion(version=self._version, built_at=built_at, run_id=self._job.run.run_id,
                               records=self._records, removals=self._read - self._records, chunks=len(self._chunks),
                               page_size=self._settings.page_size, file=feed_file)
@@ -206,12 +207,9 @@ class FeedBuild:
         self._delete_versions(keep=kept)
         self._report(version)
 
-    def _kept_now(self, *, pointer_versions: Sequence[str] | None = None) -> list[str]:
+    def _kept_after_switch(self, *, served: Sequence[str]) -> list[str]:
         """The versions to keep once this one is current: it and the newest ones before it."""
-        if pointer_versions is None:
-            pointer = self._versions.pointer(environment=self._environment, feed=self._feed)
-            return list(pointer.kept) if pointer else []
-        return [self._version, *[v for v in pointer_versions if v != self._version]][:KEPT_VERSIONS]
+        return [self._version, *[v for v in served if v != self._version]][:KEPT_VERSIONS]
 
     def _delete_versions(self, *, keep: Sequence[str]) -> None:
         """Delete every version folder of the feed but ``keep`` (older ones, and half-built ones)."""
