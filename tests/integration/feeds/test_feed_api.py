@@ -124,3 +124,7 @@ def test_since_gives_the_changes_and_removals_of_the_served_version(feeds: FeedS
     assert next(r for r in changed if r["id"] == "P-00003")["data"]["brand"] == "Changed"
     full = ids(feeds.all_pages(token))
     assert "P-00004" not in full and len(full) == 19
+    bad = feeds.read(f"/feeds/{ENVIRONMENT}/{FEED}?since=yesterday", token=token)
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "since"
+    forged = feeds.read(f"/feeds/{ENVIRONMENT}/{FEED}?cursor=bm90LWEtY3Vyc29y", token=token)
+    assert forged.status_code == 422 and forged.get_json()["errors"][0]["field"] == "cursor"
