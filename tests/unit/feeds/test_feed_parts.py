@@ -121,3 +121,10 @@ def test_the_feed_authorizer_allows_exactly_the_call_made() -> None:
     policy = feed_authorizer_response(FeedReaderPrincipal(environment="000001", feed="My Feed"), method_arn=arn)
     assert policy["policyDocument"]["Statement"][0]["Resource"] == [arn]
     assert policy["context"] == {"feed_environment": "000001", "feed": "My Feed"}
+
+
+def test_the_fields_of_a_feed_are_its_columns_or_every_field_of_its_entity_in_order() -> None:
+    assert FeedSettings(feed_name="F", columns=["gtin", "article_number"]).fields == ["gtin", "article_number"]
+    every = FeedSettings(feed_name="F", entity="sales_conditions").fields
+    assert every.index("supplier_gln") < every.index("net_price")  # the model's order, not the alphabet's
+    assert {"net_price", "region", "valid_from"} <= set(every)

@@ -283,19 +283,28 @@ class FeedSettings(_Settings):
 
     @model_validator(mode="after")
     def _known_fields(self) -> FeedSettings:
-        # Imported here: the catalog models are heavier than this module and only this check needs them.
-        from pimtasks.catalog.models import Attachment, Product, SalesCondition
-
-        models: dict[str, type[BaseModel]] = {"products": Product, "sales_conditions": SalesCondition,
-                                              "attachments": Attachment}
-        model = models[self.entity]
-        valid = sorted(model.model_fields)
+        valid = feed_entity_fields(self.entity)
         for setting, names in (("columns", self.columns), ("filter", list(self.filter))):
-            unknown = [name for name in names if name not in model.model_fields]
+            unknown = [name for name in names if name not in valid]
             if unknown:
                 raise ValueError(f"{setting}: unknown {self.entity} field(s) {', '.join(unknown)}; valid fields: "
-                                 f"{', '.join(valid)}")
+                                 f"{', '.join(sorted(valid))}")
         return self
+
+    @property
+    def fields(self) -> list[str]:
+        """The fields the feed publishes, in order: ``columns``, or every field of the entity."""
+        return list(self.columns) or feed_entity_fields(self.entity)
+
+
+def feed_entity_fields(entity: str) -> list[str]:
+    """The top-level fields of a catalog entity, in the model's order (what a feed may publish or filter on)."""
+    # Imported here: the catalog models are heavier than this module and only feeds need them here.
+    from pimtasks.catalog.models import Attachment, Product, SalesCondition
+
+    models: dict[str, type[BaseModel]] = {"products": Product, "sales_conditions": SalesCondition,
+                                          "attachments": Attachment}
+    return list(models[entity].model_fields)
 
 
 # --- 3.5 Magento -----------------------------------------------------------------------------------

@@ -171,12 +171,11 @@ class FeedBuild:
         """The whole file from the version's chunks: written to a temporary file (hashing it), then uploaded."""
         key = f"{version_prefix(environment=self._environment, feed=self._feed, version=self._version)}" \
               f"feed.{self._format.extension}"
-        columns = self._settings.columns or []
         with tempfile.TemporaryDirectory(prefix="feed-") as folder:
             path = Path(folder) / f"feed.{self._format.extension}"
             with path.open("wb") as sink:
                 hashing = _HashingSink(sink)
-                writer = self._format.open(hashing, entity=self._settings.entity, columns=columns)
+                writer = self._format.open(hashing, entity=self._settings.entity, columns=self._settings.fields)
                 for entry in self._version_entries():
                     if not entry["removed"]:
                         writer.write(entry["data"])
