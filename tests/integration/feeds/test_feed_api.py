@@ -128,3 +128,13 @@ def test_since_gives_the_changes_and_removals_of_the_served_version(feeds: FeedS
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "since"
     forged = feeds.read(f"/feeds/{ENVIRONMENT}/{FEED}?cursor=bm90LWEtY3Vyc29y", token=token)
     assert forged.status_code == 422 and forged.get_json()["errors"][0]["field"] == "cursor"
+
+
+def test_a_feed_name_with_spaces_and_brackets_is_read_by_its_quoted_url(feeds: FeedStack) -> None:
+    feeds.put_products([product(n) for n in range(3)])
+    feed = "Shop feed (NL)"
+    feeds.run(feeds.create_feed_task(feed=feed))
+    token = feeds.issue_token(feed="Shop%20feed%20%28NL%29")
+    response = feeds.read("/feeds/000001/Shop%20feed%20%28NL%29", token=token)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert len(response.get_json()["records"]) == 3 and response.get_json()["feed"] == feed
