@@ -85,6 +85,7 @@ def _feed_responses(success: dict[str, Any], *extra: int) -> dict[int, Any]:
                          "once. 404 when no feed task of the environment has this feed_name.",
              tags=["Feeds"], responses=responses(201, FeedTokenOut, "The token, shown this once"))
 def create_feed_token(env: EnvPath, feed: FeedPath) -> Response[FeedTokenOut]:
+    """A new token for the feed, shown this once (stored hashed); the feed's previous token stops working."""
     environment_caller(router, env)
     issued = feed_token_service().issue(environment=env, feed=feed)
     return json_response(201, FeedTokenOut(environment=issued.environment, feed=issued.feed, token=issued.token,
@@ -94,6 +95,7 @@ def create_feed_token(env: EnvPath, feed: FeedPath) -> Response[FeedTokenOut]:
 @router.delete("/environments/<env>/feeds/<feed>/token", summary="Revoke a feed's token", tags=["Feeds"],
                responses=responses(204, None, "Revoked"))
 def delete_feed_token(env: EnvPath, feed: FeedPath) -> Response[None]:
+    """Revoke the feed's token: channels reading with it get 401 from now on (404 when it has none)."""
     environment_caller(router, env)
     feed_token_service().revoke(environment=env, feed=feed)
     return Response(status_code=204)
@@ -113,6 +115,7 @@ def read_feed_page(env: EnvPath, feed: FeedPath,
                    since: Annotated[dt.datetime | None, Query(description="Only records changed at or after this "
                                                                           "time (a delta)")] = None,
                    ) -> Response[Any]:
+    """A page of the published feed version (see the description)."""
     feed_reader_caller(router, env, feed)
     reader = feed_reader()
     located = reader.locate(environment=env, feed=feed, cursor=cursor, since=_aware(since))
@@ -133,6 +136,7 @@ def read_feed_page(env: EnvPath, feed: FeedPath,
             responses=_feed_responses({"description": "The file", "content": {"application/json": {},
                                                                               "application/x-ndjson": {}}}, 307))
 def read_feed_file(env: EnvPath, feed: FeedPath) -> Response[Any]:
+    """The published feed version as one file (see the description)."""
     feed_reader_caller(router, env, feed)
     answer = feed_reader().file(environment=env, feed=feed, if_none_match=_header("if-none-match"))
     built_at = answer.version.built_at

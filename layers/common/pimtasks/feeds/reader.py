@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pimtasks.clock import iso, parse_iso
 from pimtasks.domain.feed import VERSION_PATTERN, FeedManifest, FeedVersion, chunk_key, manifest_key
-from pimtasks.errors import GoneError, NotFoundError
+from pimtasks.errors import GoneError, NotFoundError, ValidationFailedError
 from pimtasks.feeds.builder import parse_manifest
 from pimtasks.services.feed_ports import FeedObjects, FeedVersions
 from pimtasks.services.page_tokens import decode_page_token, encode_page_token
@@ -111,7 +111,7 @@ class FeedReader:
     # --- pages ----------------------------------------------------------------------------------
     def locate(self, *, environment: str, feed: str, cursor: str | None, since: dt.datetime | None) -> PageRequest:
         """Where the page starts and its ETag; NotFoundError (no version yet), GoneError (cursor too old)."""
-        position = decode_page_token(cursor, position=FeedCursor, field="cursor", again=_CURSOR_AGAIN)
+        position = _cursor(cursor)
         if position is not None:
             manifest = self._manifest(environment=environment, feed=feed, version=position.v)
             chunk, offset, since_text = position.c, position.o, position.s
@@ -199,6 +199,14 @@ class FeedReader:
             while len(self._manifests) > MANIFESTS_CACHED:
                 self._manifests.popitem(last=False)
         return manifest
+
+
+def _cursor(cursor: str | None) -> FeedCursor | None:
+    try:
+        return decode_page_token(cursor, position=FeedCursor)
+    except ValidationFailedError:
+        # The listing helpers name next_token; a feed's parameter is cursor.
+        raise ValidationFailedError(field="cursor", message=_CURSOR_AGAIN) from None
 
 
 def _first_chunk(manifest: FeedManifest, since: str) -> int:

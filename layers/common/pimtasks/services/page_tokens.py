@@ -28,16 +28,14 @@ def encode_page_token(position: BaseModel) -> str:
     return base64.urlsafe_b64encode(position.model_dump_json().encode()).decode()
 
 
-def decode_page_token(token: str | None, *, position: type[PositionT], field: str = "next_token",
-                      again: str = _NOT_OURS) -> PositionT | None:
-    """The position in ``token`` (None for no token); ``ValidationFailedError`` on ``field`` (saying ``again``)
-    otherwise."""
+def decode_page_token(token: str | None, *, position: type[PositionT]) -> PositionT | None:
+    """The position in ``token`` (None for no token); ``ValidationFailedError`` on ``next_token`` otherwise."""
     if not token:
         return None
     if len(token) > MAX_TOKEN_LENGTH:
-        raise ValidationFailedError(field=field, message=again)
+        raise ValidationFailedError(field="next_token", message=_NOT_OURS)
     try:
         document = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
         return position.model_validate(document, strict=True)
     except (ValueError, binascii.Error, ValidationError, RecursionError) as exc:
-        raise ValidationFailedError(field=field, message=again) from exc
+        raise ValidationFailedError(field="next_token", message=_NOT_OURS) from exc
