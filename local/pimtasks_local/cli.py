@@ -153,6 +153,7 @@ _GROUP_HELP = {
     "catalog": "the catalog: its records (read, remove) and the fields a layout can map",
     "etim": "the ETIM model of the environment", "invoices": "invoices received from Art-Connect",
     "files": "the environment's files (folders, downloads)",
+    "feeds": "feed tokens (channels read the feeds with them)",
     "local": "the local stack only",
 }
 

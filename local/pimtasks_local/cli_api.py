@@ -363,10 +363,17 @@ OPERATIONS: tuple[Operation, ...] = (
     _etim_entity("value", "values", "an ETIM value"),
     _etim_entity("unit", "units", "an ETIM unit"),
     _etim_entity("group", "groups", "an ETIM group"),
+    # Feeds: their tokens (the feeds themselves are read by channels with the token, see OTHER_OPERATIONS)
+    Operation("feeds", "token", "POST", "/environments/{env}/feeds/{feed}/token",
+              "create or rotate a feed's token (shown once; the previous one stops working)"),
+    Operation("feeds", "revoke-token", "DELETE", "/environments/{env}/feeds/{feed}/token", "revoke a feed's token"),
 )
 """Operations the CLI also calls outside this table: the upload ticket (``pimtasks upload``), see
 ``OTHER_OPERATIONS``."""
 
 OTHER_OPERATIONS: dict[tuple[str, str], str] = {
     ("POST", "/environments/{env}/uploads"): "pimtasks upload IMPORT FILE",
+    # Read by channels with the feed's token, not an API key: curl -H "Authorization: Bearer $FEED_TOKEN" ...
+    ("GET", "/feeds/{env}/{feed}"): "a channel, with the feed token",
+    ("GET", "/feeds/{env}/{feed}/file"): "a channel, with the feed token",
 }

@@ -14,6 +14,10 @@ class NotFoundError(PimtasksError):
     """An id that does not exist (or belongs to another environment, which looks the same from outside)."""
 
 
+class GoneError(PimtasksError):
+    """Something that existed and no longer does, for good (a feed version cleaned up after newer ones)."""
+
+
 class ConflictError(PimtasksError):
     """The request contradicts the current state (a run is already active, nothing to stop, ...)."""
 

@@ -13,6 +13,9 @@ from pimtasks.adapters.admin_repository import AdminRepository
 from pimtasks.adapters.catalog_repository import CatalogRepository
 from pimtasks.adapters.dynamo import DynamoTable
 from pimtasks.adapters.etim_repository import EtimRepository
+from pimtasks.adapters.feed_files import FeedFiles
+from pimtasks.adapters.feed_repository import FeedRepository
+from pimtasks.adapters.feed_token_repository import FeedTokenRepository
 from pimtasks.adapters.file_store import FileStore
 from pimtasks.adapters.ftps_user_repository import FtpsUserRepository
 from pimtasks.adapters.function_invoker import LambdaFunctionInvoker
@@ -32,6 +35,7 @@ from pimtasks.services.auto_import import AutoImport
 from pimtasks.services.catalog_reading import CatalogReadService
 from pimtasks.services.environment_files import FilesService
 from pimtasks.services.etim_model import EtimModelReader
+from pimtasks.services.feed_tokens import FeedTokenService
 from pimtasks.services.ftps_users import FtpsUserService
 from pimtasks.services.import_chain import ImportChain
 from pimtasks.services.invoices import InvoiceService
@@ -49,10 +53,12 @@ from pimtasks.workers import NotAvailableWorker, TaskWorker, WorkerFactory, not_
 
 if TYPE_CHECKING:
     from pimtasks.domain.task_types import Import2baSettings, ImportEtimSettings
+    from pimtasks.feeds.reader import FeedReader
     from pimtasks.services.etim_ports import EtimSource
     from pimtasks.twoba.importer import TwobaSource
     from pimtasks.workers.artconnect_worker import ArtConnectExportWorker, ArtConnectInvoicesWorker
     from pimtasks.workers.etim_worker import EtimWorker
+    from pimtasks.workers.feed_worker import FeedWorker
     from pimtasks.workers.import_worker import ImportWorker
     from pimtasks.workers.magento_worker import MagentoWorker
     from pimtasks.workers.twoba_worker import TwobaWorker
@@ -339,6 +345,48 @@ def artconnect_invoices_worker() -> ArtConnectInvoicesWorker:
                                     prices=CatalogNetPrices(catalog=catalog_repository()), clock=clock)
 
 
+def export_workers(task_type: TaskType) -> TaskWorker:
+    """The export function's workers: ``feed`` builds a feed version (Export and Artikelbeheer.nl: not yet)."""
+    if task_type is TaskType.FEED:
+        return feed_worker()
+    return NotAvailableWorker(task_type)
+
+
+@lru_cache(maxsize=1)
+def feed_repository() -> FeedRepository:
+    """Feed pointers: their own key prefix in the catalog table (see ``adapters.feed_repository``)."""
+    return FeedRepository(table=DynamoTable(table_name=get_settings().require("catalog_table")))
+
+
+@lru_cache(maxsize=1)
+def feed_files() -> FeedFiles:
+    return FeedFiles(store=file_store())
+
+
+def feed_worker() -> FeedWorker:
+    from pimtasks.workers.feed_worker import FeedWorker
+
+    return FeedWorker(catalog=catalog_repository(), objects=feed_files(), versions=feed_repository(), clock=clock)
+
+
+@lru_cache(maxsize=1)
+def feed_reader() -> FeedReader:
+    """Serves feeds (API); one per process, so its cache of immutable version manifests is shared."""
+    from pimtasks.feeds.reader import FeedReader
+
+    return FeedReader(versions=feed_repository(), objects=feed_files())
+
+
+@lru_cache(maxsize=1)
+def feed_token_repository() -> FeedTokenRepository:
+    return FeedTokenRepository(table=DynamoTable(table_name=get_settings().require("admin_table")))
+
+
+def feed_token_service() -> FeedTokenService:
+    return FeedTokenService(store=feed_token_repository(), tasks=task_repository(), environments=admin_repository(),
+                            clock=clock)
+
+
 def import_chain() -> ImportChain:
     return ImportChain(tasks=task_repository(), runs=run_service(), run_store=run_repository(),
                        finisher=run_finisher())
@@ -360,7 +408,8 @@ def clear_caches() -> None:
     reset_clients()
     for builder in (admin_repository, task_repository, run_repository, function_invoker, secret_store, sequencer,
                     run_finisher, scheduler_gateway, file_store, catalog_repository, ftps_user_repository,
-                    etim_repository, etim_model_reader, invoice_repository):
+                    etim_repository, etim_model_reader, invoice_repository, feed_repository, feed_files,
+                    feed_reader, feed_token_repository):
         clear = getattr(builder, "cache_clear", None)  # a test may have replaced the builder
         if clear is not None:
             clear()

@@ -58,7 +58,7 @@ def test_every_keyed_operation_declares_its_errors_with_the_body_the_api_sends(d
         assert expected <= codes, (method, path, sorted(codes))
         if "{" not in path:
             assert "404" not in codes, (method, path)
-        for code in codes - {"200", "201", "202", "204"}:
+        for code in {c for c in codes - {"200", "201", "202", "204"} if not c.startswith("3")}:  # 304/307: no body
             schema = op["responses"][code]["content"]["application/json"]["schema"]
             assert schema == {"$ref": ERROR_REF}, (method, path, code)
     assert "HTTPValidationError" not in document["components"]["schemas"]

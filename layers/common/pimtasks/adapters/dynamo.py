@@ -190,6 +190,22 @@ class DynamoTable:
         self.client.transact_write_items(TransactItems=[_typed_operation(op, self.name) for op in operations])
 
 
+def put_if_current(table: DynamoTable, item: Item, *, attribute: str, expected: str | None) -> bool:
+    """Put ``item`` if the stored one's ``attribute`` is still ``expected`` (None: if there is none yet); False
+    when someone else replaced it meanwhile (a compare-and-swap of a pointer item)."""
+    if expected is None:
+        condition, values = "attribute_not_exists(pk)", None
+    else:
+        condition, values = f"{attribute} = :expected", {":expected": expected}
+    try:
+        table.put(item, condition=condition, values=values)
+    except ClientError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
+
+
 def _backoff_seconds(attempt: int) -> float:
     return min(0.05 * 2 ** attempt, 5.0)
 

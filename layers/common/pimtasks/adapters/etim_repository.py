@@ -36,9 +36,7 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from pimtasks.adapters.dynamo import DynamoTable, Item, is_condition_failure
+from pimtasks.adapters.dynamo import DynamoTable, Item, put_if_current
 from pimtasks.domain.etim import ClassSummary, EtimKind, ManifestEntry, ReleaseModel
 from pimtasks.domain.etim_source import StoredVersion
 
@@ -108,16 +106,8 @@ class EtimRepository:
     def switch(self, model: ReleaseModel, *, expected_generation: str | None) -> bool:
         item = {"pk": releases_pk(model.environment), "sk": model.release, "generation": model.generation,
                 "data": model.model_dump_json()}
-        if expected_generation is None:
-            condition, values = "attribute_not_exists(pk)", None
-        else:
-            condition, values = "generation = :expected", {":expected": expected_generation}
-        try:
-            self._table.put(item, condition=condition, values=values)
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
+        if not put_if_current(self._table, item, attribute="generation", expected=expected_generation):
+            return False
         self.items_written += 1
         return True
 

@@ -9,12 +9,13 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.api_gateway import Route
 from aws_lambda_powertools.event_handler.openapi.compat import model_json
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, OpenAPI, Server
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer, OpenAPI, Server
 
 from pimtasks.api import (
     routes_admin,
     routes_catalog,
     routes_etim,
+    routes_feeds,
     routes_fields,
     routes_files,
     routes_ftps,
@@ -29,9 +30,14 @@ TITLE = "pimtasks"
 VERSION = "1.0.0"
 DESCRIPTION = ("Periodic tasks of a PIM: define imports and exports per environment, schedule them, start and "
                "stop them, read their runs. Every call except /health needs an `x-api-key` bound to the "
-               "environment. An import's custom layout maps file columns to catalog fields: GET /catalog/fields "
-               "lists them per target, with their types, meanings and rules.")
-SECURITY_SCHEMES: dict[str, Any] = {"apiKey": APIKey(name="x-api-key", **{"in": APIKeyIn.header})}
+               "environment; the feeds under /feeds need the feed's token instead (Authorization: Bearer). An "
+               "import's custom layout maps file columns to catalog fields: GET /catalog/fields lists them per "
+               "target, with their types, meanings and rules.")
+SECURITY_SCHEMES: dict[str, Any] = {
+    "apiKey": APIKey(name="x-api-key", **{"in": APIKeyIn.header}),
+    "feedToken": HTTPBearer(bearerFormat="pft_…", description="A feed's token (POST /environments/{env}/feeds/"
+                                                             "{feed}/token); it reads that one feed only"),
+}
 GREEDY_PARAMETERS = ("record_id", "file_key")
 """Path parameters that take the rest of the path, slashes included (API Gateway's ``{record_id+}``): an
 article number may hold ``/``, a file's key (relative to its environment) has folders; API Gateway hands
@@ -99,6 +105,7 @@ resolver.include_router(routes_catalog.router)
 resolver.include_router(routes_fields.router)
 resolver.include_router(routes_invoices.router)
 resolver.include_router(routes_files.router)
+resolver.include_router(routes_feeds.router)
 register_error_handlers(resolver)
 resolver.enable_swagger(path="/docs", title=TITLE, version=VERSION, description=DESCRIPTION,
                         security_schemes=SECURITY_SCHEMES, security=[{"apiKey": []}], persist_authorization=True)

@@ -23,6 +23,14 @@ def principal_of(router: BaseRouter) -> Principal:
     return Principal(key_id=str(key_id), environments=environments, admin=str(authorizer.get("admin")) == "true")
 
 
+def feed_reader_caller(router: BaseRouter, environment: str, feed: str) -> None:
+    """Defence in depth behind the feed-token authorizer: its context must name this very feed."""
+    request_context: dict[str, Any] = router.current_event.raw_event.get("requestContext") or {}
+    authorizer: dict[str, Any] = request_context.get("authorizer") or {}
+    if authorizer.get("feed_environment") != environment or authorizer.get("feed") != feed:
+        raise AuthenticationError("the feed token is not this feed's")
+
+
 def environment_caller(router: BaseRouter, environment: str) -> Principal:
     principal = principal_of(router)
     require_environment_access(principal, environment)

@@ -20,6 +20,7 @@ from pimtasks.errors import (
     AccessDeniedError,
     AuthenticationError,
     ConflictError,
+    GoneError,
     InvalidFileKeyError,
     NotFoundError,
     ValidationFailedError,
@@ -106,6 +107,10 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(NotFoundError)
     def _not_found(exc: NotFoundError) -> Response:
         return _json(HTTPStatus.NOT_FOUND, ErrorOut(message=str(exc)))
+
+    @app.exception_handler(GoneError)
+    def _gone(exc: GoneError) -> Response:
+        return _json(HTTPStatus.GONE, ErrorOut(message=str(exc)))
 
     @app.not_found
     def _no_route(exc: RouteNotFoundError) -> Response:

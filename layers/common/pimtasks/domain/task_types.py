@@ -265,14 +265,55 @@ class ExportSettings(_Settings):
     remote: RemoteTarget | None = None
 
 
-class FeedSettings(_Settings):
-    """Settings of a Feed task (manual §3.4)."""
+FEED_ENTITIES = ("products", "sales_conditions", "attachments")
+FEED_FILE_FORMATS = ("json", "ndjson", "csv", "xml")
 
-    feed_name: FolderName
-    format: Literal["json", "csv", "xml"] = "json"
-    page_size: int = Field(default=1000, ge=10, le=10000)
-    columns: list[str] = Field(default_factory=list, max_length=500)
-    only_changed: bool = False
+
+class FeedSettings(_Settings):
+    """Settings of a Feed task (manual §3.4): what a feed run publishes as a new version of the feed.
+
+    The feed serves the version the last successful run built: ``GET /feeds/{env}/{feed}`` in pages of
+    ``page_size`` (with ``since=`` for deltas) and ``GET /feeds/{env}/{feed}/file`` as one file in ``format``.
+    """
+
+    feed_name: FolderName = Field(description="The feed: its name in the feed URLs and its folder under Feeds/")
+    entity: Literal["products", "sales_conditions", "attachments"] = Field(
+        default="products", description="The catalog records the feed publishes")
+    format: Literal["json", "ndjson", "csv", "xml"] = Field(
+        default="json", description="The whole-file feed's format: json (an array) or ndjson (one record a line); "
+                                    "csv and xml are not available yet")
+    page_size: int = Field(default=1000, ge=10, le=10000, description="Records per page of the paged feed")
+    columns: list[str] = Field(default_factory=list, max_length=500,
+                               description="Catalog fields to include (top-level field names); all when empty")
+    filter: dict[str, str] = Field(default_factory=dict, max_length=20,
+                                   description="Only records whose field equals the value (field -> value)")
+    only_changed: bool = Field(default=False, description="Ignored: every feed run builds a whole version; "
+                                                          "readers ask for deltas with since=")
+
+    @model_validator(mode="after")
+    def _known_fields(self) -> FeedSettings:
+        valid = feed_entity_fields(self.entity)
+        for setting, names in (("columns", self.columns), ("filter", list(self.filter))):
+            unknown = [name for name in names if name not in valid]
+            if unknown:
+                raise ValueError(f"{setting}: unknown {self.entity} field(s) {', '.join(unknown)}; valid fields: "
+                                 f"{', '.join(sorted(valid))}")
+        return self
+
+    @property
+    def fields(self) -> list[str]:
+        """The fields the feed publishes, in order: ``columns``, or every field of the entity."""
+        return list(self.columns) or feed_entity_fields(self.entity)
+
+
+def feed_entity_fields(entity: str) -> list[str]:
+    """The top-level fields of a catalog entity, in the model's order (what a feed may publish or filter on)."""
+    # Imported here: the catalog models are heavier than this module and only feeds need them here.
+    from pimtasks.catalog.models import Attachment, Product, SalesCondition
+
+    models: dict[str, type[BaseModel]] = {"products": Product, "sales_conditions": SalesCondition,
+                                          "attachments": Attachment}
+    return list(models[entity].model_fields)
 
 
 # --- 3.5 Magento -----------------------------------------------------------------------------------

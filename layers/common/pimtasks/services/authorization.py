@@ -8,8 +8,10 @@ environments and the catalog fields; an admin key gets everything.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 from pimtasks.domain.environment import Principal
+from pimtasks.services.feed_tokens import FeedReaderPrincipal
 
 
 def api_arn_prefix(method_arn: str) -> str:
@@ -43,4 +45,31 @@ def authorizer_response(principal: Principal, *, method_arn: str) -> dict[str, A
             "environments": ",".join(principal.environments),
             "admin": "true" if principal.admin else "false",
         },
+    }
+
+
+FEED_RESOURCES = ("/feeds/{env}/{feed}", "/feeds/{env}/{feed}/file")
+
+
+def feed_of(event: dict[str, Any]) -> tuple[str, str] | None:
+    """(environment, feed) of a REQUEST authorizer event for a feed route; None for any other route."""
+    if event.get("resource") not in FEED_RESOURCES:
+        return None
+    parameters = event.get("pathParameters") or {}
+    environment, feed = parameters.get("env"), parameters.get("feed")
+    if not environment or not feed:
+        return None
+    # API Gateway may hand path parameters over percent-encoded; feed names never hold a "%".
+    return unquote(str(environment)), unquote(str(feed))
+
+
+def feed_authorizer_response(reader: FeedReaderPrincipal, *, method_arn: str) -> dict[str, Any]:
+    """Allow exactly this call (the feed authorizer caches nothing), with the feed in the context."""
+    return {
+        "principalId": f"feed:{reader.environment}/{reader.feed}",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": [method_arn]}],
+        },
+        "context": {"feed_environment": reader.environment, "feed": reader.feed},
     }
