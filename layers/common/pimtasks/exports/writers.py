@@ -1,0 +1,178 @@
+"""Export file writers: rows in, one or more files on local disk out, at constant memory.
+
+Every writer streams: a row is formatted and written when it arrives, nothing is kept per row. A writer that
+must change a value to keep the file valid (XLSX text over 32,767 characters) records an ``ExportWarning``
+naming the record and field, which the run reports.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any, Literal, Protocol
+
+from pimtasks.domain.task_types import CsvOptions
+from pimtasks.exports.columns import Column
+from pimtasks.exports.values import TextFormat
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One record to write: its label for messages (article number or record id), its JSON-form data (formats
+    with their own structure read it) and its values for the columns."""
+
+    label: str
+    data: dict[str, Any]
+    values: Sequence[Any]
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class ExportWarning:
+    record: str
+    field: str
+    text: str
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    """A finished file: its name (as published) and where it is on disk."""
+
+    name: str
+    path: Path
+
+
+@dataclass
+class WriterOutput:
+    warnings: list[ExportWarning] = field(default_factory=list)
+
+
+class ExportWriter(Protocol):
+    output: WriterOutput
+
+    def write(self, row: ExportRow) -> None: ...
+
+    def finish(self) -> list[WrittenFile]:
+        """Close the file(s); what was written, in order (several for a split XLSX)."""
+        ...
+
+    def abort(self) -> None:
+        """Close without finishing (the files are left for the caller's temporary directory to remove)."""
+        ...
+
+
+_QUOTING: dict[str, Literal[0, 1, 2, 3]] = {"minimal": csv.QUOTE_MINIMAL, "all": csv.QUOTE_ALL,
+                                            "non_numeric": csv.QUOTE_NONNUMERIC, "none": csv.QUOTE_NONE}
+
+
+class CsvExportWriter:
+    """Delimited text: the layout's headers, decimal comma and date format; the task's delimiter, encoding, BOM
+    and quoting. A character the encoding cannot hold is written as ``?`` (and warned once per field)."""
+
+    def __init__(self, *, path: Path, name: str, columns: Sequence[Column], options: CsvOptions,
+                 text: TextFormat, header: bool) -> None:
+        encoding = "utf-8-sig" if options.encoding == "utf-8" and options.bom else options.encoding
+        self.output = WriterOutput()
+        self._file = WrittenFile(name=name, path=path)
+        self._stream: IO[str] = path.open("w", encoding=encoding, errors="strict", newline="")
+        self._encoding = options.encoding
+        quoting = _QUOTING[options.quoting]
+        self._numeric_quoting = quoting == csv.QUOTE_NONNUMERIC
+        self._csv = csv.writer(self._stream, delimiter=options.delimiter, quoting=quoting,
+                               escapechar="\\" if quoting == csv.QUOTE_NONE else None,
+                               lineterminator="\r\n" if options.line_end == "crlf" else "\n")
+        self._columns = list(columns)
+        self._text = text
+        self._warned: set[str] = set()
+        if header:
+            self._csv.writerow([column.header for column in columns])
+
+    def write(self, row: ExportRow) -> None:
+        cells = [self._cell(value) for value in row.values]
+        try:
+            self._csv.writerow(cells)
+        except UnicodeEncodeError:
+            self._csv.writerow([self._encodable(row, index, cell) for index, cell in enumerate(cells)])
+
+    def _cell(self, value: Any) -> Any:
+        # QUOTE_NONNUMERIC leaves numbers unquoted only when they are numbers; with a decimal comma they are text.
+        if self._numeric_quoting and isinstance(value, Decimal | int) and not isinstance(value, bool) \
+                and "," not in self._text.text(value):
+            return value
+        return self._text.text(value)
+
+    def _encodable(self, row: ExportRow, index: int, cell: Any) -> Any:
+        if not isinstance(cell, str):
+            return cell
+        encoded = cell.encode(self._encoding, errors="replace").decode(self._encoding)
+        field_name = self._columns[index].field
+        if encoded != cell and field_name not in self._warned:
+            self._warned.add(field_name)
+            self.output.warnings.append(ExportWarning(
+                record=row.label, field=field_name,
+                text=f"characters that {self._encoding} cannot hold were written as '?' (first in this record; "
+                     "choose encoding utf-8 to keep them)"))
+        return encoded
+
+    def finish(self) -> list[WrittenFile]:
+        self._stream.close()
+        return [self._file]
+
+    def abort(self) -> None:
+        self._stream.close()
+
+
+def json_value(value: Any, text: TextFormat) -> str:
+    """A typed value as JSON text: Decimals as exact JSON numbers (``12.50``), dates in the layout's format."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.date):
+        return json.dumps(text.date(value), ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False)
+
+
+class JsonExportWriter:
+    """A JSON array of objects (header -> value), or NDJSON (one object a line); UTF-8."""
+
+    def __init__(self, *, path: Path, name: str, columns: Sequence[Column], text: TextFormat,
+                 ndjson: bool) -> None:
+        self.output = WriterOutput()
+        self._file = WrittenFile(name=name, path=path)
+        self._stream: IO[str] = path.open("w", encoding="utf-8", newline="\n")
+        self._keys = [json.dumps(column.header, ensure_ascii=False) for column in columns]
+        self._text = text
+        self._ndjson = ndjson
+        self._first = True
+        if not ndjson:
+            self._stream.write("[")
+
+    def write(self, row: ExportRow) -> None:
+        members = [f"{key}: {json_value(value, self._text)}" for key, value in zip(self._keys, row.values, strict=True)]
+        if row.deleted:
+            members.append('"deleted": true')
+        document = "{" + ", ".join(members) + "}"
+        if self._ndjson:
+            self._stream.write(document + "\n")
+        else:
+            self._stream.write(("\n" if self._first else ",\n") + document)
+        self._first = False
+
+    def finish(self) -> list[WrittenFile]:
+        if not self._ndjson:
+            self._stream.write("]\n" if self._first else "\n]\n")
+        self._stream.close()
+        return [self._file]
+
+    def abort(self) -> None:
+        self._stream.close()
