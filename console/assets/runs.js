@@ -18,7 +18,9 @@ export function progressBar(run, {label = 'Run progress'} = {}) {
     run.progress_text ? `${text} · ${run.progress_text}` : text));
 }
 
-const COUNT_NAMES = ['read', 'created', 'updated', 'unchanged', 'rejected'];
+const IMPORT_COUNTS = ['read', 'created', 'updated', 'unchanged', 'rejected'];
+const EXPORT_COUNTS = ['selected', 'written', 'skipped'];
+const COUNT_NAMES = [...IMPORT_COUNTS, ...EXPORT_COUNTS];
 
 export function countsText(counts) {
   if (!counts) return '';
@@ -27,7 +29,9 @@ export function countsText(counts) {
 }
 
 export function countTiles(counts = {}) {
-  return h('dl', {class: 'counts'}, COUNT_NAMES.map((name) => h('div', {class: `count count-${name}`},
+  // An export's run shows what it selected, wrote and skipped; an import's what it read and did with it.
+  const isExport = EXPORT_COUNTS.some((name) => counts[name]);
+  return h('dl', {class: 'counts'}, (isExport ? EXPORT_COUNTS : IMPORT_COUNTS).map((name) => h('div', {class: `count count-${name}`},
     h('dt', {}, name.charAt(0).toUpperCase() + name.slice(1)), h('dd', {}, formatNumber(counts[name] || 0)))));
 }
 

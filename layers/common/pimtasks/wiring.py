@@ -44,9 +44,11 @@ from pimtasks.settings import get_settings
 from pimtasks.workers import NotAvailableWorker, TaskWorker, WorkerFactory, not_available_workers
 
 if TYPE_CHECKING:
-    from pimtasks.domain.task_types import ImportEtimSettings
+    from pimtasks.domain.task_types import ExportSettings, ImportEtimSettings
+    from pimtasks.services.catalog_export import RemoteDelivery
     from pimtasks.services.etim_ports import EtimSource
     from pimtasks.workers.etim_worker import EtimWorker
+    from pimtasks.workers.export_worker import ExportWorker
     from pimtasks.workers.import_worker import ImportWorker
     from pimtasks.workers.magento_worker import MagentoWorker
 
@@ -257,6 +259,33 @@ def magento_worker() -> MagentoWorker:
     state = MagentoStateRepository(table=DynamoTable(table_name=get_settings().require("catalog_table")))
     return MagentoWorker(changes=FeedCatalogChanges(catalog=catalog_repository()), state=state,
                          delta=DeltaWindow(runs=run_repository()), clock=clock)
+
+
+def export_workers(task_type: TaskType) -> TaskWorker:
+    """The export function's workers: ``export`` writes catalog files; feeds and Artikelbeheer.nl are not built."""
+    if task_type is TaskType.EXPORT:
+        return export_worker()
+    return NotAvailableWorker(task_type)
+
+
+def export_worker() -> ExportWorker:
+    # Imported here: the writers (openpyxl) are the export function's business alone.
+    from pimtasks.adapters.export_catalog import FeedExportCatalog
+    from pimtasks.services.catalog_export import CatalogExport
+    from pimtasks.services.delta_window import DeltaWindow
+    from pimtasks.workers.export_worker import ExportWorker
+
+    settings = get_settings()
+    mailer = SesMailer(sender=settings.mail_sender) if settings.mail_sender else None
+    export = CatalogExport(catalog=FeedExportCatalog(catalog=catalog_repository()), files=file_store(),
+                           environments=admin_repository(), delta=DeltaWindow(runs=run_repository()), clock=clock,
+                           mailer=mailer, links=file_store(), remote=remote_delivery)
+    return ExportWorker(export=export)
+
+
+def remote_delivery(settings: ExportSettings) -> RemoteDelivery | None:
+    """The delivery to the export's remote server (None: none is set)."""
+    return None
 
 
 def import_chain() -> ImportChain:

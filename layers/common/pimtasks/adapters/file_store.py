@@ -49,6 +49,14 @@ class FileStore:
             "put_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_seconds, HttpMethod="PUT"
         ))
 
+    def presigned_get(self, *, key: str, expires_seconds: int, file_name: str | None = None) -> str:
+        """A short-lived download link (saved as ``file_name`` when given)."""
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        if file_name:
+            params["ResponseContentDisposition"] = f'attachment; filename="{file_name}"'
+        return str(self.s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_seconds,
+                                                  HttpMethod="GET"))
+
     # --- imports --------------------------------------------------------------------------------
     def list_folder(self, *, prefix: str, subfolders: bool = False) -> list[StoredFile]:
         """The current version of every object directly in ``prefix`` (also those in its subfolders with

@@ -62,13 +62,17 @@ class RunMessage(BaseModel):
 
 
 class RunCounts(BaseModel):
-    """Record counts of a run (what was read from input and what happened to it)."""
+    """Record counts of a run: what an import read and what happened to it, what an export selected from the
+    catalog, wrote into its file and skipped (the run's messages give each reason)."""
 
     read: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    selected: int = Field(default=0, description="Exports: catalog records the export's selection took")
+    written: int = Field(default=0, description="Exports: records written into the file")
+    skipped: int = Field(default=0, description="Exports: selected records not written (the messages say why)")
 
     def add(self, other: RunCounts) -> RunCounts:
         return RunCounts(**{name: getattr(self, name) + getattr(other, name) for name in RunCounts.model_fields})

@@ -1,0 +1,51 @@
+"""What an export needs from the outside world, as Protocols (adapters in ``pimtasks.adapters``).
+
+Kept narrow and named for exports: the catalog is read as "records for an export" (the change feed, so a delta is
+an index range and never a scan), files are published through the general ``FileStorage`` port, and mail with a
+file goes through ``FileMailer``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from pimtasks.domain.task_types import ImportTarget
+
+
+@dataclass(frozen=True)
+class ExportRecord:
+    """A catalog record (or the tombstone of a removed one) as an export reads it.
+
+    ``position`` is where it stands in change order (a reader resumes after it); ``changed_at`` is when its content
+    last changed.
+    """
+
+    record_id: str
+    key: tuple[str, ...]
+    data: dict[str, Any]
+    changed_at: dt.datetime
+    position: str
+    deleted: bool = False
+
+
+class ExportCatalog(Protocol):
+    def records_for_export(self, *, environment: str, entity: ImportTarget, since: dt.datetime | None,
+                           after: str | None = None) -> Iterator[ExportRecord]:
+        """Records of ``entity`` changed at or after ``since`` (all when None), tombstones included, in change
+        order, starting after position ``after``."""
+        ...
+
+
+class FileMailer(Protocol):
+    def send_with_file(self, *, to: list[str], subject: str, text: str, file: Path, file_name: str,
+                       content_type: str) -> str: ...
+
+    def send(self, *, to: list[str], subject: str, text: str) -> str: ...
+
+
+class DownloadLinks(Protocol):
+    def presigned_get(self, *, key: str, expires_seconds: int, file_name: str | None = None) -> str: ...

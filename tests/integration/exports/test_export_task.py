@@ -1,0 +1,109 @@
+"""Export tasks end to end on moto: the demo file imported, then exported in each format through the export
+function, the published files opened with csv / json / openpyxl and checked value by value."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from decimal import Decimal
+from typing import Any
+
+import openpyxl
+from pimtasks.domain.run import RunStatus
+
+from tests.integration.exports.harness import DEMO_DIR, ExportStack, demo_task
+
+DAILY = {"every": "day", "time": "22:15", "timezone": "Europe/Amsterdam"}
+CONDITION_COLUMNS = [{"field": "customer_group", "header": "Klantgroep"},
+                     {"field": "discount_group", "header": "Kortingsgroep"},
+                     {"field": "net_price", "header": "Nettoprijs"}, {"field": "discount_1", "header": "Korting 1"},
+                     {"field": "valid_from", "header": "Geldig vanaf"}]
+PRODUCTS_CSV = ("article_number;gross_price;description_nl;description_fr\r\n"
+                "KR-100;1234,50;Kraan \u2013 chroom;Robinet \u2013 chromé\r\n"
+                "KR-200;7,25;Sifon;Siphon café\r\n").encode()
+
+
+def export_task(stack: ExportStack, description: str, **settings: Any) -> Any:
+    return stack.create({"type": "export", "description": description, "frequency": DAILY,
+                         "notification": {"emails": ["pim@example.com"], "when": "always"},
+                         "settings": {"export_name": description, **settings}})
+
+
+def import_demo_files(stack: ExportStack) -> None:
+    conditions = stack.create(demo_task("Weekly import of sales conditions for APAC"))
+    stack.put("Uploads/Sales conditions APAC/sales-conditions-apac.xlsx",
+              (DEMO_DIR / "demo_files" / "sales-conditions-apac.xlsx").read_bytes())
+    imported = stack.run(conditions)
+    assert imported.counts.created == 24, imported.messages
+    products = stack.create({"type": "import", "description": "Products", "frequency": DAILY,
+                             "settings": {"import_name": "Products", "target": "products"}})
+    stack.put("Uploads/Products/products.csv", PRODUCTS_CSV)
+    assert stack.run(products).counts.created == 2
+
+
+def published(run: Any) -> list[str]:
+    return [file.key for file in run.files if file.role == "output"]
+
+
+def test_sales_conditions_to_csv_with_decimal_comma_and_dates(stack: ExportStack) -> None:
+    import_demo_files(stack)
+    task = export_task(stack, "Conditions APAC", entity="sales_conditions", format="csv",
+                       layout={"columns": CONDITION_COLUMNS, "decimal_comma": True, "date_format": "%d-%m-%Y"},
+                       filter={"region": "APAC"}, csv={"bom": True}, file_name="{export}_{date:%Y%m%d}")
+    run = stack.run(task)
+    assert run.status is RunStatus.SUCCEEDED, run.messages
+    assert (run.counts.selected, run.counts.written, run.counts.skipped) == (24, 24, 0)
+    local_day = (run.started_at or dt.datetime.now(dt.UTC)).astimezone(
+        __import__("zoneinfo").ZoneInfo("Europe/Amsterdam"))
+    key = f"Downloads/Conditions APAC/Conditions APAC_{local_day:%Y%m%d}.csv"
+    assert published(run) == [key]
+    assert stack.keys("Temp/") == []
+    raw = stack.read(key)
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Klantgroep", "Kortingsgroep", "Nettoprijs", "Korting 1", "Geldig vanaf"]
+    by_group = {row[1]: row for row in rows[1:]}
+    assert len(by_group) == 24
+    assert by_group["KG-101-00"] == ["Installateurs", "KG-101-00", "12,00", "5,5", "01-12-2026"]
+    assert by_group["KG-102-01"][2:4] == ["15,07", "7,5"]
+    report = next(m.text for m in run.messages if m.text.startswith("Published"))
+    assert f"({len(raw):,} bytes" in report and key in report
+    mail = [m for m in stack.sent_mail() if "Conditions APAC" in m.subject]
+    assert "Exported:    selected 24, written 24, skipped 0" in mail[-1].body
+
+
+def test_products_to_xlsx_and_json_keep_accents_dashes_and_exact_numbers(stack: ExportStack) -> None:
+    import_demo_files(stack)
+    layout = {"columns": [{"field": "article_number", "header": "Artikel"},
+                          {"field": "descriptions", "header": "Omschrijving {language}"},
+                          {"field": "gross_price", "header": "Brutoprijs"}], "languages": ["nl", "fr"]}
+    xlsx = stack.run(export_task(stack, "Products Excel", layout=layout))
+    assert xlsx.status is RunStatus.SUCCEEDED, xlsx.messages
+    (key,) = published(xlsx)
+    assert key.startswith("Downloads/Products Excel/Products Excel_") and key.endswith(".xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(stack.read(key))).active
+    assert sorted(sheet.iter_rows(values_only=True)) == sorted([
+        ("Artikel", "Omschrijving nl", "Omschrijving fr", "Brutoprijs"),
+        ("KR-100", "Kraan \u2013 chroom", "Robinet \u2013 chromé", 1234.5), ("KR-200", "Sifon", "Siphon café", 7.25)])
+    json_run = stack.run(export_task(stack, "Products JSON", format="json", layout=layout, json_style="ndjson"))
+    (json_key,) = published(json_run)
+    lines = [json.loads(line, parse_float=Decimal) for line in stack.read(json_key).decode("utf-8").splitlines()]
+    assert {line["Artikel"]: line for line in lines}["KR-100"] == {
+        "Artikel": "KR-100", "Omschrijving nl": "Kraan \u2013 chroom", "Omschrijving fr": "Robinet \u2013 chromé",
+        "Brutoprijs": Decimal("1234.50")}
+
+
+def test_a_second_only_changed_run_publishes_nothing_and_says_so(stack: ExportStack) -> None:
+    import_demo_files(stack)
+    task = export_task(stack, "Changed conditions", entity="sales_conditions", format="json", only_changed=True)
+    first = stack.run(task)
+    assert first.status is RunStatus.SUCCEEDED and first.counts.written == 24
+    assert any("no successful run yet" in m.text for m in first.messages)
+    second = stack.run(task)
+    assert second.status is RunStatus.SUCCEEDED
+    assert (second.counts.selected, second.counts.written) == (0, 0)
+    assert published(second) == []
+    assert any("nothing selected, so no file is published" in m.text for m in second.messages)
+    assert len(stack.keys("Downloads/Changed conditions/")) == 1  # the first run's file only
