@@ -107,3 +107,62 @@ def test_a_second_only_changed_run_publishes_nothing_and_says_so(stack: ExportSt
     assert published(second) == []
     assert any("nothing selected, so no file is published" in m.text for m in second.messages)
     assert len(stack.keys("Downloads/Changed conditions/")) == 1  # the first run's file only
+
+
+def test_the_file_is_mailed_attached_and_a_large_one_as_a_link(stack: ExportStack,
+                                                               monkeypatch: Any) -> None:
+    import_demo_files(stack)
+    task = export_task(stack, "Mailed products", format="csv", email_file_to=["buyer@example.com"],
+                       columns=["article_number", "gross_price"])
+    run = stack.run(task)
+    (key,) = published(run)
+    raw = [m for m in stack.sent_mail() if getattr(m, "raw_data", None)]
+    assert len(raw) == 1 and "buyer@example.com" in raw[0].destinations
+    message = __import__("email").message_from_string(raw[0].raw_data)
+    (attachment,) = [part for part in message.walk() if part.get_filename()]
+    assert attachment.get_filename() == key.rsplit("/", 1)[1]
+    assert attachment.get_payload(decode=True) == stack.read(key)
+    assert any("as an attachment to buyer@example.com" in m.text for m in run.messages)
+
+    monkeypatch.setattr("pimtasks.services.catalog_export.MAIL_ATTACHMENT_LIMIT", 10)
+    linked = stack.run(task)
+    mail = [m for m in stack.sent_mail() if "Export Mailed products" in getattr(m, "subject", "")]
+    assert "too large to attach" in mail[-1].body and "Signature" in mail[-1].body
+    assert "Mailed products" in mail[-1].body.split("Download links")[1]
+    assert any("Mailed a download link" in m.text for m in linked.messages)
+
+
+def test_etim_xchange_export_is_valid_against_the_official_schema(stack: ExportStack) -> None:
+    from tests.unit.exports.test_export_writers import xchange_validator
+
+    validator = xchange_validator()
+    import_demo_files(stack)
+    run = stack.run(export_task(stack, "Products xChange", format="etim_xchange",
+                                xchange={"supplier_name": "Demo supplier", "languages": ["nl-NL", "fr-BE"]}))
+    assert run.status is RunStatus.SUCCEEDED, run.messages
+    (key,) = published(run)
+    document = json.loads(stack.read(key))
+    assert not [error.message for error in validator.iter_errors(document)]
+    assert document["CatalogueType"] == "FULL"
+    products = {p["TradeItem"][0]["ItemIdentification"]["SupplierItemNumber"]: p
+                for p in document["Supplier"][0]["Product"]}
+    assert products["KR-100"]["ProductDetails"]["ProductDescriptions"] == [
+        {"DescriptionLanguage": "nl-NL", "MinimalProductDescription": "Kraan \u2013 chroom",
+         "UniqueMainProductDescription": "Kraan \u2013 chroom"},
+        {"DescriptionLanguage": "fr-BE", "MinimalProductDescription": "Robinet \u2013 chromé",
+         "UniqueMainProductDescription": "Robinet \u2013 chromé"}]
+    assert products["KR-100"]["TradeItem"][0]["Pricing"] == [{"PriceUnit": "C62", "PriceQuantity": "1",
+                                                             "GrossListPrice": "1234.5"}]
+
+
+def test_an_empty_selection_publishes_a_header_only_file_with_publish_empty(stack: ExportStack) -> None:
+    import_demo_files(stack)
+    run = stack.run(export_task(stack, "Nothing", entity="sales_conditions", format="xlsx",
+                                filter={"region": "EMEA"}, publish_empty=True,
+                                layout={"columns": CONDITION_COLUMNS}))
+    assert run.status is RunStatus.SUCCEEDED and run.counts.selected == 0
+    (key,) = published(run)
+    sheet = openpyxl.load_workbook(io.BytesIO(stack.read(key))).active
+    assert list(sheet.iter_rows(values_only=True)) == [tuple(c["header"] for c in CONDITION_COLUMNS)]
+    assert any("match the filter {'region': 'EMEA'}" in m.text and "an empty file is published" in m.text
+               for m in run.messages)
