@@ -36,7 +36,7 @@ def export(tmp_path: Path, records: list[dict[str, Any]], **values: Any) -> tupl
     writer = open_writer(settings, columns=columns, directory=tmp_path, full=True,
                          file_name=f"out.{EXTENSIONS[settings.format]}", today=dt.date(2026, 12, 2))
     for record in records:
-        writer.write(ExportRow(label=record.get("article_number", "?"), data=record,
+        writer.write(ExportRow(key=(record.get("article_number", "?"),), data=record,
                                values=row_values(record, columns)))
     return [written.path for written in writer.finish()], writer.output
 
@@ -101,7 +101,7 @@ def test_xlsx_splits_into_numbered_parts_at_the_row_limit(tmp_path: Path) -> Non
     writer = XlsxExportWriter(directory=tmp_path, name="Products.xlsx", columns=columns, date_format="%Y-%m-%d",
                               header=True, max_rows=3)
     for number in range(5):
-        writer.write(ExportRow(label=str(number), data={}, values=[f"A-{number}"]))
+        writer.write(ExportRow(key=(str(number),), data={}, values=[f"A-{number}"]))
     files = writer.finish()
     assert [f.name for f in files] == ["Products.xlsx", "Products_part2.xlsx", "Products_part3.xlsx"]
     sheets = [[row[0] for row in openpyxl.load_workbook(f.path).active.iter_rows(values_only=True)] for f in files]

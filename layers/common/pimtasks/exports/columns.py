@@ -7,12 +7,12 @@ entity (plus the descriptions in the layout's languages).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pimtasks.domain.task_types import ExportColumn, ExportLayout, ExportSettings
-from pimtasks.exports.fields import ValueKind, field_kind, plain_fields, raw_value, typed_value
+from pimtasks.exports.fields import ValueKind, field_kind, plain_fields, raw_value
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,11 @@ class Column:
     field: str
     header: str
     kind: ValueKind
+
+    @property
+    def plain(self) -> bool:
+        """A top-level field of the record (read with one lookup)."""
+        return "." not in self.field
 
 
 def export_columns(settings: ExportSettings) -> list[Column]:
@@ -55,8 +60,16 @@ def _per_language(column: ExportColumn, languages: Sequence[str]) -> list[Column
 
 
 def row_values(data: dict[str, Any], columns: Sequence[Column]) -> list[Any]:
-    """A record's values for ``columns``, typed (Decimal, date, int, bool, text or None)."""
-    return [typed_value(raw_value(data, column.field), column.kind) for column in columns]
+    """A record's values for ``columns`` in their JSON form (the writers convert them)."""
+    return values_reader(columns)(data)
+
+
+def values_reader(columns: Sequence[Column]) -> Callable[[dict[str, Any]], list[Any]]:
+    """A function giving a record's values for ``columns`` (built once per export: one lookup per plain field)."""
+    names = [column.field for column in columns]
+    if all(column.plain for column in columns):
+        return lambda data: list(map(data.get, names))
+    return lambda data: [data.get(name) if "." not in name else raw_value(data, name) for name in names]
 
 
 def matches(data: dict[str, Any], wanted: dict[str, str]) -> bool:

@@ -113,18 +113,3 @@ def raw_value(data: dict[str, Any], name: str) -> Any:
         return None
     container = data.get(head)
     return container.get(key) if isinstance(container, dict) else None
-
-
-def typed_value(raw: Any, kind: ValueKind) -> Any:
-    """A JSON-form value as the Python value a writer formats (Decimal, date, int, bool or text)."""
-    if raw is None or raw == "":
-        return None
-    if kind is ValueKind.DECIMAL:
-        return Decimal(str(raw))
-    if kind is ValueKind.DATE:
-        return raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw))
-    if kind is ValueKind.INTEGER:
-        return int(raw)
-    if kind is ValueKind.BOOLEAN:
-        return bool(raw)
-    return str(raw)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from pimtasks.domain.task_types import ExportFormat, ExportLayout, ExportSettings
 from pimtasks.exports.columns import Column
-from pimtasks.exports.values import TextFormat
 from pimtasks.exports.writers import CsvExportWriter, ExportWriter, JsonExportWriter
 
 EXTENSIONS: dict[ExportFormat, str] = {ExportFormat.XLSX: "xlsx", ExportFormat.CSV: "csv",
@@ -32,13 +31,13 @@ def open_writer(settings: ExportSettings, *, columns: Sequence[Column], director
                 full: bool, today: dt.date) -> ExportWriter:
     """A writer for ``settings.format`` writing ``file_name`` (and its parts) into ``directory``."""
     layout = settings.layout or ExportLayout()
-    text = TextFormat(decimal_comma=layout.decimal_comma, date_format=layout.date_format)
     path = directory / file_name
     if settings.format is ExportFormat.CSV:
-        return CsvExportWriter(path=path, name=file_name, columns=columns, options=settings.csv, text=text,
+        return CsvExportWriter(path=path, name=file_name, columns=columns, options=settings.csv,
+                               decimal_comma=layout.decimal_comma, date_format=layout.date_format,
                                header=layout.header)
     if settings.format is ExportFormat.JSON:
-        return JsonExportWriter(path=path, name=file_name, columns=columns, text=text,
+        return JsonExportWriter(path=path, name=file_name, columns=columns, date_format=layout.date_format,
                                 ndjson=settings.json_style == "ndjson")
     if settings.format is ExportFormat.XLSX:
         from pimtasks.exports.xlsx_writer import XlsxExportWriter  # openpyxl only where it is used

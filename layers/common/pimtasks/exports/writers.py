@@ -8,28 +8,31 @@ naming the record and field, which the run reports.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Literal, Protocol
 
 from pimtasks.domain.task_types import CsvOptions
 from pimtasks.exports.columns import Column
-from pimtasks.exports.values import TextFormat
+from pimtasks.exports.values import converters, converting, json_converter, text_converter
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ExportRow:
-    """One record to write: its label for messages (article number or record id), its JSON-form data (formats
-    with their own structure read it) and its values for the columns."""
+    """One record to write: its natural key (its label in messages), its JSON-form data (formats with their own
+    structure read it) and its values for the columns, as stored."""
 
-    label: str
+    key: tuple[str, ...]
     data: dict[str, Any]
     values: Sequence[Any]
     deleted: bool = False
+
+    @property
+    def label(self) -> str:
+        """How messages name the record: its key's filled parts (the article number of a product)."""
+        return "/".join(part for part in self.key if part) or "?"
 
 
 @dataclass(frozen=True)
@@ -75,36 +78,33 @@ class CsvExportWriter:
     and quoting. A character the encoding cannot hold is written as ``?`` (and warned once per field)."""
 
     def __init__(self, *, path: Path, name: str, columns: Sequence[Column], options: CsvOptions,
-                 text: TextFormat, header: bool) -> None:
+                 decimal_comma: bool, date_format: str, header: bool) -> None:
         encoding = "utf-8-sig" if options.encoding == "utf-8" and options.bom else options.encoding
         self.output = WriterOutput()
         self._file = WrittenFile(name=name, path=path)
         self._stream: IO[str] = path.open("w", encoding=encoding, errors="strict", newline="")
         self._encoding = options.encoding
         quoting = _QUOTING[options.quoting]
-        self._numeric_quoting = quoting == csv.QUOTE_NONNUMERIC
         self._csv = csv.writer(self._stream, delimiter=options.delimiter, quoting=quoting,
                                escapechar="\\" if quoting == csv.QUOTE_NONE else None,
                                lineterminator="\r\n" if options.line_end == "crlf" else "\n")
         self._columns = list(columns)
-        self._text = text
+        # QUOTE_NONNUMERIC leaves numbers unquoted only when they are numbers (not with a decimal comma: text).
+        self._convert = converting(columns, lambda column: text_converter(
+            column, decimal_comma=decimal_comma, date_format=date_format,
+            numbers=quoting == csv.QUOTE_NONNUMERIC))
         self._warned: set[str] = set()
         if header:
             self._csv.writerow([column.header for column in columns])
 
     def write(self, row: ExportRow) -> None:
-        cells = [self._cell(value) for value in row.values]
+        cells = list(row.values)
+        for index, convert in self._convert:
+            cells[index] = convert(cells[index])
         try:
             self._csv.writerow(cells)
         except UnicodeEncodeError:
             self._csv.writerow([self._encodable(row, index, cell) for index, cell in enumerate(cells)])
-
-    def _cell(self, value: Any) -> Any:
-        # QUOTE_NONNUMERIC leaves numbers unquoted only when they are numbers; with a decimal comma they are text.
-        if self._numeric_quoting and isinstance(value, Decimal | int) and not isinstance(value, bool) \
-                and "," not in self._text.text(value):
-            return value
-        return self._text.text(value)
 
     def _encodable(self, row: ExportRow, index: int, cell: Any) -> Any:
         if not isinstance(cell, str):
@@ -127,38 +127,24 @@ class CsvExportWriter:
         self._stream.close()
 
 
-def json_value(value: Any, text: TextFormat) -> str:
-    """A typed value as JSON text: Decimals as exact JSON numbers (``12.50``), dates in the layout's format."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, dt.date):
-        return json.dumps(text.date(value), ensure_ascii=False)
-    return json.dumps(value, ensure_ascii=False)
-
-
 class JsonExportWriter:
     """A JSON array of objects (header -> value), or NDJSON (one object a line); UTF-8."""
 
-    def __init__(self, *, path: Path, name: str, columns: Sequence[Column], text: TextFormat,
+    def __init__(self, *, path: Path, name: str, columns: Sequence[Column], date_format: str,
                  ndjson: bool) -> None:
         self.output = WriterOutput()
         self._file = WrittenFile(name=name, path=path)
         self._stream: IO[str] = path.open("w", encoding="utf-8", newline="\n")
-        self._keys = [json.dumps(column.header, ensure_ascii=False) for column in columns]
-        self._text = text
+        self._keys = [json.dumps(column.header, ensure_ascii=False) + ": " for column in columns]
+        self._convert = converters(columns, lambda column: json_converter(column, date_format=date_format))
         self._ndjson = ndjson
         self._first = True
         if not ndjson:
             self._stream.write("[")
 
     def write(self, row: ExportRow) -> None:
-        members = [f"{key}: {json_value(value, self._text)}" for key, value in zip(self._keys, row.values, strict=True)]
+        members = [key + convert(value) for key, convert, value in zip(self._keys, self._convert, row.values,
+                                                                       strict=True)]
         if row.deleted:
             members.append('"deleted": true')
         document = "{" + ", ".join(members) + "}"

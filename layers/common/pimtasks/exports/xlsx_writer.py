@@ -19,7 +19,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from pimtasks.exports.columns import Column
 from pimtasks.exports.file_names import part_name
-from pimtasks.exports.values import excel_date_format
+from pimtasks.exports.values import converters, excel_date_format, typed_converter
 from pimtasks.exports.writers import ExportRow, ExportWarning, WriterOutput, WrittenFile
 
 MAX_ROWS = 1_048_576
@@ -36,6 +36,7 @@ class XlsxExportWriter:
         self._name = name
         self._headers = [column.header for column in columns]
         self._fields = [column.field for column in columns]
+        self._convert = converters(columns, typed_converter)
         self._header = header
         self._max_rows = max_rows
         excel_format = excel_date_format(date_format)
@@ -70,7 +71,8 @@ class XlsxExportWriter:
             self._close_part()
             self._open_part()
         assert self._sheet is not None
-        self._sheet.append([self._cell(row, index, value) for index, value in enumerate(row.values)])
+        self._sheet.append([self._cell(row, index, convert(value))
+                            for index, (convert, value) in enumerate(zip(self._convert, row.values, strict=True))])
         self._rows += 1
 
     def _cell(self, row: ExportRow, index: int, value: Any) -> Any:

@@ -30,7 +30,7 @@ from pimtasks.clock import Clock, iso
 from pimtasks.domain.frequency import DEFAULT_TIMEZONE
 from pimtasks.domain.run import MessageLevel, RunStatus
 from pimtasks.domain.task_types import ExportFormat, ExportSettings
-from pimtasks.exports.columns import Column, export_columns, matches, row_values
+from pimtasks.exports.columns import Column, export_columns, matches, values_reader
 from pimtasks.exports.file_names import render_file_name
 from pimtasks.exports.formats import EXTENSIONS, content_type, open_writer
 from pimtasks.exports.writers import ExportRow, ExportWarning, ExportWriter, WrittenFile
@@ -133,25 +133,30 @@ class CatalogExport:
         """Write every selected record; the reasons of those skipped, counted."""
         skipped: Counter[str] = Counter()
         lists_removals = settings.format is ExportFormat.JSON and settings.include_removed
-        handled = 0
+        tally = _Tally()
+        read_values = values_reader(columns)
         for record in self._catalog.records_for_export(environment=job.run.environment, entity=settings.entity,
                                                        since=since):
-            handled += 1
-            if handled % SAFE_POINT_EVERY == 0:
+            tally.handled += 1
+            if tally.handled % SAFE_POINT_EVERY == 0:
+                tally.flush(job)
                 job.progress(None, f"{job.run.counts.written} records written")
                 job.keep_alive()  # Stop is honoured here; the file is not published
-            reason = self._skip_reason(record, settings, since=since, started=started,
-                                       lists_removals=lists_removals)
-            if reason is None and not matches(record.data, settings.filter):
+            reason = None
+            if record.deleted or record.changed_at > started:
+                reason = self._skip_reason(record, settings, since=since, started=started,
+                                           lists_removals=lists_removals)
+            if reason is None and settings.filter and not matches(record.data, settings.filter):
                 continue
             if reason is not None:
                 if reason:  # a tombstone in a full export is simply not part of the catalog
-                    job.count(selected=1, skipped=1)
+                    tally.skipped += 1
                     skipped[reason] += 1
                 continue
-            writer.write(ExportRow(label=_label(record), data=record.data, values=row_values(record.data, columns),
+            writer.write(ExportRow(key=record.key, data=record.data, values=read_values(record.data),
                                    deleted=record.deleted))
-            job.count(selected=1, written=1)
+            tally.written += 1
+        tally.flush(job)
         job.progress(1.0, f"{job.run.counts.written} records written")
         return skipped
 
@@ -254,7 +259,15 @@ class CatalogExport:
                                        f"{', '.join(to)}.")
 
 
-def _label(record: ExportRecord) -> str:
-    """How messages name a record: its natural key's filled parts (the article number of a product)."""
-    parts = [part for part in record.key if part]
-    return "/".join(parts) or record.record_id
+@dataclass
+class _Tally:
+    """Counts kept locally and added to the run at safe points (a run's counts are a model copied per change)."""
+
+    handled: int = 0
+    written: int = 0
+    skipped: int = 0
+
+    def flush(self, job: RunJob) -> None:
+        if self.written or self.skipped:
+            job.count(selected=self.written + self.skipped, written=self.written, skipped=self.skipped)
+        self.written = self.skipped = 0
