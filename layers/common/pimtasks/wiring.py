@@ -285,7 +285,12 @@ def export_worker() -> ExportWorker:
 
 def remote_delivery(settings: ExportSettings) -> RemoteDelivery | None:
     """The delivery to the export's remote server (None: none is set)."""
-    return None
+    if settings.remote is None:
+        return None
+    from pimtasks.adapters.remote_servers import remote_uploader
+    from pimtasks.services.remote_delivery import RemoteFileDelivery
+
+    return RemoteFileDelivery(uploader=remote_uploader, sleep=clock.sleep)
 
 
 def import_chain() -> ImportChain:

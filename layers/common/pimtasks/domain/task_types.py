@@ -238,14 +238,31 @@ Gln = Annotated[str, Field(pattern=r"^[0-9]{13}$", description="Global Location 
 
 
 class RemoteTarget(_Settings):
-    """A remote server an export is also delivered to."""
+    """A remote server an export is also delivered to: FTPS (explicit TLS) or SFTP, written under a temporary name
+    and renamed when complete, with bounded retries."""
 
     protocol: Literal["ftps", "sftp"]
     host: str = Field(min_length=1, max_length=253)
-    port: int | None = Field(default=None, ge=1, le=65535)
-    path: str = Field(default="/", max_length=500)
+    port: int | None = Field(default=None, ge=1, le=65535, description="21 (FTPS) or 22 (SFTP) when empty")
+    path: str = Field(default="/", max_length=500, description="Directory on the server")
     username: str = Field(min_length=1, max_length=200)
     password: SecretRef
+    host_key: str | None = Field(
+        default=None, max_length=2000, examples=["SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"],
+        description="SFTP: the server's pinned host key, as 'SHA256:<fingerprint>' (ssh-keygen -lf) or an OpenSSH "
+                    "public key line ('ssh-ed25519 AAAA...'); required for SFTP")
+    certificate_sha256: str | None = Field(
+        default=None, pattern=r"^[0-9A-Fa-f:]{64,95}$",
+        description="FTPS: pin the server certificate by its SHA-256 (hex); when empty the certificate must be "
+                    "valid for the host (system CAs)")
+    timeout_seconds: float = Field(default=30, ge=1, le=300)
+    attempts: int = Field(default=3, ge=1, le=10, description="Tries per file before the run fails")
+
+    @model_validator(mode="after")
+    def _sftp_host_key(self) -> RemoteTarget:
+        if self.protocol == "sftp" and not self.host_key:
+            raise ValueError("an SFTP remote needs host_key (the server's key is pinned, never trusted on first use)")
+        return self
 
 
 class ExportFormat(StrEnum):

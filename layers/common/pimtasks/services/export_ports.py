@@ -49,3 +49,20 @@ class FileMailer(Protocol):
 
 class DownloadLinks(Protocol):
     def presigned_get(self, *, key: str, expires_seconds: int, file_name: str | None = None) -> str: ...
+
+
+class RemoteTransferError(Exception):
+    """A remote server refused or did not answer; the text names the host and the server's reply."""
+
+
+class RemoteUploader(Protocol):
+    """One connection to a remote server (``with`` closes it)."""
+
+    def __enter__(self) -> RemoteUploader: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def upload(self, *, local: Path, directory: str, name: str) -> None:
+        """Write ``local`` as ``directory/name``: under a temporary name first, renamed when complete (a reader
+        of the directory never sees half a file). Raises ``RemoteTransferError``."""
+        ...
