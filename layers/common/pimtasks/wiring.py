@@ -279,7 +279,7 @@ def export_worker() -> ExportWorker:
     mailer = SesMailer(sender=settings.mail_sender) if settings.mail_sender else None
     export = CatalogExport(catalog=FeedExportCatalog(catalog=catalog_repository()), files=file_store(),
                            environments=admin_repository(), delta=DeltaWindow(runs=run_repository()), clock=clock,
-                           mailer=mailer, links=file_store(), remote=remote_delivery)
+                           mailer=mailer, links=file_store(), remote=remote_delivery, multipart=file_store())
     return ExportWorker(export=export)
 
 

@@ -166,3 +166,26 @@ def test_an_empty_selection_publishes_a_header_only_file_with_publish_empty(stac
     assert list(sheet.iter_rows(values_only=True)) == [tuple(c["header"] for c in CONDITION_COLUMNS)]
     assert any("match the filter {'region': 'EMEA'}" in m.text and "an empty file is published" in m.text
                for m in run.messages)
+
+
+def test_a_long_export_continues_in_fresh_invocations_into_one_upload(stack: ExportStack,
+                                                                      monkeypatch: Any) -> None:
+    """Every part sent runs the invocation out of time: the run goes on from its checkpoint in a fresh invocation
+    of the export function, into the same multipart upload, and the file equals a one-invocation export."""
+    from pimtasks.settings import get_settings
+
+    import_demo_files(stack)
+    settings = {"entity": "sales_conditions", "format": "csv", "layout": {"columns": CONDITION_COLUMNS,
+                                                                          "decimal_comma": True}}
+    whole = stack.run(export_task(stack, "Whole", **settings))
+    monkeypatch.setattr("pimtasks.services.catalog_export.SAFE_POINT_EVERY", 5)
+    monkeypatch.setattr("pimtasks.services.catalog_export.PART_BYTES", 100)
+    monkeypatch.setattr("moto.s3.models.S3_UPLOAD_PART_MIN_SIZE", 1)
+    monkeypatch.setenv("CONTINUATION_MARGIN_SECONDS", "100000")
+    get_settings.cache_clear()
+    continued = stack.run(export_task(stack, "Continued", **settings))
+    assert continued.status is RunStatus.SUCCEEDED, continued.messages
+    assert continued.invocations >= 4
+    assert continued.counts.written == 24 and continued.counts.selected == 24
+    assert stack.read(published(continued)[0]) == stack.read(published(whole)[0])
+    assert stack.keys("Temp/") == []

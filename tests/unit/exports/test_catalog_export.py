@@ -55,11 +55,12 @@ class FakeFiles:
 
     def copy(self, *, source_key: str, version_id: str | None, target_key: str) -> None:
         self.calls.append(("copy", target_key))
-        self.contents[target_key] = self.contents[source_key]
+        if source_key in self.contents:  # (a multipart upload completes elsewhere)
+            self.contents[target_key] = self.contents[source_key]
 
     def remove(self, *, key: str, version_id: str | None) -> None:
         self.calls.append(("remove", key))
-        del self.contents[key]
+        self.contents.pop(key, None)
 
 
 class FakeJob:
@@ -151,7 +152,7 @@ def test_a_stop_mid_export_publishes_nothing(monkeypatch: pytest.MonkeyPatch) ->
     with pytest.raises(StopRequested):
         export.run(job)  # type: ignore[arg-type]
     assert files.calls == [] and job.run.files == []
-    assert job.run.counts.written == 3  # counted up to the safe point where Stop was seen
+    assert job.run.counts.written == 4  # counted up to the safe point where Stop was seen
 
 
 @dataclass
@@ -195,3 +196,68 @@ def test_remote_delivery_retries_a_bounded_number_of_times(tmp_path: Path) -> No
         RemoteFileDelivery(uploader=failing, sleep=waits.append).deliver(
             job, job.task.spec.settings, [file])  # type: ignore[arg-type]
     assert len(failing.tries) == 2
+
+
+@dataclass
+class FakeMultipart:
+    parts: dict[int, bytes] = field(default_factory=dict)
+    completed: dict[str, bytes] = field(default_factory=dict)
+    aborted: list[str] = field(default_factory=list)
+
+    def start_multipart(self, *, key: str, content_type: str) -> str:
+        return "upload-1"
+
+    def upload_part(self, *, key: str, upload_id: str, number: int, source: Path) -> str:
+        self.parts[number] = source.read_bytes()
+        return f"etag-{number}"
+
+    def complete_multipart(self, *, key: str, upload_id: str, parts: Any) -> None:
+        assert [number for number, _ in parts] == sorted(self.parts)
+        self.completed[key] = b"".join(self.parts[number] for number, _ in parts)
+
+    def abort_multipart(self, *, key: str, upload_id: str) -> None:
+        self.aborted.append(upload_id)
+
+
+class ContinuingJob(FakeJob):
+    """Runs out of time at every checkpoint, like an invocation whose budget is used up."""
+
+    def keep_alive(self, checkpoint: Any = None) -> None:
+        if checkpoint is not None:
+            self.run.checkpoint = checkpoint
+            raise __import__("pimtasks.services.run_job", fromlist=["ContinueLater"]).ContinueLater
+
+
+@pytest.mark.parametrize("file_format", ["csv", "json", "etim_xchange"])
+def test_a_text_export_continues_in_fresh_invocations_into_one_multipart_upload(
+        monkeypatch: pytest.MonkeyPatch, file_format: str) -> None:
+    from pimtasks.services.run_job import ContinueLater
+
+    monkeypatch.setattr("pimtasks.services.catalog_export.SAFE_POINT_EVERY", 3)
+    monkeypatch.setattr("pimtasks.services.catalog_export.PART_BYTES", 40)
+    records = [record(number) for number in range(10)]
+    extra = {"xchange": {"supplier_name": "S"}, "entity": "products", "columns": []} \
+        if file_format == "etim_xchange" else {}
+    chosen = settings(format=file_format, csv={"bom": True}, **extra)
+    # the same export in one invocation, for comparison
+    single, single_files = service(records)
+    single.run(FakeJob(chosen))  # type: ignore[arg-type]
+    expected = next(v for k, v in single_files.contents.items() if "Downloads" in k)
+
+    multipart = FakeMultipart()
+    job = ContinuingJob(chosen)
+    invocations = 0
+    while True:
+        export, _ = service(records[int(job.run.checkpoint["after"]) + 1:] if job.run.checkpoint else records)
+        export._multipart = multipart
+        job.checkpoint = job.run.checkpoint
+        invocations += 1
+        try:
+            export.run(job)  # type: ignore[arg-type]
+            break
+        except ContinueLater:
+            continue
+    assert invocations > 2 and len(multipart.parts) >= invocations
+    assert multipart.completed["environments/000001/Temp/exports/run1/" + job.run.files[0].key.rsplit("/", 1)[1]] \
+        == expected
+    assert job.run.counts.written == 10

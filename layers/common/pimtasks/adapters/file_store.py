@@ -8,6 +8,7 @@ downloads go to disk in 1 MiB chunks, uploads read from disk, copies happen insi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,23 @@ class FileStore:
             params["ResponseContentDisposition"] = f'attachment; filename="{file_name}"'
         return str(self.s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_seconds,
                                                   HttpMethod="GET"))
+
+    # --- multipart (exports continued across invocations) ------------------------------------------
+    def start_multipart(self, *, key: str, content_type: str) -> str:
+        return str(self.s3.create_multipart_upload(Bucket=self.bucket, Key=key, ContentType=content_type)["UploadId"])
+
+    def upload_part(self, *, key: str, upload_id: str, number: int, source: Path) -> str:
+        with source.open("rb") as stream:
+            reply = self.s3.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number,
+                                        Body=stream)
+        return str(reply["ETag"])
+
+    def complete_multipart(self, *, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> None:
+        self.s3.complete_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={
+            "Parts": [{"PartNumber": number, "ETag": etag} for number, etag in parts]})
+
+    def abort_multipart(self, *, key: str, upload_id: str) -> None:
+        self.s3.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
 
     # --- imports --------------------------------------------------------------------------------
     def list_folder(self, *, prefix: str, subfolders: bool = False) -> list[StoredFile]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pimtasks.domain.task_types import ExportFormat, ExportLayout, ExportSettings
 from pimtasks.exports.columns import Column
@@ -28,17 +29,18 @@ def content_type(settings: ExportSettings) -> str:
 
 
 def open_writer(settings: ExportSettings, *, columns: Sequence[Column], directory: Path, file_name: str,
-                full: bool, today: dt.date) -> ExportWriter:
-    """A writer for ``settings.format`` writing ``file_name`` (and its parts) into ``directory``."""
+                full: bool, today: dt.date, resume: dict[str, Any] | None = None) -> ExportWriter:
+    """A writer for ``settings.format`` writing ``file_name`` (and its parts) into ``directory``; ``resume`` (a
+    writer's ``state()``) continues a file a previous invocation began."""
     layout = settings.layout or ExportLayout()
     path = directory / file_name
     if settings.format is ExportFormat.CSV:
         return CsvExportWriter(path=path, name=file_name, columns=columns, options=settings.csv,
                                decimal_comma=layout.decimal_comma, date_format=layout.date_format,
-                               header=layout.header)
+                               header=layout.header, resume=resume)
     if settings.format is ExportFormat.JSON:
         return JsonExportWriter(path=path, name=file_name, columns=columns, date_format=layout.date_format,
-                                ndjson=settings.json_style == "ndjson")
+                                ndjson=settings.json_style == "ndjson", resume=resume)
     if settings.format is ExportFormat.XLSX:
         from pimtasks.exports.xlsx_writer import XlsxExportWriter  # openpyxl only where it is used
 
@@ -47,4 +49,5 @@ def open_writer(settings: ExportSettings, *, columns: Sequence[Column], director
     from pimtasks.exports.xchange_writer import XchangeExportWriter
 
     assert settings.xchange is not None  # the settings model requires it for this format
-    return XchangeExportWriter(path=path, name=file_name, options=settings.xchange, full=full, today=today)
+    return XchangeExportWriter(path=path, name=file_name, options=settings.xchange, full=full, today=today,
+                               resume=resume)

@@ -57,8 +57,22 @@ class WriterOutput:
 
 class ExportWriter(Protocol):
     output: WriterOutput
+    resumable: bool
+    """Whether the file can be sent in parts and continued by a fresh invocation (text formats; not XLSX)."""
 
     def write(self, row: ExportRow) -> None: ...
+
+    def segment(self) -> tuple[Path, int]:
+        """The local file holding what was written since the last ``clear_segment`` (flushed), and its size."""
+        ...
+
+    def clear_segment(self) -> None:
+        """Forget what ``segment`` gave (it was sent as a part): the local file starts empty again."""
+        ...
+
+    def state(self) -> dict[str, Any]:
+        """What a writer continuing this file in another invocation needs (given to it as ``resume``)."""
+        ...
 
     def finish(self) -> list[WrittenFile]:
         """Close the file(s); what was written, in order (several for a split XLSX)."""
@@ -69,20 +83,40 @@ class ExportWriter(Protocol):
         ...
 
 
+class TextSegments:
+    """A text file written in segments: what was sent as a part is truncated away (constant disk and memory)."""
+
+    _stream: IO[str]
+    _path: Path
+
+    def segment(self) -> tuple[Path, int]:
+        self._stream.flush()
+        return self._path, self._path.stat().st_size
+
+    def clear_segment(self) -> None:
+        self._stream.flush()
+        self._stream.seek(0)
+        self._stream.truncate()
+
+
 _QUOTING: dict[str, Literal[0, 1, 2, 3]] = {"minimal": csv.QUOTE_MINIMAL, "all": csv.QUOTE_ALL,
                                             "non_numeric": csv.QUOTE_NONNUMERIC, "none": csv.QUOTE_NONE}
 
 
-class CsvExportWriter:
+class CsvExportWriter(TextSegments):
     """Delimited text: the layout's headers, decimal comma and date format; the task's delimiter, encoding, BOM
     and quoting. A character the encoding cannot hold is written as ``?`` (and warned once per field)."""
 
     def __init__(self, *, path: Path, name: str, columns: Sequence[Column], options: CsvOptions,
-                 decimal_comma: bool, date_format: str, header: bool) -> None:
-        encoding = "utf-8-sig" if options.encoding == "utf-8" and options.bom else options.encoding
+                 decimal_comma: bool, date_format: str, header: bool, resume: dict[str, Any] | None = None) -> None:
         self.output = WriterOutput()
+        # UTF-16 writes a byte order mark wherever its encoder starts: such a file is written in one piece.
+        self.resumable = options.encoding != "utf-16"
         self._file = WrittenFile(name=name, path=path)
-        self._stream: IO[str] = path.open("w", encoding=encoding, errors="strict", newline="")
+        self._path = path
+        self._stream = path.open("w", encoding=options.encoding, errors="strict", newline="")
+        if options.bom and options.encoding == "utf-8" and resume is None:
+            self._stream.write("\ufeff")  # by hand, not utf-8-sig: a truncated segment must not get another
         self._encoding = options.encoding
         quoting = _QUOTING[options.quoting]
         self._csv = csv.writer(self._stream, delimiter=options.delimiter, quoting=quoting,
@@ -94,8 +128,11 @@ class CsvExportWriter:
             column, decimal_comma=decimal_comma, date_format=date_format,
             numbers=quoting == csv.QUOTE_NONNUMERIC))
         self._warned: set[str] = set()
-        if header:
+        if header and resume is None:
             self._csv.writerow([column.header for column in columns])
+
+    def state(self) -> dict[str, Any]:
+        return {}
 
     def write(self, row: ExportRow) -> None:
         cells = list(row.values)
@@ -127,20 +164,26 @@ class CsvExportWriter:
         self._stream.close()
 
 
-class JsonExportWriter:
+class JsonExportWriter(TextSegments):
     """A JSON array of objects (header -> value), or NDJSON (one object a line); UTF-8."""
 
+    resumable = True
+
     def __init__(self, *, path: Path, name: str, columns: Sequence[Column], date_format: str,
-                 ndjson: bool) -> None:
+                 ndjson: bool, resume: dict[str, Any] | None = None) -> None:
         self.output = WriterOutput()
         self._file = WrittenFile(name=name, path=path)
-        self._stream: IO[str] = path.open("w", encoding="utf-8", newline="\n")
+        self._path = path
+        self._stream = path.open("w", encoding="utf-8", newline="\n")
         self._keys = [json.dumps(column.header, ensure_ascii=False) + ": " for column in columns]
         self._convert = converters(columns, lambda column: json_converter(column, date_format=date_format))
         self._ndjson = ndjson
-        self._first = True
-        if not ndjson:
+        self._first = True if resume is None else bool(resume["first"])
+        if not ndjson and resume is None:
             self._stream.write("[")
+
+    def state(self) -> dict[str, Any]:
+        return {"first": self._first}
 
     def write(self, row: ExportRow) -> None:
         members = [key + convert(value) for key, convert, value in zip(self._keys, self._convert, row.values,

@@ -16,10 +16,10 @@ import json
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from pimtasks.domain.task_types import XchangeOptions
-from pimtasks.exports.writers import ExportRow, ExportWarning, WriterOutput, WrittenFile
+from pimtasks.exports.writers import ExportRow, ExportWarning, TextSegments, WriterOutput, WrittenFile
 
 SCHEMA_VERSION = "2.0"
 UNIT_CODES = frozenset({
@@ -48,13 +48,19 @@ def _decimal_text(value: Any, digits: tuple[int, int]) -> str | None:
     return text
 
 
-class XchangeExportWriter:
-    def __init__(self, *, path: Path, name: str, options: XchangeOptions, full: bool, today: dt.date) -> None:
+class XchangeExportWriter(TextSegments):
+    resumable = True
+
+    def __init__(self, *, path: Path, name: str, options: XchangeOptions, full: bool, today: dt.date,
+                 resume: dict[str, Any] | None = None) -> None:
         self.output = WriterOutput()
         self._file = WrittenFile(name=name, path=path)
+        self._path = path
         self._options = options
-        self._stream: IO[str] = path.open("w", encoding="utf-8", newline="\n")
-        self._first = True
+        self._stream = path.open("w", encoding="utf-8", newline="\n")
+        self._first = True if resume is None else bool(resume["first"])
+        if resume is not None:
+            return
         header: dict[str, Any] = {
             "SchemaVersion": SCHEMA_VERSION, "CatalogueId": options.catalogue_id,
             "CatalogueType": "FULL" if full else "CHANGE", "GenerationDate": today.isoformat(),
@@ -67,6 +73,9 @@ class XchangeExportWriter:
         opening = json.dumps(header, ensure_ascii=False)[:-1]
         self._stream.write(opening + ', "Supplier": [' + json.dumps(supplier, ensure_ascii=False)[:-1]
                            + ', "Product": [')
+
+    def state(self) -> dict[str, Any]:
+        return {"first": self._first}
 
     def write(self, row: ExportRow) -> None:
         product = self.product(row.label, row.data)

@@ -29,6 +29,8 @@ SHEET_TITLE = "Export"
 
 
 class XlsxExportWriter:
+    resumable = False  # the workbook's zip is made at the end: an XLSX export runs in one invocation
+
     def __init__(self, *, directory: Path, name: str, columns: Sequence[Column], date_format: str, header: bool,
                  max_rows: int = MAX_ROWS) -> None:
         self.output = WriterOutput()
@@ -95,6 +97,15 @@ class XlsxExportWriter:
 
     def _warn(self, row: ExportRow, index: int, text: str) -> None:
         self.output.warnings.append(ExportWarning(record=row.label, field=self._fields[index], text=text))
+
+    def segment(self) -> tuple[Path, int]:
+        raise NotImplementedError("an XLSX file is not sent in parts")
+
+    def clear_segment(self) -> None:
+        raise NotImplementedError("an XLSX file is not sent in parts")
+
+    def state(self) -> dict[str, Any]:
+        return {}
 
     def finish(self) -> list[WrittenFile]:
         if self._sheet is None:

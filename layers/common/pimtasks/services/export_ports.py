@@ -8,7 +8,7 @@ file goes through ``FileMailer``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -66,3 +66,18 @@ class RemoteUploader(Protocol):
         """Write ``local`` as ``directory/name``: under a temporary name first, renamed when complete (a reader
         of the directory never sees half a file). Raises ``RemoteTransferError``."""
         ...
+
+
+class MultipartUploads(Protocol):
+    """A file sent to the files bucket in parts (each but the last at least 5 MiB), so an export can go on in a
+    fresh invocation into the same upload."""
+
+    def start_multipart(self, *, key: str, content_type: str) -> str: ...
+
+    def upload_part(self, *, key: str, upload_id: str, number: int, source: Path) -> str:
+        """Send ``source`` as part ``number``; its ETag."""
+        ...
+
+    def complete_multipart(self, *, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> None: ...
+
+    def abort_multipart(self, *, key: str, upload_id: str) -> None: ...
