@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import email
 import io
 import json
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import openpyxl
 from pimtasks.domain.run import RunStatus
+from pimtasks.wiring import task_service
 
 from tests.integration.exports.harness import DEMO_DIR, ExportStack, demo_task
 
@@ -55,8 +58,7 @@ def test_sales_conditions_to_csv_with_decimal_comma_and_dates(stack: ExportStack
     run = stack.run(task)
     assert run.status is RunStatus.SUCCEEDED, run.messages
     assert (run.counts.selected, run.counts.written, run.counts.skipped) == (24, 24, 0)
-    local_day = (run.started_at or dt.datetime.now(dt.UTC)).astimezone(
-        __import__("zoneinfo").ZoneInfo("Europe/Amsterdam"))
+    local_day = (run.started_at or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo("Europe/Amsterdam"))
     key = f"Downloads/Conditions APAC/Conditions APAC_{local_day:%Y%m%d}.csv"
     assert published(run) == [key]
     assert stack.keys("Temp/") == []
@@ -118,7 +120,7 @@ def test_the_file_is_mailed_attached_and_a_large_one_as_a_link(stack: ExportStac
     (key,) = published(run)
     raw = [m for m in stack.sent_mail() if getattr(m, "raw_data", None)]
     assert len(raw) == 1 and "buyer@example.com" in raw[0].destinations
-    message = __import__("email").message_from_string(raw[0].raw_data)
+    message = email.message_from_string(raw[0].raw_data)
     (attachment,) = [part for part in message.walk() if part.get_filename()]
     assert attachment.get_filename() == key.rsplit("/", 1)[1]
     assert attachment.get_payload(decode=True) == stack.read(key)
@@ -189,3 +191,25 @@ def test_a_long_export_continues_in_fresh_invocations_into_one_upload(stack: Exp
     assert continued.counts.written == 24 and continued.counts.selected == 24
     assert stack.read(published(continued)[0]) == stack.read(published(whole)[0])
     assert stack.keys("Temp/") == []
+
+
+def test_re_importing_three_changed_rows_gives_three_rows(stack: ExportStack) -> None:
+    import_demo_files(stack)
+    task = export_task(stack, "Delta conditions", entity="sales_conditions", format="csv", only_changed=True,
+                       layout={"columns": CONDITION_COLUMNS, "decimal_comma": True})
+    assert stack.run(task).counts.written == 24
+    workbook = openpyxl.load_workbook(DEMO_DIR / "demo_files" / "sales-conditions-apac.xlsx")
+    sheet = workbook.active
+    for row in (2, 3, 4):  # three conditions get a new net price
+        sheet.cell(row=row, column=5).value = "99,99"
+    changed = io.BytesIO()
+    workbook.save(changed)
+    conditions = next(t for t in task_service().list(environment="000001")
+                      if t.spec.description == "Weekly import of sales conditions for APAC")
+    stack.put("Uploads/Sales conditions APAC/sales-conditions-apac.xlsx", changed.getvalue())
+    reimported = stack.run(conditions)
+    assert (reimported.counts.updated, reimported.counts.unchanged) == (3, 21), reimported.counts
+    delta = stack.run(task)
+    assert (delta.counts.selected, delta.counts.written) == (3, 3)
+    rows = list(csv.reader(io.StringIO(stack.read(published(delta)[0]).decode("utf-8")), delimiter=";"))
+    assert sorted(row[2] for row in rows[1:]) == ["99,99"] * 3

@@ -21,7 +21,7 @@ from pimtasks.services.catalog_export import (
 )
 from pimtasks.services.export_ports import ExportRecord, RemoteTransferError
 from pimtasks.services.remote_delivery import RemoteFileDelivery
-from pimtasks.services.run_job import StopRequested, WorkerFailure
+from pimtasks.services.run_job import ContinueLater, StopRequested, WorkerFailure
 
 STARTED = dt.datetime(2026, 12, 2, 22, 15, tzinfo=dt.UTC)
 BEFORE = STARTED - dt.timedelta(hours=1)
@@ -225,14 +225,12 @@ class ContinuingJob(FakeJob):
     def keep_alive(self, checkpoint: Any = None) -> None:
         if checkpoint is not None:
             self.run.checkpoint = checkpoint
-            raise __import__("pimtasks.services.run_job", fromlist=["ContinueLater"]).ContinueLater
+            raise ContinueLater
 
 
 @pytest.mark.parametrize("file_format", ["csv", "json", "etim_xchange"])
 def test_a_text_export_continues_in_fresh_invocations_into_one_multipart_upload(
         monkeypatch: pytest.MonkeyPatch, file_format: str) -> None:
-    from pimtasks.services.run_job import ContinueLater
-
     monkeypatch.setattr("pimtasks.services.catalog_export.SAFE_POINT_EVERY", 3)
     monkeypatch.setattr("pimtasks.services.catalog_export.PART_BYTES", 40)
     records = [record(number) for number in range(10)]
