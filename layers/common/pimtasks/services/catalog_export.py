@@ -113,7 +113,7 @@ class CatalogExport:
                                  resume=resumed.get("writer") if resumed else None)
             parts = _Parts.resumed(resumed, key=environment_key(job.run.environment,
                                                                 f"Temp/exports/{job.run.run_id}/{file_name}"))
-            window = _Window(since=since, started=started, file_name=file_name)
+            window = _Window(since=since, started=started, file_name=file_name, content_type=content_type(settings))
             try:
                 skipped = self._write_selection(job, settings, writer, columns=columns, window=window, parts=parts)
             except StopRequested:
@@ -194,7 +194,7 @@ class CatalogExport:
             job.keep_alive()
             return
         if parts.upload_id is None:
-            parts.upload_id = self._multipart.start_multipart(key=parts.key, content_type="application/octet-stream")
+            parts.upload_id = self._multipart.start_multipart(key=parts.key, content_type=window.content_type)
         number = len(parts.sent) + 1
         parts.sent.append((number, self._multipart.upload_part(key=parts.key, upload_id=parts.upload_id,
                                                                number=number, source=path)))
@@ -332,9 +332,12 @@ class CatalogExport:
 
 @dataclass(frozen=True)
 class _Window:
+    """What one run's invocations share: the delta window, the run's start, the file and its content type."""
+
     since: dt.datetime | None
     started: dt.datetime
     file_name: str
+    content_type: str
 
 
 @dataclass
