@@ -61,6 +61,10 @@ class RunMessage(BaseModel):
     value: str | None = None
 
 
+def _is_zero(value: int) -> bool:
+    return value == 0
+
+
 class RunCounts(BaseModel):
     """Record counts of a run: what an import read and what happened to it, what an export selected from the
     catalog, wrote into its file and skipped (the run's messages give each reason)."""
@@ -70,9 +74,13 @@ class RunCounts(BaseModel):
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
-    selected: int = Field(default=0, description="Exports: catalog records the export's selection took")
-    written: int = Field(default=0, description="Exports: records written into the file")
-    skipped: int = Field(default=0, description="Exports: selected records not written (the messages say why)")
+    # An import's counts read as they always did: the export counts are left out while they are 0.
+    selected: int = Field(default=0, exclude_if=_is_zero,
+                          description="Exports: catalog records the selection took (left out when 0)")
+    written: int = Field(default=0, exclude_if=_is_zero,
+                         description="Exports: records written into the file (left out when 0)")
+    skipped: int = Field(default=0, exclude_if=_is_zero,
+                         description="Exports: selected records not written, the messages say why (left out when 0)")
 
     def add(self, other: RunCounts) -> RunCounts:
         return RunCounts(**{name: getattr(self, name) + getattr(other, name) for name in RunCounts.model_fields})
