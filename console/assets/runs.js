@@ -18,9 +18,11 @@ export function progressBar(run, {label = 'Run progress'} = {}) {
     run.progress_text ? `${text} · ${run.progress_text}` : text));
 }
 
-const COUNT_NAMES = ['read', 'created', 'updated', 'unchanged', 'rejected'];
+const IMPORT_COUNTS = ['read', 'created', 'updated', 'unchanged', 'rejected'];
+const EXPORT_COUNTS = ['selected', 'written', 'skipped'];
+const COUNT_NAMES = [...IMPORT_COUNTS, ...EXPORT_COUNTS];
 // Only a full import removes records: its count is shown when there is one.
-const countNames = (counts) => (counts.removed ? [...COUNT_NAMES, 'removed'] : COUNT_NAMES);
+const importCounts = (counts) => (counts.removed ? [...IMPORT_COUNTS, 'removed'] : IMPORT_COUNTS);
 
 export function countsText(counts) {
   if (!counts) return '';
@@ -29,7 +31,9 @@ export function countsText(counts) {
 }
 
 export function countTiles(counts = {}) {
-  return h('dl', {class: 'counts'}, countNames(counts).map((name) => h('div', {class: `count count-${name}`},
+  // An export's run shows what it selected, wrote and skipped; an import's what it read and did with it.
+  const isExport = EXPORT_COUNTS.some((name) => counts[name]);
+  return h('dl', {class: 'counts'}, (isExport ? EXPORT_COUNTS : importCounts(counts)).map((name) => h('div', {class: `count count-${name}`},
     h('dt', {}, name.charAt(0).toUpperCase() + name.slice(1)), h('dd', {}, formatNumber(counts[name] || 0)))));
 }
 

@@ -1,7 +1,8 @@
 """Task function for Export, Feed and Export Artikelbeheer.nl tasks.
 
-Feed runs build a new feed version (``pimtasks.workers.feed_worker``); Export and Export Artikelbeheer.nl
-runs end `failed` with "not available yet" until their workers are wired in ``pimtasks.wiring.export_workers``.
+Export writes catalog files (``pimtasks.services.catalog_export``); Feed builds a new feed version
+(``pimtasks.workers.feed_worker``); Export Artikelbeheer.nl runs end "not available yet". The workers per type
+are wired in ``pimtasks.wiring.export_workers``.
 """
 
 from pimtasks.task_function import task_function_handler

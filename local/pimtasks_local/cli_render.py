@@ -138,8 +138,9 @@ def render_run(body: Any) -> str:
     from pimtasks.services.run_report import location_text
 
     counts = body.get("counts") or {}
-    facts = {**body, "counts": ", ".join(f"{name} {counts.get(name, 0)}"
-                                         for name in ("read", "created", "updated", "unchanged", "rejected"))}
+    names = ["read", "created", "updated", "unchanged", "rejected"]
+    names += [name for name in ("selected", "written", "skipped") if counts.get(name)]  # exports
+    facts = {**body, "counts": ", ".join(f"{name} {counts.get(name, 0)}" for name in names)}
     if body.get("progress") is not None or body.get("progress_text"):
         facts["progress"] = progress_line(body).removeprefix(str(body.get("status"))).strip()
     text = details(facts, ["run_id", "task_id", "task_type", "trigger", "status", "scheduled_time", "created_at",

@@ -52,12 +52,14 @@ from pimtasks.settings import get_settings
 from pimtasks.workers import NotAvailableWorker, TaskWorker, WorkerFactory, not_available_workers
 
 if TYPE_CHECKING:
-    from pimtasks.domain.task_types import Import2baSettings, ImportEtimSettings
+    from pimtasks.domain.task_types import ExportSettings, Import2baSettings, ImportEtimSettings
     from pimtasks.feeds.reader import FeedReader
+    from pimtasks.services.catalog_export import RemoteDelivery
     from pimtasks.services.etim_ports import EtimSource
     from pimtasks.twoba.importer import TwobaSource
     from pimtasks.workers.artconnect_worker import ArtConnectExportWorker, ArtConnectInvoicesWorker
     from pimtasks.workers.etim_worker import EtimWorker
+    from pimtasks.workers.export_worker import ExportWorker
     from pimtasks.workers.feed_worker import FeedWorker
     from pimtasks.workers.import_worker import ImportWorker
     from pimtasks.workers.magento_worker import MagentoWorker
@@ -346,7 +348,10 @@ def artconnect_invoices_worker() -> ArtConnectInvoicesWorker:
 
 
 def export_workers(task_type: TaskType) -> TaskWorker:
-    """The export function's workers: ``feed`` builds a feed version (Export and Artikelbeheer.nl: not yet)."""
+    """The export function's workers: ``export`` writes catalog files, ``feed`` builds a feed version
+    (Export Artikelbeheer.nl is not built yet)."""
+    if task_type is TaskType.EXPORT:
+        return export_worker()
     if task_type is TaskType.FEED:
         return feed_worker()
     return NotAvailableWorker(task_type)
@@ -385,6 +390,31 @@ def feed_token_repository() -> FeedTokenRepository:
 def feed_token_service() -> FeedTokenService:
     return FeedTokenService(store=feed_token_repository(), tasks=task_repository(), environments=admin_repository(),
                             clock=clock)
+
+
+def export_worker() -> ExportWorker:
+    # Imported here: the writers (openpyxl) are the export function's business alone.
+    from pimtasks.adapters.export_catalog import FeedExportCatalog
+    from pimtasks.services.catalog_export import CatalogExport
+    from pimtasks.services.delta_window import DeltaWindow
+    from pimtasks.workers.export_worker import ExportWorker
+
+    settings = get_settings()
+    mailer = SesMailer(sender=settings.mail_sender) if settings.mail_sender else None
+    export = CatalogExport(catalog=FeedExportCatalog(catalog=catalog_repository()), files=file_store(),
+                           environments=admin_repository(), delta=DeltaWindow(runs=run_repository()), clock=clock,
+                           mailer=mailer, links=file_store(), remote=remote_delivery, multipart=file_store())
+    return ExportWorker(export=export)
+
+
+def remote_delivery(settings: ExportSettings) -> RemoteDelivery | None:
+    """The delivery to the export's remote server (None: none is set)."""
+    if settings.remote is None:
+        return None
+    from pimtasks.adapters.remote_servers import remote_uploader
+    from pimtasks.services.remote_delivery import RemoteFileDelivery
+
+    return RemoteFileDelivery(uploader=remote_uploader, sleep=clock.sleep)
 
 
 def import_chain() -> ImportChain:

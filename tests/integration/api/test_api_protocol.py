@@ -235,7 +235,8 @@ def test_a_credential_must_name_an_existing_secret(stack: LocalApiStack) -> None
 def test_a_nested_credential_is_checked_too(stack: LocalApiStack) -> None:
     export = {"type": "export", "description": "Export to SFTP", "frequency": {"every": "day", "time": "06:00"},
               "settings": {"export_name": "Prices", "remote": {"protocol": "sftp", "host": "sftp.example.com",
-                                                               "username": "u", "password": "pasted"}}}
+                                                               "username": "u", "password": "pasted",
+                                                               "host_key": "SHA256:abc"}}}
     assert error_of(call(stack, "POST", f"{BASE}/tasks", body=export), 422)["errors"][0]["field"] == \
         "settings.remote.password"
 

@@ -25,6 +25,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
+from pimtasks.adapters.remote_servers import ReusingFTP_TLS
 from pimtasks.services.password_hashing import ScryptPasswordHasher
 from pimtasks_local.dynamodb_atomicity import serialize_item_operations
 
@@ -142,21 +143,6 @@ def _is_free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-class ReusingFTP_TLS(ftplib.FTP_TLS):
-    """ftplib's FTPS client, resuming the control connection's TLS session on every data connection.
-
-    ftplib does not do that by default; servers that require it (AWS Transfer Family, vsftpd with
-    ``require_ssl_reuse``, this gateway) refuse its data connections otherwise.
-    """
-
-    def ntransfercmd(self, cmd: str, rest: int | str | None = None) -> tuple[socket.socket, int | None]:
-        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
-        if self._prot_p:  # type: ignore[attr-defined]
-            assert isinstance(self.sock, ssl.SSLSocket)
-            conn = self.context.wrap_socket(conn, server_hostname=self.host, session=self.sock.session)
-        return conn, size
 
 
 def tls_context(certificate: Path) -> ssl.SSLContext:

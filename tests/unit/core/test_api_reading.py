@@ -122,7 +122,8 @@ def test_identifiers_with_a_trailing_control_character_are_not_identifiers(suffi
 
 def test_credential_fields_are_found_and_redacted_nested_ones_too() -> None:
     spec = TypeAdapter(TaskSpec).validate_python(task("export", settings={
-        "export_name": "Prices", "remote": {"protocol": "sftp", "host": "h", "username": "u", "password": "pasted"}}))
+        "export_name": "Prices", "remote": {"protocol": "sftp", "host": "h", "username": "u", "password": "pasted",
+                                      "host_key": "SHA256:abc"}}))
     assert secret_references(spec.settings) == [("settings.remote.password", "pasted")]
     redacted = redact_secret_references(spec.settings, shown={"sftp-password"}.__contains__)
     assert redacted.remote.password == REDACTED_SECRET_REF and spec.settings.remote.password == "pasted"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import urllib.parse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +48,14 @@ class FileStore:
             "put_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_seconds, HttpMethod="PUT"
         ))
 
-    def presigned_get(self, *, key: str, version_id: str | None, expires_seconds: int, file_name: str) -> str:
-        """A GET of one version of the object (the current one when None) that saves it as ``file_name``
-        (RFC 6266/5987: the name may hold any character, é or spaces included)."""
-        disposition = f"attachment; filename*=UTF-8''{urllib.parse.quote(file_name, safe='')}"
-        params = {"Bucket": self.bucket, "Key": key, "ResponseContentDisposition": disposition,
-                  **_version_args(version_id)}
+    def presigned_get(self, *, key: str, expires_seconds: int, file_name: str | None = None,
+                      version_id: str | None = None) -> str:
+        """A short-lived GET of one version of the object (the current one when None), saved as ``file_name``
+        when given (RFC 6266/5987: the name may hold any character, é or spaces included)."""
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": key, **_version_args(version_id)}
+        if file_name:
+            quoted = urllib.parse.quote(file_name, safe="")
+            params["ResponseContentDisposition"] = f"attachment; filename*=UTF-8''{quoted}"
         return str(self.s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_seconds,
                                                   HttpMethod="GET"))
 
@@ -97,6 +100,23 @@ class FileStore:
                     return StoredFile(key=key, version_id=version_id, size=int(version.get("Size", 0)),
                                       last_modified=_aware(version["LastModified"]))
         return None
+
+    # --- multipart (exports continued across invocations) ------------------------------------------
+    def start_multipart(self, *, key: str, content_type: str) -> str:
+        return str(self.s3.create_multipart_upload(Bucket=self.bucket, Key=key, ContentType=content_type)["UploadId"])
+
+    def upload_part(self, *, key: str, upload_id: str, number: int, source: Path) -> str:
+        with source.open("rb") as stream:
+            reply = self.s3.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number,
+                                        Body=stream)
+        return str(reply["ETag"])
+
+    def complete_multipart(self, *, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> None:
+        self.s3.complete_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={
+            "Parts": [{"PartNumber": number, "ETag": etag} for number, etag in parts]})
+
+    def abort_multipart(self, *, key: str, upload_id: str) -> None:
+        self.s3.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
 
     # --- imports --------------------------------------------------------------------------------
     def list_folder(self, *, prefix: str, subfolders: bool = False) -> list[StoredFile]:

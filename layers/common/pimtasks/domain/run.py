@@ -61,16 +61,28 @@ class RunMessage(BaseModel):
     value: str | None = None
 
 
+def _is_zero(value: int) -> bool:
+    return value == 0
+
+
 class RunCounts(BaseModel):
-    """Record counts of a run (what was read from input and what happened to it)."""
+    """Record counts of a run: what an import read and what happened to it, what an export selected from the
+    catalog, wrote into its file and skipped (the run's messages give each reason)."""
 
     read: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
-    # Only full imports remove: every other run's counts keep the five figures they always had.
-    removed: int = Field(default=0, exclude_if=lambda value: not value,
+    # An import's counts read as they always did: the export counts are left out while they are 0.
+    selected: int = Field(default=0, exclude_if=_is_zero,
+                          description="Exports: catalog records the selection took (left out when 0)")
+    written: int = Field(default=0, exclude_if=_is_zero,
+                         description="Exports: records written into the file (left out when 0)")
+    skipped: int = Field(default=0, exclude_if=_is_zero,
+                         description="Exports: selected records not written, the messages say why (left out when 0)")
+    # Only full imports remove: every other run's counts keep the figures they always had.
+    removed: int = Field(default=0, exclude_if=_is_zero,
                          description="Records a full import removed (present only when it removed some)")
 
     def text(self) -> str:

@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, mod
 from pimtasks.catalog.codes import gs1_problem, normalize_language
 from pimtasks.domain.etim import RELEASE_PATTERN
 from pimtasks.domain.identifiers import REDACTED_SECRET_REF, SECRET_REFERENCE, FolderName, SecretRef, TaskId
+from pimtasks.exports.fields import field_kind, unknown_field_text
+from pimtasks.exports.file_names import file_name_problem
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
@@ -241,28 +243,161 @@ class ImportEtimSettings(_Settings):
 # --- 3.3 Export / 3.4 Feed -------------------------------------------------------------------------
 
 
+Gln = Annotated[str, Field(pattern=r"^[0-9]{13}$", description="Global Location Number (13 digits)")]
+
+
 class RemoteTarget(_Settings):
-    """A remote server an export is also delivered to."""
+    """A remote server an export is also delivered to: FTPS (explicit TLS) or SFTP, written under a temporary name
+    and renamed when complete, with bounded retries."""
 
     protocol: Literal["ftps", "sftp"]
     host: str = Field(min_length=1, max_length=253)
-    port: int | None = Field(default=None, ge=1, le=65535)
-    path: str = Field(default="/", max_length=500)
+    port: int | None = Field(default=None, ge=1, le=65535, description="21 (FTPS) or 22 (SFTP) when empty")
+    path: str = Field(default="/", max_length=500, description="Directory on the server")
     username: str = Field(min_length=1, max_length=200)
     password: SecretRef
+    host_key: str | None = Field(
+        default=None, max_length=2000, examples=["SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"],
+        description="SFTP: the server's pinned host key, as 'SHA256:<fingerprint>' (ssh-keygen -lf) or an OpenSSH "
+                    "public key line ('ssh-ed25519 AAAA...'); required for SFTP")
+    certificate_sha256: str | None = Field(
+        default=None, pattern=r"^[0-9A-Fa-f:]{64,95}$",
+        description="FTPS: pin the server certificate by its SHA-256 (hex); when empty the certificate must be "
+                    "valid for the host (system CAs)")
+    timeout_seconds: float = Field(default=30, ge=1, le=300)
+    attempts: int = Field(default=3, ge=1, le=10, description="Tries per file before the run fails")
+
+    @model_validator(mode="after")
+    def _sftp_host_key(self) -> RemoteTarget:
+        if self.protocol == "sftp" and not self.host_key:
+            raise ValueError("an SFTP remote needs host_key (the server's key is pinned, never trusted on first use)")
+        return self
+
+
+class ExportFormat(StrEnum):
+    XLSX = "xlsx"
+    CSV = "csv"
+    JSON = "json"
+    ETIM_XCHANGE = "etim_xchange"
+
+
+EXPORT_FILE_NAME_HELP = (
+    "File name without or with extension (the format's is added when missing). Tokens: {export} (the export "
+    "name), {date:%Y%m%d}, {time:%H%M} (any strftime format, in the environment's time zone, at the run's start) "
+    "and {run_id}. Large XLSX exports are split into numbered parts (_part2, ...).")
+
+
+class ExportColumn(_Settings):
+    """One column of an export: a catalog field and its header text."""
+
+    field: str = Field(min_length=1, max_length=100, examples=["gross_price", "descriptions.nl", "descriptions"],
+                       description="Catalog field; 'descriptions' is one column per language of the layout's "
+                                   "languages, descriptions.<language>, custom_fields.<name> and features.<EF code> "
+                                   "one column")
+    header: str | None = Field(default=None, max_length=200,
+                               description="Header text (the field name when empty); for 'descriptions' {language} "
+                                           "is replaced by the language, else the language is appended")
+
+
+class ExportLayout(_Settings):
+    """What an export writes: columns in this order with their headers, and how numbers and dates look."""
+
+    columns: list[ExportColumn] = Field(default_factory=list, max_length=500,
+                                        description="In file order; every plain field of the entity when empty")
+    languages: list[str] = Field(default_factory=list, max_length=50,
+                                 description="Description languages, one column each for a 'descriptions' column")
+    decimal_comma: bool = Field(default=False, description="Write 12,50 instead of 12.50 (CSV; XLSX and JSON "
+                                                           "keep numbers as numbers)")
+    date_format: str = Field(default="%Y-%m-%d", min_length=2, max_length=40,
+                             description="strftime format of dates (CSV and JSON text; the XLSX cells' display)")
+    header: bool = Field(default=True, description="Write a header row (CSV, XLSX)")
+
+    @field_validator("languages")
+    @classmethod
+    def _normalized_languages(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(normalize_language(language) for language in value))
+
+    @field_validator("date_format")
+    @classmethod
+    def _strftime_format(cls, value: str) -> str:
+        if "%" not in value:
+            raise ValueError(f"date_format {value!r} has no strftime directive (e.g. %d-%m-%Y)")
+        return value
+
+
+class CsvOptions(_Settings):
+    delimiter: str = Field(default=";", min_length=1, max_length=1)
+    encoding: Literal["utf-8", "cp1252", "iso-8859-1", "utf-16"] = "utf-8"
+    bom: bool = Field(default=False, description="Start a UTF-8 file with a byte order mark (Excel reads é then)")
+    quoting: Literal["minimal", "all", "non_numeric", "none"] = Field(
+        default="minimal", description="Quote only where needed, every field, every text field, or never "
+                                       "(a delimiter or quote inside a value is then escaped with a backslash)")
+    line_end: Literal["crlf", "lf"] = "crlf"
+
+
+class XchangeOptions(_Settings):
+    """The header of an ETIM xChange 2.0 file."""
+
+    supplier_name: str = Field(min_length=1, max_length=80, description="SupplierName (required by the format)")
+    supplier_gln: Gln | None = Field(default=None, description="SupplierIdGln; a product's own supplier_gln wins")
+    catalogue_id: str = Field(default="PIM", min_length=1, max_length=20)
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2}-[A-Z]{2}$")]] = Field(
+        default_factory=lambda: ["en-GB"], min_length=1, max_length=50,
+        description="Languages (xx-XX) of the catalogue and of the descriptions written; nl-NL also takes a "
+                    "catalog description in nl")
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
 
 
 class ExportSettings(_Settings):
-    """Settings of an Export task (manual §3.3)."""
+    """Settings of an Export task (manual §3.3): catalog records to a file in Downloads/<export_name>/."""
 
     export_name: FolderName = Field(description="The export: its folder under Downloads/")
-    entity: Literal["products", "sales_conditions"] = "products"
-    format: Literal["xlsx", "csv", "json", "etim_xchange"] = "xlsx"
-    columns: list[str] = Field(default_factory=list, max_length=500, description="Catalog fields; all when empty")
-    filter: dict[str, str] = Field(default_factory=dict, description="Field equals value")
-    only_changed: bool = Field(default=False, description="Only records changed since the last successful run")
-    email_file_to: list[str] = Field(default_factory=list, max_length=20)
+    entity: ImportTarget = ImportTarget.PRODUCTS
+    format: ExportFormat = ExportFormat.XLSX
+    columns: list[str] = Field(default_factory=list, max_length=500,
+                               description="Catalog fields (headers as named); give layout for headers and formats")
+    layout: ExportLayout | None = None
+    filter: dict[str, str] = Field(default_factory=dict, max_length=50,
+                                   description="Field equals value (as the catalog holds it: 12.5, 2027-01-01)")
+    only_changed: bool = Field(default=False, description="Only records changed since the start of the last "
+                                                          "successful run (the first run exports everything)")
+    include_removed: bool = Field(default=False, description="With only_changed: removed records too (JSON "
+                                                             "gets a 'deleted' member, other formats skip them)")
+    file_name: str = Field(default="{export}_{date:%Y%m%d}_{time:%H%M}", min_length=1, max_length=200,
+                           description=EXPORT_FILE_NAME_HELP)
+    publish_empty: bool = Field(default=False, description="Publish a file (a header only) when nothing is "
+                                                           "selected")
+    csv: CsvOptions = Field(default_factory=CsvOptions)
+    json_style: Literal["array", "ndjson"] = Field(default="array", description="A JSON array, or one object a line")
+    xchange: XchangeOptions | None = Field(default=None, description="Required for format etim_xchange")
+    email_file_to: list[str] = Field(default_factory=list, max_length=20,
+                                     description="Mail the file (attached up to 7 MB, else a download link)")
     remote: RemoteTarget | None = None
+
+    @field_validator("file_name")
+    @classmethod
+    def _known_tokens(cls, value: str) -> str:
+        problem = file_name_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @model_validator(mode="after")
+    def _known_fields(self) -> ExportSettings:
+        entity = self.entity.value
+        named = [(f"columns[{i}]", name) for i, name in enumerate(self.columns)]
+        if self.layout is not None:
+            named += [(f"layout.columns[{i}].field", column.field) for i, column in enumerate(self.layout.columns)]
+        named += [(f"filter.{name}", name) for name in self.filter]
+        for where, name in named:
+            if field_kind(name, entity) is None:
+                raise ValueError(unknown_field_text(name, entity, where=where))
+        if self.format is ExportFormat.ETIM_XCHANGE:
+            if self.entity is not ImportTarget.PRODUCTS:
+                raise ValueError("format etim_xchange exports products (entity products)")
+            if self.xchange is None:
+                raise ValueError("format etim_xchange needs xchange (at least supplier_name)")
+        return self
 
 
 FEED_ENTITIES = ("products", "sales_conditions", "attachments")
@@ -463,7 +598,6 @@ class MagentoSettings(_Settings):
 
 # --- 3.6 Import 2BA --------------------------------------------------------------------------------
 
-Gln = Annotated[str, Field(pattern=r"^[0-9]{13}$", description="Global Location Number (13 digits)")]
 
 
 class ArticleNumberRule(StrEnum):
