@@ -81,7 +81,7 @@ class RecordProblem(NamedTuple):
 class CatalogRecord(BaseModel):
     """Base of every catalog record: frozen, no unknown fields."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     KEY_FIELDS: ClassVar[tuple[str, ...]] = ()
 

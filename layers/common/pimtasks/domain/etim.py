@@ -83,7 +83,7 @@ def newest_release(names: list[str]) -> str | None:
 
 
 class _Entity(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     code: str
 
