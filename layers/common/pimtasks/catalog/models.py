@@ -141,7 +141,7 @@ class Feature(BaseModel):
     ``true``/``false`` for logical features, ``lower..upper`` for ranges.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     code: Annotated[str, StringConstraints(pattern=ETIM_FEATURE_PATTERN)]
     value: Annotated[str, StringConstraints(min_length=1, max_length=255)]
@@ -170,7 +170,7 @@ Features = Annotated[list[Feature], AfterValidator(_unique_features)]
 class AllowanceSurcharge(BaseModel):
     """An allowance (discount) or surcharge on a pricing, as the 2BA / ETIM xChange pricing carries it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     indicator: Annotated[str, StringConstraints(pattern=r"^(ALLOWANCE|SURCHARGE)$")]
     type: Annotated[str, StringConstraints(min_length=1, max_length=10)]
@@ -185,7 +185,7 @@ class Pricing(BaseModel):
     """One pricing of a trade item (ETIM xChange ``Pricing``): gross and net price for a price quantity of a
     price unit, its validity, and the allowances and surcharges on it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     price_unit_code: Annotated[str, StringConstraints(min_length=1, max_length=10)] = Field(
         description="UN/ECE Recommendation 20 unit the price is for, e.g. C62 (piece), MTR")

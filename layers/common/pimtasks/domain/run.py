@@ -50,7 +50,7 @@ class MessageLevel(StrEnum):
 class RunMessage(BaseModel):
     """One line of a run report; the location fields name exactly where bad input was found."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     level: MessageLevel
     text: str
@@ -63,6 +63,7 @@ class RunMessage(BaseModel):
 
 class RunCounts(BaseModel):
     """Record counts of a run (what was read from input and what happened to it)."""
+    model_config = ConfigDict(defer_build=True)
 
     read: int = 0
     created: int = 0
@@ -77,7 +78,7 @@ class RunCounts(BaseModel):
 class RunFile(BaseModel):
     """A file a run read or produced, as an S3 key relative to the environment prefix."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     role: str = Field(description="input, archived, failed, rejected_rows, report, output")
     key: str
@@ -92,6 +93,7 @@ MESSAGES_RESERVED = 50
 
 class Run(BaseModel):
     """A run as stored and as returned by the API."""
+    model_config = ConfigDict(defer_build=True)
 
     run_id: str
     environment: str
@@ -132,7 +134,7 @@ class ActiveRun(BaseModel):
     """A queued or running run as the sweeper reads it: only what decides whether it is stale (a page of these
     is one index query and one BatchGetItem, never a read per run with its messages and files)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     run_id: str
     environment: str
@@ -146,6 +148,7 @@ class ActiveRun(BaseModel):
 
 class RunSummary(BaseModel):
     """The last run as shown on a task."""
+    model_config = ConfigDict(defer_build=True)
 
     run_id: str
     status: RunStatus
