@@ -4,6 +4,8 @@ runtime's SDK and the X-Ray SDK, and the template builds the layer with the Make
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from pimtasks_local.template import load_template
@@ -47,3 +49,28 @@ def test_the_template_builds_the_layer_with_its_makefile() -> None:
     assert "compileall" in makefile and "unchecked-hash" in makefile
     assert "PLATFORM ?= manylinux2014_aarch64" in makefile and layer["Properties"]["CompatibleArchitectures"] == [
         "arm64"]
+
+
+def test_every_handler_imports_from_the_layer_alone(tmp_path: Path) -> None:
+    """The lock is complete: with only the layer (as its Makefile builds it) and the runtime's SDK on the path,
+    in an interpreter without site-packages, every handler module imports and its handler is callable."""
+    from benchmarks.bench_handler_imports import build_layer, build_runtime_sdk, handler_folders
+
+    layer, sdk = build_layer(tmp_path / "layer"), build_runtime_sdk(tmp_path)
+    script = (
+        "import importlib.util, sys\n"
+        f"sys.path[:0] = [{str(layer)!r}, {str(sdk)!r}]\n"
+        "for folder in sys.argv[1:]:\n"
+        "    spec = importlib.util.spec_from_file_location(folder.replace('/', '_'), folder + '/app.py')\n"
+        "    module = importlib.util.module_from_spec(spec)\n"
+        "    spec.loader.exec_module(module)\n"
+        "    assert callable(module.handler), folder\n"
+        "    print('ok', folder)\n"
+    )
+    folders = [str(folder) for folder in handler_folders()]
+    completed = subprocess.run([sys.executable, "-S", "-c", script, *folders], capture_output=True, text=True,
+                               env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "eu-west-1"}, check=False)
+
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert completed.stdout.count("ok ") == len(folders) >= 10
+    assert not any((layer / name).exists() for name in ("boto3", "botocore", "aws_xray_sdk"))
