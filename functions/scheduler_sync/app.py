@@ -6,7 +6,6 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pimtasks.adapters.task_repository import is_task_item, task_from_item
 from pimtasks.observability import lambda_handler, logger
 from pimtasks.services.schedule_sync import TaskChange
 from pimtasks.wiring import schedule_sync
@@ -15,6 +14,9 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def _task_change(record: DynamoDBRecord) -> TaskChange | None:
+    # Imported at the first record, with boto3 (as every function imports its adapters through wiring).
+    from pimtasks.adapters.task_repository import is_task_item, task_from_item
+
     images = record.dynamodb
     old = images.old_image if images else None
     new = images.new_image if images else None

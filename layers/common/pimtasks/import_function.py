@@ -9,10 +9,8 @@ delivered again; the others are done.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pimtasks.domain.upload_event import parse_s3_notification
@@ -20,6 +18,9 @@ from pimtasks.observability import lambda_handler, logger
 from pimtasks.services.auto_import import AutoImport, ImportTaskBusyError
 from pimtasks.task_function import Handler, run_trigger
 from pimtasks.workers import WorkerFactory
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 
 def is_sqs_event(event: Any) -> bool:
@@ -32,6 +33,9 @@ def is_sqs_event(event: Any) -> bool:
 def process_upload_messages(event: dict[str, Any], *, auto_import: AutoImport,
                             context: LambdaContext | None = None) -> dict[str, Any]:
     """Start the runs of every upload in the batch; the reply names the messages to deliver again."""
+    # Imported here: a task trigger (most invocations) needs no batch processing (Powertools' batch module
+    # loads asyncio and the event data classes).
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
     def handle(record: SQSRecord) -> None:
         for upload in parse_s3_notification(record.body):

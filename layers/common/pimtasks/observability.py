@@ -4,6 +4,12 @@ Log key-value pairs, never rows of customer data. The service name comes from PO
 per function in the template); the metrics namespace is the product's and fixed here, so it does not depend on
 when this module was first imported.
 
+Traces: every function has Lambda's own X-Ray tracing (``Tracing: Active``: the invocation's segment and its
+timing). Powertools' Tracer adds subsegments, but needs the X-Ray SDK, which is not in the layer: it pulls in
+its own botocore (25 MB, shadowing the runtime's) and costs more to import than boto3 itself. Where the SDK is
+installed (the dev venv, or a layer whose lock adds ``aws-xray-sdk``), handlers are traced with it, with the
+payload policy of ``lambda_handler``; without it they run untraced by Powertools.
+
 Metrics leave the process as CloudWatch EMF documents through a *sink*: in Lambda a JSON line on stdout (which
 CloudWatch Logs turns into metrics); a process that hosts several functions (the local stack) gives each
 invocation its own sink and service name with ``hosted_invocation``.
@@ -12,6 +18,7 @@ invocation its own sink and service name with ``hosted_invocation``.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -69,7 +76,7 @@ class _SinkEmfProvider(AmazonCloudWatchEMFProvider):
 
 
 logger = Logger()
-tracer = Tracer()
+tracer: Tracer | None = Tracer() if importlib.util.find_spec("aws_xray_sdk") is not None else None
 # Metrics keeps its sets in class attributes shared by every instance; the provider works on those same sets.
 metrics = Metrics(namespace=METRICS_NAMESPACE, provider=_SinkEmfProvider(
     namespace=METRICS_NAMESPACE, metric_set=Metrics._metrics, dimension_set=Metrics._dimensions,
@@ -137,8 +144,8 @@ def lambda_handler(*, correlation_id_path: str | None = None,
                 logger.thread_safe_append_keys(service=service, **keys)
             return handler(event, context)
 
-        traced = tracer.capture_lambda_handler(as_hosted_service, capture_response=trace_payloads,
-                                               capture_error=trace_payloads)
+        traced = as_hosted_service if tracer is None else tracer.capture_lambda_handler(
+            as_hosted_service, capture_response=trace_payloads, capture_error=trace_payloads)
         measured = metrics.log_metrics(traced)
         logged = logger.inject_lambda_context(measured, correlation_id_path=correlation_id_path, clear_state=True)
         decorated = functools.wraps(handler)(logged)

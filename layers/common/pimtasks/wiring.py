@@ -1,7 +1,9 @@
 """The composition root: builds services with their default AWS adapters from the function's settings.
 
 Handlers call these; each builder runs once per process (cached) and creates no AWS client until the
-first real call. Tests build services directly with their own adapters or fakes.
+first real call. Each builder imports what it builds: a function imports only the adapters and services it
+uses (the authorizer never loads the run engine), which keeps cold starts short (``bench_handler_imports``).
+Tests build services directly with their own adapters or fakes.
 """
 
 from __future__ import annotations
@@ -27,8 +29,6 @@ from pimtasks.adapters.secret_store import SecretStore
 from pimtasks.adapters.task_repository import TaskRepository
 from pimtasks.adapters.upload_queue import UploadQueue
 from pimtasks.clock import SystemClock
-from pimtasks.domain.run import Run
-from pimtasks.domain.task import Task
 from pimtasks.domain.task_types import TaskFunction, TaskType
 from pimtasks.services.access import AccessService
 from pimtasks.services.auto_import import AutoImport
@@ -52,6 +52,8 @@ from pimtasks.settings import get_settings
 from pimtasks.workers import NotAvailableWorker, TaskWorker, WorkerFactory, not_available_workers
 
 if TYPE_CHECKING:
+    from pimtasks.domain.run import Run
+    from pimtasks.domain.task import Task
     from pimtasks.domain.task_types import ExportSettings, Import2baSettings, ImportEtimSettings
     from pimtasks.feeds.reader import FeedReader
     from pimtasks.services.catalog_export import RemoteDelivery
@@ -70,16 +72,25 @@ clock = SystemClock()
 
 @lru_cache(maxsize=1)
 def admin_repository() -> AdminRepository:
+    from pimtasks.adapters.admin_repository import AdminRepository
+    from pimtasks.adapters.dynamo import DynamoTable
+
     return AdminRepository(table=DynamoTable(table_name=get_settings().require("admin_table")))
 
 
 @lru_cache(maxsize=1)
 def task_repository() -> TaskRepository:
+    from pimtasks.adapters.dynamo import DynamoTable
+    from pimtasks.adapters.task_repository import TaskRepository
+
     return TaskRepository(table=DynamoTable(table_name=get_settings().require("tasks_table")))
 
 
 @lru_cache(maxsize=1)
 def run_repository() -> RunRepository:
+    from pimtasks.adapters.dynamo import DynamoTable
+    from pimtasks.adapters.run_repository import RunRepository
+
     settings = get_settings()
     return RunRepository(table=DynamoTable(table_name=settings.require("runs_table")),
                          retention_days=settings.run_retention_days)
@@ -87,35 +98,50 @@ def run_repository() -> RunRepository:
 
 @lru_cache(maxsize=1)
 def function_invoker() -> LambdaFunctionInvoker:
+    from pimtasks.adapters.function_invoker import LambdaFunctionInvoker
+
     return LambdaFunctionInvoker(function_name_prefix=get_settings().function_name_prefix)
 
 
 @lru_cache(maxsize=1)
 def secret_store() -> SecretStore:
+    from pimtasks.adapters.secret_store import SecretStore
+
     return SecretStore(prefix=get_settings().secrets_prefix)
 
 
 @lru_cache(maxsize=1)
 def ftps_user_repository() -> FtpsUserRepository:
+    from pimtasks.adapters.dynamo import DynamoTable
+    from pimtasks.adapters.ftps_user_repository import FtpsUserRepository
+
     return FtpsUserRepository(table=DynamoTable(table_name=get_settings().require("admin_table")))
 
 
 def ftps_user_service() -> FtpsUserService:
     """FTPS users: administration (API) and logins (the local gateway and the Transfer Family identity function)."""
+    from pimtasks.services.ftps_users import FtpsUserService
+
     return FtpsUserService(store=ftps_user_repository(), clock=clock, environments=admin_repository())
 
 
 def access_service() -> AccessService:
+    from pimtasks.services.access import AccessService
+
     return AccessService(store=admin_repository(), clock=clock)
 
 
 def task_service() -> TaskService:
+    from pimtasks.services.tasks import TaskService
+
     return TaskService(tasks=task_repository(), environments=admin_repository(), clock=clock,
                        secrets=admin_repository())
 
 
 @lru_cache(maxsize=1)
 def sequencer() -> Sequencer:
+    from pimtasks.services.sequencer import Sequencer
+
     settings = get_settings()
     return Sequencer(runs=run_repository(), invoker=function_invoker(), clock=clock,
                      settle_seconds=settings.sequence_settle_seconds, stall_seconds=settings.slot_stall_seconds)
@@ -123,6 +149,9 @@ def sequencer() -> Sequencer:
 
 @lru_cache(maxsize=1)
 def run_finisher() -> RunFinisher:
+    from pimtasks.adapters.mailer import SesMailer
+    from pimtasks.services.run_finisher import RunFinisher
+
     settings = get_settings()
     mailer = SesMailer(sender=settings.mail_sender) if settings.mail_sender else None
     finisher = RunFinisher(runs=run_repository(), tasks=task_repository(), mailer=mailer, clock=clock,
@@ -140,12 +169,16 @@ def _advance(environment: str, slot: str) -> None:
 
 
 def run_service() -> RunService:
+    from pimtasks.services.runs import RunService
+
     return RunService(tasks=task_repository(), runs=run_repository(), invoker=function_invoker(),
                       finisher=run_finisher(), clock=clock,
                       queued_timeout_seconds=get_settings().queued_timeout_seconds)
 
 
 def run_engine(workers: WorkerFactory = not_available_workers) -> RunEngine:
+    from pimtasks.services.run_engine import RunEngine
+
     settings = get_settings()
     return RunEngine(tasks=task_repository(), runs=run_repository(), workers=workers, finisher=run_finisher(),
                      sequencer=sequencer(), invoker=function_invoker(), secrets=secret_store(), clock=clock,
@@ -157,6 +190,8 @@ def run_engine(workers: WorkerFactory = not_available_workers) -> RunEngine:
 def run_sweeper(*, stale_after_seconds: float | None = None, queued_timeout_seconds: float | None = None) -> RunSweeper:
     """The sweeper with the settings' limits, or others: the local stack sweeps the runs of a stack process
     that died at once (0, 0), as their invocations certainly died with it."""
+    from pimtasks.services.run_sweeper import RunSweeper
+
     settings = get_settings()
     return RunSweeper(runs=run_repository(), finisher=run_finisher(), sequencer=sequencer(), clock=clock,
                       stale_after_seconds=settings.stale_after_seconds if stale_after_seconds is None
@@ -168,12 +203,16 @@ def run_sweeper(*, stale_after_seconds: float | None = None, queued_timeout_seco
 
 @lru_cache(maxsize=1)
 def scheduler_gateway() -> SchedulerGateway:
+    from pimtasks.adapters.scheduler_gateway import SchedulerGateway
+
     settings = get_settings()
     return SchedulerGateway(role_arn=settings.require("scheduler_role_arn"),
                             dead_letter_arn=settings.require("schedules_dlq_arn"))
 
 
 def schedule_sync() -> ScheduleSync:
+    from pimtasks.services.schedule_sync import ScheduleSync
+
     settings = get_settings()
     return ScheduleSync(gateway=scheduler_gateway(), group_prefix=settings.schedule_group_prefix,
                         function_arn=task_function_arn, clock_now=clock.now)
@@ -186,10 +225,15 @@ def task_function_arn(function: TaskFunction) -> str:
 
 
 def secret_service() -> SecretService:
+    from pimtasks.services.secrets import SecretService
+
     return SecretService(store=secret_store(), index=admin_repository(), clock=clock)
 
 
 def upload_service() -> UploadService:
+    from pimtasks.adapters.file_store import FileStore
+    from pimtasks.services.uploads import UploadService
+
     settings = get_settings()
     return UploadService(tasks=task_repository(), presigner=FileStore(bucket=settings.require("files_bucket")),
                          clock=clock, expires_seconds=settings.upload_url_seconds)
@@ -202,11 +246,16 @@ def files_service() -> FilesService:
 
 @lru_cache(maxsize=1)
 def file_store() -> FileStore:
+    from pimtasks.adapters.file_store import FileStore
+
     return FileStore(bucket=get_settings().require("files_bucket"))
 
 
 @lru_cache(maxsize=1)
 def catalog_repository() -> CatalogRepository:
+    from pimtasks.adapters.catalog_repository import CatalogRepository
+    from pimtasks.adapters.dynamo import DynamoTable
+
     return CatalogRepository(table=DynamoTable(table_name=get_settings().require("catalog_table")))
 
 
@@ -236,12 +285,17 @@ def import_worker() -> ImportWorker:
 @lru_cache(maxsize=1)
 def etim_repository() -> EtimRepository:
     """The ETIM model's store: its own key prefix in the catalog table (see ``adapters.etim_repository``)."""
+    from pimtasks.adapters.dynamo import DynamoTable
+    from pimtasks.adapters.etim_repository import EtimRepository
+
     return EtimRepository(table=DynamoTable(table_name=get_settings().require("catalog_table")))
 
 
 @lru_cache(maxsize=1)
 def etim_model_reader() -> EtimModelReader:
     """Reads the ETIM model (API, imports); one per process, so its cache of immutable manifests is shared."""
+    from pimtasks.services.etim_model import EtimModelReader
+
     return EtimModelReader(store=etim_repository())
 
 
@@ -276,6 +330,7 @@ def magento_workers(task_type: TaskType) -> TaskWorker:
 def magento_worker() -> MagentoWorker:
     # Imported here: the HTTP client is the Magento function's business alone.
     from pimtasks.adapters.catalog_changes import FeedCatalogChanges
+    from pimtasks.adapters.dynamo import DynamoTable
     from pimtasks.adapters.magento_state_repository import MagentoStateRepository
     from pimtasks.services.delta_window import DeltaWindow
     from pimtasks.workers.magento_worker import MagentoWorker
@@ -418,11 +473,15 @@ def remote_delivery(settings: ExportSettings) -> RemoteDelivery | None:
 
 
 def import_chain() -> ImportChain:
+    from pimtasks.services.import_chain import ImportChain
+
     return ImportChain(tasks=task_repository(), runs=run_service(), run_store=run_repository(),
                        finisher=run_finisher())
 
 
 def auto_import() -> AutoImport:
+    from pimtasks.services.auto_import import AutoImport
+
     settings = get_settings()
     rechecks = UploadQueue(queue_url=settings.uploads_queue_url) if settings.uploads_queue_url else None
     return AutoImport(tasks=task_repository(), runs=run_repository(), starter=run_service(), files=file_store(),

@@ -13,7 +13,7 @@ import builtins
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from pimtasks.adapters.dynamo import DynamoTable, is_condition_failure
 from pimtasks.clock import iso, parse_iso
@@ -21,7 +21,8 @@ from pimtasks.domain.run import RunSummary
 from pimtasks.domain.task import Task, TaskSpec, listing_key
 from pimtasks.errors import ConflictError, NotFoundError
 
-_SPEC: TypeAdapter[Any] = TypeAdapter(TaskSpec)
+# Built on first use: a function that never reads a task does not pay for every type's settings at import.
+_SPEC: TypeAdapter[Any] = TypeAdapter(TaskSpec, config=ConfigDict(defer_build=True))
 TASK_PREFIX = "TASK#"
 TASKS_IN_ORDER_INDEX = "tasks_in_order"
 

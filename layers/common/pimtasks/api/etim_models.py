@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from pimtasks.domain.etim import (
     ChangeCounts,
@@ -21,6 +21,7 @@ from pimtasks.services.etim_model import ClassDetail, ClassListing, EntityDetail
 
 
 class EtimChangesOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     created: int
     changed: int
     unchanged: int
@@ -30,6 +31,7 @@ class EtimChangesOut(BaseModel):
 
 class EtimReleaseOut(BaseModel):
     """A release the environment has a model of, and what its last switching sync changed."""
+    model_config = ConfigDict(defer_build=True)
 
     release: str = Field(examples=["ETIM-9.0"])
     generation: str = Field(description="Identity of the model's current content")
@@ -53,6 +55,7 @@ def _changes(counts: ChangeCounts) -> EtimChangesOut:
 
 
 class EtimClassSummaryOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     code: str
     version: int | None
     group: str | None
@@ -70,6 +73,7 @@ class EtimClassSummaryOut(BaseModel):
 
 
 class EtimClassListOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     release: str
     language: str
     total: int = Field(description="Classes matching the filters")
@@ -84,6 +88,7 @@ class EtimClassListOut(BaseModel):
 
 
 class EtimUnitOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     code: str
     description: str | None
     abbreviation: str | None
@@ -98,6 +103,7 @@ class EtimUnitOut(BaseModel):
 
 
 class EtimClassValueOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     code: str
     order: int | None
     description: str | None
@@ -105,6 +111,7 @@ class EtimClassValueOut(BaseModel):
 
 
 class EtimClassFeatureOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     code: str
     order: int | None
     type: str | None
@@ -136,12 +143,14 @@ class EtimClassFeatureOut(BaseModel):
 
 
 class EtimGroupRefOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     code: str
     description: str | None
 
 
 class EtimClassOut(BaseModel):
     """A class of a release in one language, with its features in order, their units and value lists."""
+    model_config = ConfigDict(defer_build=True)
 
     release: str
     language: str
@@ -174,6 +183,7 @@ class EtimClassOut(BaseModel):
 
 
 class _EntityOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     release: str
     language: str
     code: str

@@ -22,6 +22,7 @@ T = TypeVar("T")
 
 class TaskOut(BaseModel):
     """A task as the API returns it."""
+    model_config = ConfigDict(defer_build=True)
 
     task_id: str
     environment: str
@@ -47,6 +48,7 @@ class TaskOut(BaseModel):
 
 
 class ItemList(BaseModel, Generic[T]):
+    model_config = ConfigDict(defer_build=True)
     items: list[T]
     next_token: str | None = None
 
@@ -114,7 +116,7 @@ class DownloadOut(BaseModel):
 
 
 class EnvironmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     environment: EnvironmentId = Field(examples=["000002"])
     name: str = Field(min_length=1, max_length=200)
@@ -122,6 +124,7 @@ class EnvironmentIn(BaseModel):
 
 
 class EnvironmentOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     environment: str
     name: str
     timezone: str
@@ -133,7 +136,7 @@ class EnvironmentOut(BaseModel):
 
 
 class ApiKeyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     environments: list[EnvironmentId] = Field(default_factory=list)
     admin: bool = False
@@ -142,6 +145,7 @@ class ApiKeyIn(BaseModel):
 
 class ApiKeyOut(BaseModel):
     """A key without its secret."""
+    model_config = ConfigDict(defer_build=True)
 
     key_id: str
     environments: list[str]
@@ -160,24 +164,26 @@ class IssuedApiKeyOut(ApiKeyOut):
 
 
 class SecretIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     value: str = Field(min_length=1, max_length=10_000, description="Write-only: never returned")
 
 
 class SecretOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     name: str
     updated_at: str
 
 
 class UploadIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     import_name: FolderName = Field(description="The import (its folder under Uploads/)")
     file_name: str = Field(min_length=1, max_length=200)
 
 
 class UploadOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     url: str = Field(description="PUT the file's bytes to this URL before expires_at")
     method: str
     key: str
@@ -185,15 +191,18 @@ class UploadOut(BaseModel):
 
 
 class HealthOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     status: str = Field(examples=["ok"])
 
 
 class ErrorDetail(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     field: str
     message: str
     type: str | None = None
 
 
 class ErrorOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     message: str
     errors: list[ErrorDetail] = Field(default_factory=list)

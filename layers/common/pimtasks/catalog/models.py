@@ -85,7 +85,7 @@ class RecordProblem(NamedTuple):
 class CatalogRecord(BaseModel):
     """Base of every catalog record: frozen, no unknown fields."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     KEY_FIELDS: ClassVar[tuple[str, ...]] = ()
     RULES: ClassVar[tuple[str, ...]] = ()
@@ -147,7 +147,7 @@ class Feature(BaseModel):
     ``true``/``false`` for logical features, ``lower..upper`` for ranges.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     code: Annotated[str, StringConstraints(pattern=ETIM_FEATURE_PATTERN)]
     value: Annotated[str, StringConstraints(min_length=1, max_length=255)]
@@ -177,7 +177,7 @@ Features = Annotated[list[Feature], AfterValidator(_unique_features)]
 class AllowanceSurcharge(BaseModel):
     """An allowance (discount) or surcharge on a pricing, as the 2BA / ETIM xChange pricing carries it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     indicator: Annotated[str, StringConstraints(pattern=r"^(ALLOWANCE|SURCHARGE)$")]
     type: Annotated[str, StringConstraints(min_length=1, max_length=10)]
@@ -192,7 +192,7 @@ class Pricing(BaseModel):
     """One pricing of a trade item (ETIM xChange ``Pricing``): gross and net price for a price quantity of a
     price unit, its validity, and the allowances and surcharges on it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     price_unit_code: Annotated[str, StringConstraints(min_length=1, max_length=10)] = Field(
         description="UN/ECE Recommendation 20 unit the price is for, e.g. C62 (piece), MTR")

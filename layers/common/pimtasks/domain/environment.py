@@ -13,7 +13,7 @@ from pimtasks.domain.identifiers import EnvironmentId
 class Environment(BaseModel):
     """A tenant of the PIM. Everything (tasks, runs, files, catalog, secrets, users) is scoped to one."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     environment: EnvironmentId
     name: str = Field(min_length=1, max_length=200)
@@ -24,7 +24,7 @@ class Environment(BaseModel):
 class ApiKey(BaseModel):
     """An API key as stored: only a hash of the secret, never the key itself."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     key_id: str
     key_hash: str
@@ -40,7 +40,7 @@ class ApiKey(BaseModel):
 class Principal(BaseModel):
     """Who is calling the API, as established by the authorizer."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     key_id: str
     environments: tuple[str, ...] = ()

@@ -84,7 +84,7 @@ def newest_release(names: list[str]) -> str | None:
 
 
 class _Entity(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     code: str
 
@@ -113,7 +113,7 @@ class EtimFeature(_Entity):
 
 
 class EtimClassFeatureValue(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     code: str
     order: int | None = None
@@ -122,7 +122,7 @@ class EtimClassFeatureValue(BaseModel):
 class EtimClassFeature(BaseModel):
     """A feature as a class uses it: its place, unit(s) and value list are the class's own."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     code: str
     order: int | None = None
@@ -221,7 +221,7 @@ def parse_entity(kind: EtimKind, body: bytes | str) -> EtimEntity:
 class ClassSummary(BaseModel):
     """What the class list filters and shows without reading each class: kept in the manifest."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     version: int | None = None
     group: str | None = None
@@ -237,7 +237,7 @@ class ClassSummary(BaseModel):
 class ManifestEntry(BaseModel):
     """One entity of a generation: its code, the hash of its version, and what listing it needs."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     code: str
     hash: str
@@ -263,6 +263,7 @@ def manifest_digest(entries: list[ManifestEntry]) -> str:
 
 class ChangeCounts(BaseModel):
     """What a sync found for one kind, compared with the model it replaces."""
+    model_config = ConfigDict(defer_build=True)
 
     created: int = 0
     changed: int = 0
@@ -282,6 +283,7 @@ class ReleaseModel(BaseModel):
     write, so readers see the previous generation whole until then. ``previous`` keeps the generation
     before (its manifests are still stored: page tokens issued just before a switch keep working).
     """
+    model_config = ConfigDict(defer_build=True)
 
     environment: str
     release: str

@@ -37,7 +37,7 @@ TimeOfDay = Annotated[
 
 
 class _FrequencyBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     timezone: str = Field(
         default=DEFAULT_TIMEZONE,

@@ -43,7 +43,7 @@ class FtpsUser(BaseModel):
     leaves the services: API responses use ``FtpsUserSummary``.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     username: FtpsUsername
     environment: EnvironmentId
@@ -65,7 +65,7 @@ class FtpsUser(BaseModel):
 class FtpsUserSummary(BaseModel):
     """What an administrator may see of an FTPS user (never the password or its hash)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     username: str
     environment: str
@@ -94,7 +94,7 @@ class FtpsCredentials(BaseModel):
     ``password`` is set only when the service generated it, and is shown this once: only its hash is kept.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     username: str
     environment: str
@@ -104,7 +104,7 @@ class FtpsCredentials(BaseModel):
 class FtpsLogin(BaseModel):
     """A successful FTPS login: who, and which environment's folders they get."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     username: str
     environment: EnvironmentId
@@ -123,7 +123,7 @@ class LoginPolicy(BaseModel):
     password being checked. A successful login, or a password reset, clears the count and any lock.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     max_failures: int = Field(default=5, ge=1)
     lock_seconds: float = Field(default=15 * 60, gt=0)

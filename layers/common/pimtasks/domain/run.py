@@ -50,7 +50,7 @@ class MessageLevel(StrEnum):
 class RunMessage(BaseModel):
     """One line of a run report; the location fields name exactly where bad input was found."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     level: MessageLevel
     text: str
@@ -68,6 +68,7 @@ def _is_zero(value: int) -> bool:
 class RunCounts(BaseModel):
     """Record counts of a run: what an import read and what happened to it, what an export selected from the
     catalog, wrote into its file and skipped (the run's messages give each reason)."""
+    model_config = ConfigDict(defer_build=True)
 
     read: int = 0
     created: int = 0
@@ -115,7 +116,7 @@ class RunFileRole(StrEnum):
 class RunFile(BaseModel):
     """A file a run read or produced, as an S3 key relative to the environment prefix (``RunJob.add_file``)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     role: RunFileRole
     key: str
@@ -130,6 +131,7 @@ MESSAGES_RESERVED = 50
 
 class Run(BaseModel):
     """A run as stored and as returned by the API."""
+    model_config = ConfigDict(defer_build=True)
 
     run_id: str
     environment: str
@@ -170,7 +172,7 @@ class ActiveRun(BaseModel):
     """A queued or running run as the sweeper reads it: only what decides whether it is stale (a page of these
     is one index query and one BatchGetItem, never a read per run with its messages and files)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     run_id: str
     environment: str
@@ -184,6 +186,7 @@ class ActiveRun(BaseModel):
 
 class RunSummary(BaseModel):
     """The last run as shown on a task."""
+    model_config = ConfigDict(defer_build=True)
 
     run_id: str
     status: RunStatus

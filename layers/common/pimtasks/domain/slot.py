@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 class SlotMember(BaseModel):
     """A run that joined a slot, as listed in sequence order."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     run_id: str
     function: str
@@ -23,7 +23,7 @@ class SlotMember(BaseModel):
 class SlotArrival(BaseModel):
     """What a run learns when it arrives at its slot."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     settler: bool  # the first run of the minute: it waits for the others, then starts the lowest sequence no
     settled: bool  # the settler has stopped waiting: a run arriving now must move the sequence on itself
@@ -32,7 +32,7 @@ class SlotArrival(BaseModel):
 class SlotState(BaseModel):
     """The slot's hand-over state: which run may execute, since when, and whether its settler settled."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     holder: str | None = None
     claimed_at: dt.datetime | None = None

@@ -39,7 +39,7 @@ Description = Annotated[
 class TaskCommon(BaseModel):
     """The common settings of every periodic task (manual §2.2)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, defer_build=True)
 
     active: bool = Field(default=True, description="An inactive task never fires on schedule")
     description: Description
@@ -120,7 +120,7 @@ TaskSpec = Annotated[
 class Task(BaseModel):
     """A stored task: its definition plus identity, bookkeeping and the last run's summary."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     task_id: str
     environment: str

@@ -64,7 +64,7 @@ FUNCTION_FOR_TYPE: dict[TaskType, TaskFunction] = {
 
 
 class _Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 # --- 3.1 Import ------------------------------------------------------------------------------------

@@ -24,7 +24,8 @@ from pimtasks.services.page_tokens import decode_page_token, encode_page_token
 from pimtasks.services.ports import EnvironmentLookup, TaskStore
 from pimtasks.services.upload_channels import ImportFolders
 
-_SPEC: TypeAdapter[Any] = TypeAdapter(TaskSpec)
+# Built on first use: a function that never reads a task does not pay for every type's settings at import.
+_SPEC: TypeAdapter[Any] = TypeAdapter(TaskSpec, config=ConfigDict(defer_build=True))
 MAX_PAGE_SIZE = 100
 
 
