@@ -135,8 +135,10 @@ def _moto_process() -> Iterator[None]:
     import socket
 
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # With the local stack's constant-cost transactions (moto copies whole tables for each one otherwise).
+    script = ("from pimtasks_local.moto_transactions import install; install(); from moto.server import main; "
+              f"main(['-H', '127.0.0.1', '-p', '{port}'])")
+    server = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while True:
         try:

@@ -15,7 +15,7 @@ from pimtasks.artconnect.envelope import MessageProperties
 from pimtasks.catalog.models import Product
 from pimtasks.clock import SystemClock
 from pimtasks.domain.run import RunStatus
-from pimtasks.domain.task_types import ExportArtConnectSettings
+from pimtasks.domain.task_types import ExportArtConnectSettings, ImportTarget
 from pimtasks.domain.trigger import TaskTriggerEvent
 from pimtasks.workers.artconnect_worker import message_service
 
@@ -62,6 +62,14 @@ def test_changed_articles_are_posted_in_chunks(artconnect: ArtConnectTasks) -> N
     assert again.counts.created == 1 and len(artconnect.hub.state.posted) == 4
     assert articles(documents(artconnect)[3]) == ["A-0003"] and documents(artconnect)[3]["CatalogueType"] == "CHANGE"
     assert not artconnect.hub.state.duplicates
+
+    artconnect.core.clock.advance(seconds=10)
+    assert artconnect.imports.catalog.remove(environment=ENV, target=ImportTarget.PRODUCTS, identifier="A-0005",
+                                             removed_at=artconnect.core.clock.now())
+    artconnect.core.clock.advance(seconds=10)
+    third = artconnect.run(task)
+    assert third.counts.created == 0 and len(artconnect.hub.state.posted) == 4
+    assert "1 removed article(s) are not posted (xChange has no removal)" in [m.text for m in third.messages]
 
 
 class DiesAfterPosting:

@@ -53,15 +53,19 @@ class ArticleExport:
         if job.checkpoint is None:
             job.message(MessageLevel.INFO, "Articles changed since " + (state["since"] or "ever (a full export)"))
         batch: list[ProductChange] = []
+        removed = 0  # since the last checkpoint: a continuation lists those removals again
         for change in self._changes.changed_products(environment=job.run.environment, since=window,
                                                      after=state["after"]):
             if change.data is None:
-                state["removed"] += 1
+                removed += 1
                 continue
             batch.append(change)
             if len(batch) == settings.articles_per_message:
+                state["removed"] += removed
+                removed = 0
                 self._post(job, settings, state, batch)
                 batch = []
+        state["removed"] += removed
         if batch:
             self._post(job, settings, state, batch)
         if state["removed"]:
