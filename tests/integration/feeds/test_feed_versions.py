@@ -100,7 +100,7 @@ def test_the_report_mail_names_the_version_counts_and_size(feeds: FeedStack) -> 
     report = mails[-1]
     assert "Succeeded: Feed Channel" in report.subject
     assert "7 products in 1 page of 1000" in report.body and "bytes" in report.body
-    assert run["files"][0]["role"] == "feed_file" and run["files"][0]["key"].endswith("/feed.json")
+    assert run["files"][0]["role"] == "output" and run["files"][0]["key"].endswith("/feed.json")
 
 
 def test_unknown_columns_and_filter_fields_are_422_listing_the_valid_ones(feeds: FeedStack) -> None:

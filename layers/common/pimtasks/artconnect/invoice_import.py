@@ -35,6 +35,7 @@ from pimtasks.artconnect.errors import (
 )
 from pimtasks.artconnect.insbou import InvoiceParseError, parse_invoice
 from pimtasks.clock import Clock
+from pimtasks.domain.environment_files import relative_key
 from pimtasks.domain.invoice import CheckLevel, HandledMessage, Invoice, MessageOutcome, ParsedInvoice, invoice_id
 from pimtasks.domain.run import MessageLevel, RunFileRole, RunStatus
 from pimtasks.domain.task_types import ImportArtConnectInvoicesSettings
@@ -186,7 +187,7 @@ class InvoiceImport:
                                 error=f"invoice {parsed.invoice_number} of {parsed.seller_gln} was received before "
                                       f"in message {earlier}; this copy is not imported")
         self._files.put_bytes(key=key, data=data, content_type=_XML)
-        report.files.append((RunFileRole.INPUT, key))  # the message as received
+        report.files.append((RunFileRole.INPUT, relative_key(environment, key)))  # the message as received
         report.count(created=1)
         for check in checks:
             if check.level is CheckLevel.WARNING:
@@ -204,7 +205,7 @@ class InvoiceImport:
         key = f"{base}.xml"
         self._files.put_bytes(key=key, data=data, content_type=_XML)
         self._files.put_text(key=f"{base}.error.txt", text=f"MsgId {msg_id}: {error}\n")
-        report.files.append((RunFileRole.FAILED, key))
+        report.files.append((RunFileRole.FAILED, relative_key(where.environment, key)))
         if outcome is MessageOutcome.DUPLICATE:
             report.count(unchanged=1)
             level = MessageLevel.WARNING

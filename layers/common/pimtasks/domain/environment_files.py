@@ -45,6 +45,11 @@ def environment_key(environment: str, relative_key: str) -> str:
     return f"{environment_prefix(environment)}{relative_key}"
 
 
+def relative_key(environment: str, key: str) -> str:
+    """A full object key of the environment as runs and the files API name it: relative to the environment."""
+    return key.removeprefix(environment_prefix(environment))
+
+
 def file_key_problem(key: str, *, folder: bool = False) -> str | None:
     """Why ``key`` cannot name a file (with ``folder``: a folder) of an environment; None when it can.
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from pimtasks.clock import Clock, iso
 from pimtasks.domain.catalog_storage import StoredChange
+from pimtasks.domain.environment_files import relative_key
 from pimtasks.domain.feed import (
     KEPT_VERSIONS,
     ChunkSummary,
@@ -228,7 +229,7 @@ class FeedBuild:
             + (f" (tombstones and records the filter {filtered} leaves out)" if filtered else " (tombstones)")
             + f"; file feed.{version.file.extension}, {version.file.size} bytes. Served from now on at "
             f"GET /feeds/{self._environment}/{self._feed} and GET /feeds/{self._environment}/{self._feed}/file."))
-        job.add_file(role=RunFileRole.OUTPUT, key=version.file.key)
+        job.add_file(role=RunFileRole.OUTPUT, key=relative_key(self._environment, version.file.key))
 
     # --- checkpoints ----------------------------------------------------------------------------
     def _checkpoint(self, *, phase: str) -> dict[str, Any]:
