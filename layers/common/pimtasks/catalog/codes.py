@@ -7,7 +7,9 @@ import re
 
 GTIN_LENGTHS = (8, 12, 13, 14)
 ETIM_CLASS_PATTERN = r"^EC[0-9]{6}$"
-ETIM_FEATURE_PATTERN = r"^EF[0-9]{6}$"
+# ETIM features include imperial (EFI.....) and local-standard (EF + country + 4 digits) ones; the official
+# ETIM xChange 2.0 sample carries both (EFI06272, EFNL0001).
+ETIM_FEATURE_PATTERN = r"^EF([0-9]{6}|I[0-9]{5}|[A-Z]{2}[0-9]{4})$"
 ETIM_UNIT_PATTERN = r"^EU[0-9]{6}$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Z]{2})?$"

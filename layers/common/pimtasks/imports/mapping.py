@@ -63,7 +63,10 @@ _CHOICES: dict[str, Converter] = {
     "status": choice_converter(ProductStatus),
     "terms_type": choice_converter(TermsType),
 }
-_FEATURE_ENTRY = re.compile(r"^(EF[0-9]{6})\s*=\s*(.*?)\s*(?:\[\s*(EU[0-9]{6})\s*\])?$", re.IGNORECASE)
+# The feature code as ETIM_FEATURE_PATTERN has it (imperial EFI..... and local EFNL.... codes too).
+_FEATURE_ENTRY = re.compile(
+    r"^(EF(?:[0-9]{6}|I[0-9]{5}|[A-Z]{2}[0-9]{4}))\s*=\s*(.*?)\s*(?:\[\s*(EU[0-9]{6})\s*\])?$", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -182,6 +185,7 @@ class RecordMapper:
             key_fields = tuple(self.spec.model.KEY_FIELDS)
         rules = _with_percent_cells(table, rules, warnings)
         warnings.extend(_uncalculated_formulas(table))
+        warnings.extend(table.reading_warnings())
         warnings.extend(_date_readings(table, rules))
         return TableMapper(
             table=table,

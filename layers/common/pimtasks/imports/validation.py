@@ -16,7 +16,7 @@ from pimtasks.catalog.codes import CURRENCY_PATTERN, ETIM_CLASS_PATTERN, ETIM_FE
 
 PATTERN_HINTS: dict[str, str] = {
     ETIM_CLASS_PATTERN: "is not an ETIM class code (EC and 6 digits, e.g. EC000042)",
-    ETIM_FEATURE_PATTERN: "is not an ETIM feature code (EF and 6 digits, e.g. EF000008)",
+    ETIM_FEATURE_PATTERN: "is not an ETIM feature code (EF and 6 digits, e.g. EF000008; EFI06272, EFNL0001)",
     ETIM_UNIT_PATTERN: "is not an ETIM unit code (EU and 6 digits, e.g. EU570448)",
     CURRENCY_PATTERN: "is not a currency code (3 capital letters, e.g. EUR)",
     r"^[A-Z0-9]{2,6}$": "is not an attachment type code (2-6 capitals/digits, e.g. PPI, MAN, CAD)",
