@@ -71,8 +71,8 @@ def test_the_sample_imports_without_a_rejection() -> None:
     assert [(w.column, w.file) for w in warnings if "GLN" in w.text] == [
         ("$.Supplier[0].SupplierIdGln", SAMPLE.name),
         ("$.Supplier[0].Product[0].ProductIdentification.ManufacturerIdGln", SAMPLE.name)]
-    assert (str(record.gross_price), str(record.price_unit), record.currency, record.order_unit) == (
-        "23", "1", "GBP", "C62")
+    assert (str(record.gross_price), str(record.price_unit), record.price_unit_code, record.currency,
+            record.order_unit) == ("23", "1", "C62", "GBP", "C62")
     assert (record.etim_class, record.etim_release, record.discount_group) == ("EC011533", "10.0", "RG1")
     assert record.features[0].code == "EF002169" and record.features[0].value == "EV000138"
     # the trade item's own description wins over its product's; other languages come from the product
@@ -151,6 +151,7 @@ def test_a_1_x_file_is_read_without_the_2_0_checks(fixtures_dir: Path) -> None:
     # The 1.x fixture has pricings without PriceUnit (required in 2.0): read as before.
     records, _, _ = read_records(fixtures_dir / "etim_xchange.json", file_name="x.json", settings=SETTINGS)
     assert [r.record.article_number for r in records] == ["XC-100", "XC-100-R500"]
+    assert [r.record.price_unit_code for r in records] == ["MTR", None]
 
 
 def _shapes(shape: Shape, schema: dict[str, Any], where: str) -> list[tuple[Shape, dict[str, Any], str]]:

@@ -13,7 +13,8 @@ Structure read (other members are ignored)::
                                            EtimValueLogical | EtimValueRangeLower/Upper } ] } ],
                        "TradeItem": [ { ItemIdentification { SupplierItemNumber, ItemGtin[],
                                         DiscountGroupId }, Ordering { OrderUnit, MinimumOrderQuantity },
-                                        Pricing[ { GrossListPrice, NetPrice, PriceQuantity,
+                                        ItemDetails { ItemStatus, ItemDescriptions[...] },
+                                        Pricing[ { GrossListPrice, NetPrice, PriceQuantity, PriceUnit,
                                                    CurrencyCode } ] } ] } ] } ] }
 
 One row per trade item (the article a wholesaler sells: article_number = SupplierItemNumber); a product
@@ -72,6 +73,7 @@ BASE_COLUMNS = (
     "gross_price",
     "currency",
     "price_unit",
+    "price_unit_code",
     "order_unit",
     "minimum_order_quantity",
 )
@@ -329,6 +331,7 @@ def _trade_item_cells(item: dict[str, Any]) -> dict[str, Any]:
         "minimum_order_quantity": ordering.get("MinimumOrderQuantity"),
         "gross_price": pricing.get("GrossListPrice") or pricing.get("NetPrice"),
         "price_unit": pricing.get("PriceQuantity"),
+        "price_unit_code": pricing.get("PriceUnit"),
     }
     gtin = _first(identification.get("ItemGtin"))
     if gtin:
