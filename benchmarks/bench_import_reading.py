@@ -128,11 +128,11 @@ def _measure_calamine(path: Path) -> dict[str, float]:
     return {"seconds": time.perf_counter() - started, "rows": rows}
 
 
-def _measure_import(path: Path, target: str) -> dict[str, float]:
-    from pimtasks.domain.task_types import ImportSettings, ImportTarget
+def _measure_import(path: Path, target: str, file_format: str = "standard") -> dict[str, float]:
+    from pimtasks.domain.task_types import FileFormat, ImportSettings, ImportTarget
     from pimtasks.imports import read_import
 
-    settings = ImportSettings(import_name="bench", target=ImportTarget(target))
+    settings = ImportSettings(import_name="bench", target=ImportTarget(target), file_format=FileFormat(file_format))
     rows = rejected = 0
     started = time.perf_counter()
     with read_import(path, file_name=path.name, settings=settings) as reader:

@@ -11,53 +11,50 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from pimtasks.adapters.admin_repository import AdminRepository
-from pimtasks.adapters.catalog_repository import CatalogRepository
-from pimtasks.adapters.dynamo import DynamoTable
-from pimtasks.adapters.etim_repository import EtimRepository
-from pimtasks.adapters.feed_files import FeedFiles
-from pimtasks.adapters.feed_repository import FeedRepository
-from pimtasks.adapters.feed_token_repository import FeedTokenRepository
-from pimtasks.adapters.file_store import FileStore
-from pimtasks.adapters.ftps_user_repository import FtpsUserRepository
-from pimtasks.adapters.function_invoker import LambdaFunctionInvoker
-from pimtasks.adapters.invoice_repository import InvoiceRepository
-from pimtasks.adapters.mailer import SesMailer
-from pimtasks.adapters.run_repository import RunRepository
-from pimtasks.adapters.scheduler_gateway import SchedulerGateway
-from pimtasks.adapters.secret_store import SecretStore
-from pimtasks.adapters.task_repository import TaskRepository
-from pimtasks.adapters.upload_queue import UploadQueue
 from pimtasks.clock import SystemClock
 from pimtasks.domain.task_types import TaskFunction, TaskType
-from pimtasks.services.access import AccessService
-from pimtasks.services.auto_import import AutoImport
-from pimtasks.services.catalog_reading import CatalogReadService
-from pimtasks.services.environment_files import FilesService
-from pimtasks.services.etim_model import EtimModelReader
-from pimtasks.services.feed_tokens import FeedTokenService
-from pimtasks.services.ftps_users import FtpsUserService
-from pimtasks.services.import_chain import ImportChain
-from pimtasks.services.invoices import InvoiceService
-from pimtasks.services.run_engine import RunEngine
-from pimtasks.services.run_finisher import RunFinisher
-from pimtasks.services.run_sweeper import RunSweeper
-from pimtasks.services.runs import RunService
-from pimtasks.services.schedule_sync import ScheduleSync
-from pimtasks.services.secrets import SecretService
-from pimtasks.services.sequencer import Sequencer
-from pimtasks.services.tasks import TaskService
-from pimtasks.services.uploads import UploadService
 from pimtasks.settings import get_settings
 from pimtasks.workers import NotAvailableWorker, TaskWorker, WorkerFactory, not_available_workers
 
 if TYPE_CHECKING:
+    from pimtasks.adapters.admin_repository import AdminRepository
+    from pimtasks.adapters.catalog_repository import CatalogRepository
+    from pimtasks.adapters.etim_repository import EtimRepository
+    from pimtasks.adapters.feed_files import FeedFiles
+    from pimtasks.adapters.feed_repository import FeedRepository
+    from pimtasks.adapters.feed_token_repository import FeedTokenRepository
+    from pimtasks.adapters.file_store import FileStore
+    from pimtasks.adapters.ftps_user_repository import FtpsUserRepository
+    from pimtasks.adapters.function_invoker import LambdaFunctionInvoker
+    from pimtasks.adapters.invoice_repository import InvoiceRepository
+    from pimtasks.adapters.run_repository import RunRepository
+    from pimtasks.adapters.scheduler_gateway import SchedulerGateway
+    from pimtasks.adapters.secret_store import SecretStore
+    from pimtasks.adapters.task_repository import TaskRepository
     from pimtasks.domain.run import Run
     from pimtasks.domain.task import Task
     from pimtasks.domain.task_types import ExportSettings, Import2baSettings, ImportEtimSettings
     from pimtasks.feeds.reader import FeedReader
+    from pimtasks.services.access import AccessService
+    from pimtasks.services.auto_import import AutoImport
     from pimtasks.services.catalog_export import RemoteDelivery
+    from pimtasks.services.catalog_reading import CatalogReadService
+    from pimtasks.services.environment_files import FilesService
+    from pimtasks.services.etim_model import EtimModelReader
     from pimtasks.services.etim_ports import EtimSource
+    from pimtasks.services.feed_tokens import FeedTokenService
+    from pimtasks.services.ftps_users import FtpsUserService
+    from pimtasks.services.import_chain import ImportChain
+    from pimtasks.services.invoices import InvoiceService
+    from pimtasks.services.run_engine import RunEngine
+    from pimtasks.services.run_finisher import RunFinisher
+    from pimtasks.services.run_sweeper import RunSweeper
+    from pimtasks.services.runs import RunService
+    from pimtasks.services.schedule_sync import ScheduleSync
+    from pimtasks.services.secrets import SecretService
+    from pimtasks.services.sequencer import Sequencer
+    from pimtasks.services.tasks import TaskService
+    from pimtasks.services.uploads import UploadService
     from pimtasks.twoba.importer import TwobaSource
     from pimtasks.workers.artconnect_worker import ArtConnectExportWorker, ArtConnectInvoicesWorker
     from pimtasks.workers.etim_worker import EtimWorker
@@ -241,6 +238,7 @@ def upload_service() -> UploadService:
 
 def files_service() -> FilesService:
     """The files API: listings and presigned downloads of the environment's files."""
+    from pimtasks.services.environment_files import FilesService
     return FilesService(files=file_store(), clock=clock, expires_seconds=get_settings().download_url_seconds)
 
 
@@ -261,6 +259,7 @@ def catalog_repository() -> CatalogRepository:
 
 def catalog_reader() -> CatalogReadService:
     """The catalog read API and single-record removal over the catalog table."""
+    from pimtasks.services.catalog_reading import CatalogReadService
     return CatalogReadService(catalog=catalog_repository(), clock=clock)
 
 
@@ -349,6 +348,7 @@ def twoba_workers(task_type: TaskType) -> TaskWorker:
 
 def twoba_worker() -> TwobaWorker:
     # Imported here: the HTTP client and the catalog writer are the 2BA function's business alone.
+    from pimtasks.adapters.dynamo import DynamoTable
     from pimtasks.adapters.twoba_state_repository import TwobaStateRepository
     from pimtasks.services.catalog_writer import CatalogWriter
     from pimtasks.workers.twoba_worker import TwobaWorker
@@ -368,10 +368,13 @@ def twoba_source(settings: Import2baSettings, client_secret: str) -> TwobaSource
 
 @lru_cache(maxsize=1)
 def invoice_repository() -> InvoiceRepository:
+    from pimtasks.adapters.dynamo import DynamoTable
+    from pimtasks.adapters.invoice_repository import InvoiceRepository
     return InvoiceRepository(table=DynamoTable(table_name=get_settings().require("invoices_table")))
 
 
 def invoice_service() -> InvoiceService:
+    from pimtasks.services.invoices import InvoiceService
     return InvoiceService(store=invoice_repository())
 
 
@@ -415,11 +418,14 @@ def export_workers(task_type: TaskType) -> TaskWorker:
 @lru_cache(maxsize=1)
 def feed_repository() -> FeedRepository:
     """Feed pointers: their own key prefix in the catalog table (see ``adapters.feed_repository``)."""
+    from pimtasks.adapters.dynamo import DynamoTable
+    from pimtasks.adapters.feed_repository import FeedRepository
     return FeedRepository(table=DynamoTable(table_name=get_settings().require("catalog_table")))
 
 
 @lru_cache(maxsize=1)
 def feed_files() -> FeedFiles:
+    from pimtasks.adapters.feed_files import FeedFiles
     return FeedFiles(store=file_store())
 
 
@@ -439,10 +445,13 @@ def feed_reader() -> FeedReader:
 
 @lru_cache(maxsize=1)
 def feed_token_repository() -> FeedTokenRepository:
+    from pimtasks.adapters.dynamo import DynamoTable
+    from pimtasks.adapters.feed_token_repository import FeedTokenRepository
     return FeedTokenRepository(table=DynamoTable(table_name=get_settings().require("admin_table")))
 
 
 def feed_token_service() -> FeedTokenService:
+    from pimtasks.services.feed_tokens import FeedTokenService
     return FeedTokenService(store=feed_token_repository(), tasks=task_repository(), environments=admin_repository(),
                             clock=clock)
 
@@ -450,6 +459,7 @@ def feed_token_service() -> FeedTokenService:
 def export_worker() -> ExportWorker:
     # Imported here: the writers (openpyxl) are the export function's business alone.
     from pimtasks.adapters.export_catalog import FeedExportCatalog
+    from pimtasks.adapters.mailer import SesMailer
     from pimtasks.services.catalog_export import CatalogExport
     from pimtasks.services.delta_window import DeltaWindow
     from pimtasks.workers.export_worker import ExportWorker
@@ -480,6 +490,7 @@ def import_chain() -> ImportChain:
 
 
 def auto_import() -> AutoImport:
+    from pimtasks.adapters.upload_queue import UploadQueue
     from pimtasks.services.auto_import import AutoImport
 
     settings = get_settings()

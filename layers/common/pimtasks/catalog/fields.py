@@ -49,6 +49,7 @@ PRODUCT_FIELDS: dict[str, FieldKind] = {
     "gross_price": FieldKind.DECIMAL,
     "currency": FieldKind.UPPER,
     "price_unit": FieldKind.DECIMAL,
+    "price_unit_code": FieldKind.UPPER,
     "order_unit": FieldKind.UPPER,
     "minimum_order_quantity": FieldKind.DECIMAL,
     "status": FieldKind.CHOICE,

@@ -18,6 +18,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from pimtasks.catalog.codes import ETIM_FEATURE_PATTERN
+
 
 class EtimKind(StrEnum):
     """The entity kinds of the model, in the order a sync loads them (classes refer to all the others)."""
@@ -38,8 +40,7 @@ SYNC_ORDER: tuple[EtimKind, ...] = (EtimKind.GROUP, EtimKind.UNIT, EtimKind.VALU
 CODE_PATTERNS: dict[EtimKind, str] = {
     EtimKind.GROUP: r"^EG[0-9]{6}$",
     EtimKind.CLASS: r"^EC[0-9]{6}$",
-    # ETIM features include imperial (EFI.....) and local-standard (EF + country + 4 digits) ones.
-    EtimKind.FEATURE: r"^EF([0-9]{6}|I[0-9]{5}|[A-Z]{2}[0-9]{4})$",
+    EtimKind.FEATURE: ETIM_FEATURE_PATTERN,
     EtimKind.VALUE: r"^EV[0-9]{6}$",
     EtimKind.UNIT: r"^EU[0-9]{6}$",
 }

@@ -185,6 +185,7 @@ class RecordMapper:
             key_fields = tuple(self.spec.model.KEY_FIELDS)
         rules = _with_percent_cells(table, rules, warnings)
         warnings.extend(_uncalculated_formulas(table))
+        warnings.extend(table.reading_warnings())
         warnings.extend(_date_readings(table, rules))
         return TableMapper(
             table=table,

@@ -36,6 +36,17 @@ class JsonArrayStream:
         self._pos = 0
         self._offset = 0  # characters dropped from the buffer's front so far
         self._eof = False
+        self._trail: list[str | int] = []
+        self.root_types: dict[str, str] = {}
+        """The top-level members met so far, name -> JSON type (``string``, ``array``...); complete once
+        ``items()`` is exhausted (a member may follow the arrays walked, e.g. ``SchemaVersion`` last)."""
+        self.root: JsonContext = {}
+        """The top-level scalar members (and lists of scalars); complete once ``items()`` is exhausted."""
+
+    def location(self, steps: int | None = None) -> str:
+        """The JSON path of the item just yielded, e.g. ``$.Supplier[0].Product[3]`` (its first ``steps``
+        steps only, if given: ``$.Supplier[0]`` for 2)."""
+        return json_path(self._trail[:steps])
 
     def items(self) -> Iterator[tuple[JsonContext, Any]]:
         """Walk the document; fails with ``CorruptFileError`` on invalid JSON."""
@@ -46,13 +57,20 @@ class JsonArrayStream:
         if self._peek() != "{":
             raise self._error("the JSON does not start with an object ({...})")
         self._pos += 1
-        yield from self._object(self._path, {})
+        yield from self._object(self._path, {}, scalars=self.root, types=self.root_types)
         self._skip_whitespace()
         if self._peek() != "":
             raise self._error("unexpected data after the end of the JSON document")
 
-    def _object(self, path: tuple[str, ...], context: JsonContext) -> Iterator[tuple[JsonContext, Any]]:
-        scalars: JsonContext = {}
+    def _object(
+        self,
+        path: tuple[str, ...],
+        context: JsonContext,
+        *,
+        scalars: JsonContext | None = None,
+        types: dict[str, str] | None = None,
+    ) -> Iterator[tuple[JsonContext, Any]]:
+        scalars = {} if scalars is None else scalars
         self._skip_whitespace()
         if self._peek() == "}":
             self._pos += 1
@@ -66,9 +84,15 @@ class JsonArrayStream:
             self._skip_whitespace()
             if path and path[0] == key and self._peek() == "[":
                 self._pos += 1
+                if types is not None:
+                    types[key] = "array"
+                self._trail.append(key)
                 yield from self._array(path[1:], {**context, **scalars})
+                self._trail.pop()
             else:
                 value = self._decode()
+                if types is not None:
+                    types[key] = json_type(value)
                 if not isinstance(value, dict) and (
                     not isinstance(value, list) or all(not isinstance(item, dict | list) for item in value)
                 ):
@@ -85,6 +109,7 @@ class JsonArrayStream:
         if self._peek() == "]":
             self._pos += 1
             return
+        self._trail.append(0)
         while True:
             self._skip_whitespace()
             if not path:
@@ -97,7 +122,9 @@ class JsonArrayStream:
             self._skip_whitespace()
             char = self._take()
             if char == "]":
+                self._trail.pop()
                 return
+            self._trail[-1] = int(self._trail[-1]) + 1
             if char != ",":
                 raise self._error("expected ',' or ']' in an array")
 
@@ -158,3 +185,23 @@ class JsonArrayStream:
     def _error(self, message: str, *, at: int | None = None) -> CorruptFileError:
         position = self._offset + (self._pos if at is None else at)
         return CorruptFileError(f"the JSON file is damaged: {message} (at character {position})")
+
+
+def json_path(trail: list[str | int]) -> str:
+    """``["Supplier", 0, "Product", 3]`` -> ``$.Supplier[0].Product[3]``."""
+    return "$" + "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in trail)
+
+
+def json_type(value: Any) -> str:
+    """The JSON Schema type name of a decoded value (``Decimal`` is a ``number``, ``True`` a ``boolean``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float | Decimal):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"

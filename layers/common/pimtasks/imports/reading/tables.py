@@ -52,6 +52,10 @@ class Table(abc.ABC):
         """Cells (``D2``) among the first rows holding a formula without a stored result (they read empty)."""
         return ()
 
+    def reading_warnings(self) -> list[RunMessage]:
+        """Warnings the reader met while opening the table (readers that walk the whole file then)."""
+        return []
+
     def unreadable_rows(self, rows: Sequence[SourceRow]) -> dict[int, RejectedRow]:
         """The rows of ``rows`` the reader could not read faithfully, by row number, each with its errors.
 
