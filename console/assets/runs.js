@@ -20,9 +20,9 @@ export function progressBar(run, {label = 'Run progress'} = {}) {
 
 const IMPORT_COUNTS = ['read', 'created', 'updated', 'unchanged', 'rejected'];
 const EXPORT_COUNTS = ['selected', 'written', 'skipped'];
-const COUNT_NAMES = [...IMPORT_COUNTS, ...EXPORT_COUNTS];
 // Only a full import removes records: its count is shown when there is one.
 const importCounts = (counts) => (counts.removed ? [...IMPORT_COUNTS, 'removed'] : IMPORT_COUNTS);
+const countNames = (counts) => [...importCounts(counts), ...EXPORT_COUNTS];
 
 export function countsText(counts) {
   if (!counts) return '';

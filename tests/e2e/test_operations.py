@@ -55,7 +55,7 @@ def test_every_function_logs_under_its_own_service_name(local_stack: LocalStack)
 
     ended = eventually(lambda: [line for line in lines() if line.get("run_id") == run["run_id"]
                                 and line["message"] == "run ended"], what="the run's log line")
-    # (WEEKLY is a task of a type not built yet, Import Art-Connect invoices: its runs fail at once, in the
+    # (WEEKLY is a task of a type not built yet, Export Art-Connect Users: its runs fail at once, in the
     # artconnect function)
     assert ended[0]["service"] == "artconnect" and ended[0]["function_name"] == f"{stack_name}-task-artconnect"
     services = {(line["function_name"], line["service"]) for line in lines() if "function_name" in line}
