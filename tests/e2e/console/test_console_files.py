@@ -25,10 +25,13 @@ def _imported_demo(stack: LocalStack) -> dict[str, Any]:
 
 def _followed_download(page: Any, link: Any) -> bytes:
     """Click a download link; the bytes of the presigned URL the browser then opened."""
+    console_url = page.url
     with page.expect_request(lambda request: "X-Amz-Signature=" in request.url) as opened:
         link.click()
     response = requests.get(opened.value.url, timeout=30)
     assert response.status_code == 200, response.text[:300]
+    # Back to the console, off the file the browser opened (or is saving): a page left there can hang its close.
+    page.goto(console_url)
     return response.content
 
 
