@@ -28,12 +28,17 @@ def table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
 
 
 def _cell(value: Any) -> str:
+    """A table cell: clipped to ``MAX_CELL`` so a long error does not break the table (``show`` has it whole)."""
+    text = _plain(value)
+    return text if len(text) <= MAX_CELL else text[:MAX_CELL - 3] + "..."
+
+
+def _plain(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    text = value if isinstance(value, str) else json.dumps(value)
-    return text if len(text) <= MAX_CELL else text[:MAX_CELL - 3] + "..."
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def describe_frequency(frequency: dict[str, Any] | None) -> str:
@@ -59,7 +64,8 @@ def describe_frequency(frequency: dict[str, Any] | None) -> str:
 
 
 def details(item: dict[str, Any], keys: list[str] | None = None) -> str:
-    """``key  value`` lines for ``keys`` of ``item`` (all of its keys by default); nested values as JSON."""
+    """``key  value`` lines for ``keys`` of ``item`` (all of its keys by default); nested values as JSON. Values
+    are whole, never clipped as table cells are: this is where a run's full error is read."""
     keys = [key for key in (keys if keys is not None else list(item)) if key in item]
     if not keys:
         return "(empty)"
@@ -68,7 +74,7 @@ def details(item: dict[str, Any], keys: list[str] | None = None) -> str:
     for key in keys:
         value = item[key]
         text = describe_frequency(value) if key == "frequency" else (
-            json.dumps(value, indent=2) if isinstance(value, (dict, list)) else _cell(value))
+            json.dumps(value, indent=2) if isinstance(value, (dict, list)) else _plain(value))
         text = text.replace("\n", "\n" + " " * (width + 2))
         lines.append(f"{key.ljust(width)}  {text}")
     return "\n".join(lines)
@@ -131,6 +137,23 @@ def progress_line(run: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
+IMPORT_COUNTS = ("read", "created", "updated", "unchanged", "rejected")
+EXPORT_COUNTS = ("selected", "written", "skipped")
+OUTWARD_TYPES = ("feed", "magento")
+"""Task types that send the catalog out without ``export`` in their name: their runs count as exports do."""
+
+
+def count_names(run: Any) -> list[str]:
+    """The counts a run's report shows: an export's (selected, written, skipped) or an import's (read, created,
+    updated, unchanged, rejected, and removed when a full import removed some), as the console's run page does.
+    An outward run that selected nothing still reads as an export: its type says what it is."""
+    counts = run.get("counts") or {}
+    task_type = str(run.get("task_type") or "")
+    if any(counts.get(name) for name in EXPORT_COUNTS) or task_type.startswith("export") or task_type in OUTWARD_TYPES:
+        return list(EXPORT_COUNTS)
+    return [*IMPORT_COUNTS, *(["removed"] if counts.get("removed") else [])]
+
+
 def render_run(body: Any) -> str:
     """A run as its report reads: the facts, counts on one line, then one line per message and file, and how
     many messages were not stored (a run keeps the first ones; the rejected-rows file has every row)."""
@@ -138,9 +161,7 @@ def render_run(body: Any) -> str:
     from pimtasks.services.run_report import location_text
 
     counts = body.get("counts") or {}
-    names = ["read", "created", "updated", "unchanged", "rejected"]
-    names += [name for name in ("selected", "written", "skipped") if counts.get(name)]  # exports
-    facts = {**body, "counts": ", ".join(f"{name} {counts.get(name, 0)}" for name in names)}
+    facts = {**body, "counts": ", ".join(f"{name} {counts.get(name, 0)}" for name in count_names(body))}
     if body.get("progress") is not None or body.get("progress_text"):
         facts["progress"] = progress_line(body).removeprefix(str(body.get("status"))).strip()
     text = details(facts, ["run_id", "task_id", "task_type", "trigger", "status", "scheduled_time", "created_at",
