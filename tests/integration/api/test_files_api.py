@@ -50,7 +50,7 @@ def file_path(key: str) -> str:
 def test_without_a_folder_the_environments_folders_are_listed(stack: LocalApiStack) -> None:
     body = get(stack, f"{BASE}/files").get_json()
     assert body["folders"] == ["Uploads/", "Archived/", "Failed/", "Reports/", "Downloads/", "Attachments/",
-                               "Invoices/"]
+                               "Invoices/", "Feeds/"]
     assert body["items"] == []
 
 
@@ -70,6 +70,20 @@ def test_a_folder_lists_its_subfolders_and_recursive_lists_every_file_with_size_
     # and recursive lists every file below a folder, of this environment only
     every = get(stack, f"{BASE}/files", folder="Reports", recursive="true").get_json()
     assert len(every["items"]) == 2 and every["folders"] == []
+
+
+def test_the_feed_versions_are_listed_and_downloadable_of_this_environment_only(stack: LocalApiStack) -> None:
+    # given a feed version in each environment (as a feed run leaves it under Feeds/<feed>/<version>/)
+    put(ENVIRONMENT, "Feeds/webshop/v0001/feed.json", b"[]")
+    put(OTHER_ENVIRONMENT, "Feeds/webshop/v0009/feed.json", b"[\"of 000002\"]")
+    # when Feeds is listed recursively, then only this environment's version is there, with its download link
+    every = get(stack, f"{BASE}/files", folder="Feeds", recursive="true").get_json()
+    assert [f["key"] for f in every["items"]] == ["Feeds/webshop/v0001/feed.json"]
+    download = get(stack, every["items"][0]["href"])
+    assert download.status_code == 200, download.get_data(as_text=True)
+    assert download.get_json()["size"] == 2 and download.get_json()["url"]
+    # and the other environment's version cannot be asked for by key
+    assert get(stack, file_path("Feeds/webshop/v0009/feed.json")).status_code == 404
 
 
 def test_a_folder_is_paged_with_next_token_without_losing_or_repeating_an_entry(stack: LocalApiStack) -> None:
@@ -110,7 +124,7 @@ def test_an_unknown_or_malformed_folder_is_a_422_listing_the_valid_ones(stack: L
     error = answer.get_json()["errors"][0]
     assert error["field"] == "folder"
     if "/" not in folder:
-        assert "valid: Uploads, Archived, Failed, Reports, Downloads, Attachments, Invoices" in error["message"]
+        assert "valid: Uploads, Archived, Failed, Reports, Downloads, Attachments, Invoices, Feeds" in error["message"]
 
 
 def test_a_file_gives_a_short_lived_presigned_get_of_its_environments_object(stack: LocalApiStack) -> None:

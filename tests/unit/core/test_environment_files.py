@@ -48,7 +48,8 @@ def test_a_folder_may_end_in_a_slash_but_never_climb() -> None:
 
 
 def test_the_folders_are_those_of_the_domain() -> None:
-    assert FOLDER_NAMES == ("Uploads", "Archived", "Failed", "Reports", "Downloads", "Attachments", "Invoices")
+    assert FOLDER_NAMES == ("Uploads", "Archived", "Failed", "Reports", "Downloads", "Attachments", "Invoices",
+                            "Feeds")
 
 
 class _Clock:

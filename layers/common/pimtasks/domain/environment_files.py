@@ -24,6 +24,8 @@ class EnvironmentFolder(StrEnum):
     DOWNLOADS = "Downloads"
     ATTACHMENTS = "Attachments"
     INVOICES = "Invoices"
+    FEEDS = "Feeds"
+    """Each feed's versions (``Feeds/<feed>/<version>/``): the pages and whole file a feed run built."""
 
 
 FOLDER_NAMES: tuple[str, ...] = tuple(folder.value for folder in EnvironmentFolder)
