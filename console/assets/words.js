@@ -161,6 +161,7 @@ const FOLDERS = {
   Downloads: 'Export files, a folder per export',
   Attachments: 'Product attachments (images, data sheets)',
   Invoices: 'Invoices fetched from Art-Connect',
+  Feeds: 'The versions each feed run built, a folder per feed',
 };
 
 export function folderDescription(folder) {

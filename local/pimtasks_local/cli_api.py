@@ -341,7 +341,8 @@ OPERATIONS: tuple[Operation, ...] = (
               "a folder of the environment's files: its files and subfolders (no --folder: the folders)",
               render=render.render_files, paging=Paging(default_limit=None, lists=("items", "folders")),
               options=(Option(("--folder",), "folder", {"help": "Uploads, Archived, Failed, Reports, Downloads, "
-                                                                "Attachments, Invoices, or a folder below one"}),
+                                                                "Attachments, Invoices, Feeds, or a folder "
+                                                                "below one"}),
                        Option(("--recursive",), "recursive", {"action": "store_const", "const": "true",
                                                               "help": "every file below the folder"}))),
     Operation("files", "get", "GET", "/environments/{env}/files/{file_key}",
