@@ -3,8 +3,12 @@ whole file, and pages that stay consistent while a new version is built and publ
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 import json
+from decimal import Decimal
+from xml.etree import ElementTree
 
 from tests.integration.feeds.harness import ENVIRONMENT, FEED, OTHER_ENVIRONMENT, FeedStack, product
 
@@ -101,6 +105,29 @@ def test_the_whole_file_holds_every_record_in_the_feeds_format(feeds: FeedStack)
     ndjson = feeds.read(f"/feeds/{ENVIRONMENT}/Lines/file", token=feeds.issue_token(feed="Lines"))
     assert ndjson.headers["Content-Type"].startswith("application/x-ndjson")
     assert len([json.loads(line) for line in ndjson.get_data().splitlines()]) == 12
+
+
+def test_csv_and_xml_files_hold_the_records_as_the_catalog_has_them(feeds: FeedStack) -> None:
+    feeds.put_products([product(n) for n in range(3)])
+    feeds.put_products([product(n, brand="Theirs") for n in range(9)], environment=OTHER_ENVIRONMENT)
+    columns = ["article_number", "descriptions", "gross_price", "brand"]
+    for feed, file_format in (("Sheet", "csv"), ("Markup", "xml")):
+        feeds.create_feed_task(feed=feed, format=file_format, columns=columns)
+        assert feeds.run(_task_of(feeds, feed))["status"] == "succeeded"
+    sheet = feeds.read(f"/feeds/{ENVIRONMENT}/Sheet/file", token=feeds.issue_token(feed="Sheet"))
+    assert sheet.status_code == 200 and sheet.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert 'filename="Sheet.csv"' in sheet.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(sheet.get_data().decode("utf-8"), newline="")))
+    assert [row["article_number"] for row in rows] == ["P-00000", "P-00001", "P-00002"]
+    assert json.loads(rows[1]["descriptions"]) == {"en": "Product 1 \u2013 é"}
+    assert Decimal(rows[1]["gross_price"]) == Decimal("1.50") and rows[1]["brand"] == "Acme"
+    markup = feeds.read(f"/feeds/{ENVIRONMENT}/Markup/file", token=feeds.issue_token(feed="Markup"))
+    assert markup.headers["Content-Type"].startswith("application/xml")
+    root = ElementTree.fromstring(markup.get_data())
+    records = {record.findtext("article_number"): record for record in root.findall("record")}
+    assert sorted(records) == ["P-00000", "P-00001", "P-00002"]
+    assert records["P-00002"].findtext("descriptions/en") == "Product 2 \u2013 é"
+    assert records["P-00002"].findtext("brand") == "Other"
 
 
 def _task_of(feeds: FeedStack, feed: str) -> str:

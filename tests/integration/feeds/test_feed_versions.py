@@ -3,8 +3,13 @@ runs leave the served version alone; old versions are cleaned up, keeping the on
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import boto3
+import pytest
+from botocore.exceptions import ClientError
 from moto.backends import get_backend
+from pimtasks.adapters.feed_files import FeedFiles
 
 from tests.integration.core.harness import FILES_BUCKET, REGION
 from tests.integration.feeds.harness import ENVIRONMENT, FEED, FeedStack, product
@@ -70,12 +75,15 @@ def test_a_failed_run_and_a_stopped_run_leave_the_served_version(feeds: FeedStac
     feeds.deliver()
     assert feeds.run_of(run_id)["status"] == "cancelled"
     assert feeds.page(token)["version"] == served
-    # a format not built yet: the run fails naming it, nothing switched
-    patched = feeds.api.client.patch(f"/environments/{ENVIRONMENT}/tasks/{task_id}", json={"settings": {
-        "format": "csv"}}, headers=feeds.api.headers())
-    assert patched.status_code == 200, patched.get_json()
-    failed = feeds.run(task_id)
-    assert failed["status"] == "failed" and "'csv' is not available yet" in failed["error"]
+    # the files bucket refuses the whole file (as S3 does when a policy or KMS key is wrong): the run fails as an
+    # internal error (the operators are alerted with the trace), nothing switched
+    def refused(self: FeedFiles, *, key: str, source: Path, content_type: str) -> None:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "PutObject")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(FeedFiles, "upload", refused)
+        failed = feeds.run(task_id)
+    assert failed["status"] == "failed" and "Internal error (ClientError)" in failed["error"], failed
     assert feeds.page(token)["version"] == served
 
 

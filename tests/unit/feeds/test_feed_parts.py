@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from pimtasks.domain.catalog_storage import StoredChange
 from pimtasks.domain.task_types import FeedSettings
 from pimtasks.errors import AuthenticationError
 from pimtasks.feeds.builder import feed_entry
-from pimtasks.feeds.file_formats import FeedFormatUnavailableError, file_format
+from pimtasks.feeds.file_formats import file_format
 from pimtasks.services.authorization import feed_authorizer_response, feed_of
 from pimtasks.services.feed_tokens import FeedReaderPrincipal, FeedTokenService, bearer_token
 from pydantic import ValidationError
@@ -38,10 +40,54 @@ def test_ndjson_is_a_record_a_line_in_utf8() -> None:
     assert [json.loads(line) for line in text.splitlines()] == RECORDS and "\u2013 é" in text
 
 
+def written_with(name: str, records: list[dict[str, Any]], columns: list[str]) -> bytes:
+    sink = io.BytesIO()
+    writer = file_format(name).open(sink, entity="products", columns=columns)
+    for record in records:
+        writer.write(record)
+    writer.close()
+    return sink.getvalue()
+
+
+TYPED = [{"article_number": "P-1", "descriptions": {"nl": "Buis \u2013 é", "en": 'Pipe, 1" "long"'},
+          "gross_price": "12.50", "active": True, "valid_from": "2026-12-02"},
+         {"article_number": "P-2", "descriptions": None, "gross_price": None, "active": False, "valid_from": None}]
+COLUMNS = ["article_number", "descriptions", "gross_price", "active", "valid_from"]
+
+
+def test_csv_is_rfc4180_utf8_with_a_header_of_the_columns_and_values_as_the_catalog_holds_them() -> None:
+    data = written_with("csv", TYPED, COLUMNS)
+    assert not data.startswith(b"\xef\xbb\xbf") and b"\r\n" in data
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    assert rows[0] == COLUMNS
+    assert rows[1] == ["P-1", '{"nl":"Buis \u2013 é","en":"Pipe, 1\\" \\"long\\""}', "12.50", "true", "2026-12-02"]
+    assert json.loads(rows[1][1]) == TYPED[0]["descriptions"]
+    assert rows[2] == ["P-2", "", "", "false", ""]
+    assert file_format("csv").content_type == "text/csv; charset=utf-8"
+
+
+def test_xml_is_well_formed_a_record_element_each_with_the_columns_as_children() -> None:
+    tricky = {"article_number": "P-<3>&", "descriptions": {"nl": "a\x01b", "1x": "odd key"}, "gross_price": 7,
+              "active": True, "valid_from": None}
+    root = ElementTree.fromstring(written_with("xml", [*TYPED, tricky], COLUMNS))
+    assert root.tag == "feed" and root.get("entity") == "products"
+    records = root.findall("record")
+    assert [child.tag for child in records[0]] == COLUMNS
+    assert records[0].findtext("descriptions/nl") == "Buis \u2013 é"
+    assert records[0].findtext("gross_price") == "12.50" and records[0].findtext("active") == "true"
+    assert records[1].find("descriptions") is not None and len(records[1].find("descriptions")) == 0
+    assert records[2].findtext("article_number") == "P-<3>&"
+    assert records[2].findtext("descriptions/nl") == "a\ufffdb"  # a character XML cannot hold, never a broken file
+    assert records[2].find("descriptions/entry").get("key") == "1x"
+
+
 @pytest.mark.parametrize("name", ["csv", "xml"])
-def test_formats_not_built_yet_say_so(name: str) -> None:
-    with pytest.raises(FeedFormatUnavailableError, match=f"'{name}' is not available yet"):
-        file_format(name)
+def test_an_empty_feed_is_still_a_whole_document(name: str) -> None:
+    data = written_with(name, [], COLUMNS)
+    if name == "csv":
+        assert data == b",".join(c.encode() for c in COLUMNS) + b"\r\n"
+    else:
+        assert ElementTree.fromstring(data).findall("record") == []
 
 
 def change(data: dict[str, Any], *, deleted: bool = False) -> StoredChange:

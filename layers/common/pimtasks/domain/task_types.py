@@ -415,8 +415,8 @@ class FeedSettings(_Settings):
     entity: Literal["products", "sales_conditions", "attachments"] = Field(
         default="products", description="The catalog records the feed publishes")
     format: Literal["json", "ndjson", "csv", "xml"] = Field(
-        default="json", description="The whole-file feed's format: json (an array) or ndjson (one record a line); "
-                                    "csv and xml are not available yet")
+        default="json", description="The whole-file feed's format: json (an array), ndjson (one record a line), csv "
+                                    "(RFC 4180, UTF-8, a header of the columns) or xml (<feed><record>...)")
     page_size: int = Field(default=1000, ge=10, le=10000, description="Records per page of the paged feed")
     columns: list[str] = Field(default_factory=list, max_length=500,
                                description="Catalog fields to include (top-level field names); all when empty")
