@@ -6,7 +6,6 @@ are rejected (``RowError`` naming file, sheet, row, column and value) while the 
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -351,13 +350,11 @@ def test_xls_and_ods_written_by_libreoffice(fixtures_dir: Path) -> None:
         assert records[0].sheet == "Conditions"
 
 
-def test_sheet_with_a_million_formatted_empty_rows_is_fast(formatted_empty_rows_xlsx: Path) -> None:
-    started = time.perf_counter()
+def test_sheet_formatted_down_to_the_last_row_gives_its_two_products(formatted_empty_rows_xlsx: Path) -> None:
+    # its speed is measured by `python -m benchmarks.bench_import_reading` (formatted_rate_ratio), not asserted here
     records, rejected, _ = products(formatted_empty_rows_xlsx)
-    elapsed = time.perf_counter() - started
     assert [r.record.article_number for r in records] == ["FMT-1", "FMT-2"]
     assert not rejected
-    assert elapsed < 10, f"took {elapsed:.1f}s"
 
 
 def test_duplicate_keys_reject_the_later_row_naming_the_first(fixtures_dir: Path) -> None:
