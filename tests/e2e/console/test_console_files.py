@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from tests.e2e.local_stack import LocalStack
@@ -31,7 +32,14 @@ def _followed_download(page: Any, link: Any) -> bytes:
     response = requests.get(opened.value.url, timeout=30)
     assert response.status_code == 200, response.text[:300]
     # Back to the console, off the file the browser opened (or is saving): a page left there can hang its close.
-    page.goto(console_url)
+    # The console's own navigation to the file may still be under way: that one interrupts ours, so go again.
+    for attempt in range(3):
+        try:
+            page.goto(console_url)
+            break
+        except PlaywrightError as error:
+            if "interrupted by another navigation" not in str(error) or attempt == 2:
+                raise
     return response.content
 
 
