@@ -50,8 +50,12 @@ class FeedFormatUnavailableError(Exception):
     """The settings name a format this version of pimtasks cannot write yet."""
 
 
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def _json_bytes(record: dict[str, Any]) -> bytes:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _json_text(record).encode("utf-8")
 
 
 class _JsonArrayWriter:
@@ -109,7 +113,7 @@ def _csv_cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return _json_text(value)
     return str(value)
 
 
@@ -150,16 +154,24 @@ _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-
 """Characters XML 1.0 cannot hold at all (not even escaped): each becomes U+FFFD, so the file stays well-formed."""
 
 
-def _xml_text(value: Any) -> str:
+_XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+
+
+def _xml_chars(value: Any) -> str:
+    """The value's text with the characters XML cannot hold replaced (not yet escaped)."""
     text = ("true" if value else "false") if isinstance(value, bool) else str(value)
-    return escape(_NOT_XML.sub("\ufffd", text))
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def _xml_text(value: Any) -> str:
+    return escape(_xml_chars(value))
 
 
 def _xml_element(name: str, value: Any) -> str:
     """``<name>value</name>``; a dict's keys as child elements, a list's items as ``<item>`` children, and no
     value as an empty element. A key that is no XML name (``nl-BE`` is one, ``1x`` is not) is kept in an
     ``<entry key="...">``."""
-    tag, attributes = (name, "") if _XML_NAME.fullmatch(name) else ("entry", f" key={quoteattr(_xml_text(name))}")
+    tag, attributes = (name, "") if _XML_NAME.fullmatch(name) else ("entry", f" key={quoteattr(_xml_chars(name))}")
     if value is None:
         return f"<{tag}{attributes}/>"
     if isinstance(value, dict):
@@ -169,9 +181,6 @@ def _xml_element(name: str, value: Any) -> str:
     else:
         inner = _xml_text(value)
     return f"<{tag}{attributes}>{inner}</{tag}>"
-
-
-_XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 
 
 class _XmlWriter:
