@@ -32,7 +32,8 @@ def _followed_download(page: Any, link: Any) -> bytes:
     response = requests.get(opened.value.url, timeout=30)
     assert response.status_code == 200, response.text[:300]
     # Back to the console, off the file the browser opened (or is saving): a page left there can hang its close.
-    # The console's own navigation to the file may still be under way: that one interrupts ours, so go again.
+    # The console's own navigation to the file may still be under way, and Chromium may then report ours as
+    # "interrupted by another navigation" to the very same URL: that still ends where we asked, so wait for it.
     for attempt in range(3):
         try:
             page.goto(console_url)
@@ -40,6 +41,10 @@ def _followed_download(page: Any, link: Any) -> bytes:
         except PlaywrightError as error:
             if "interrupted by another navigation" not in str(error) or attempt == 2:
                 raise
+            if f'another navigation to "{console_url}"' in str(error):
+                page.wait_for_load_state()
+                break
+    expect(page).to_have_url(console_url)
     return response.content
 
 
