@@ -178,11 +178,18 @@ def render_run(body: Any) -> str:
     return text
 
 
+def records_text(run: Any) -> str:
+    """``read 1200`` for an import, ``written 40`` for an outward run: the one count a list of runs has room for."""
+    names = count_names(run)
+    name = "written" if "written" in names else names[0]
+    return f"{name} {(run.get('counts') or {}).get(name, 0)}"
+
+
 def render_runs(body: Any) -> str:
-    rows = [{**run, "read": (run.get("counts") or {}).get("read")} for run in body.get("items", [])]
+    rows = [{**run, "records": records_text(run)} for run in body.get("items", [])]
     return table(rows, [("run_id", "RUN ID"), ("status", "STATUS"), ("trigger", "TRIGGER"),
                         ("scheduled_time", "SCHEDULED"), ("started_at", "STARTED"), ("ended_at", "ENDED"),
-                        ("read", "READ"), ("error", "ERROR")])
+                        ("records", "RECORDS"), ("error", "ERROR")])
 
 
 def render_done(word: str) -> Renderer:

@@ -1,7 +1,7 @@
 """`runs show` reads a run as its report does: an export's counts are what it selected, wrote and skipped."""
 from __future__ import annotations
 
-from pimtasks_local.cli_render import render_run
+from pimtasks_local.cli_render import render_run, render_runs
 
 
 def counts_line(run: dict) -> str:
@@ -36,3 +36,16 @@ def test_an_outward_run_that_selected_nothing_still_reads_as_an_export() -> None
 def test_show_gives_a_long_error_whole() -> None:
     error = "the remote server sftp.example.net refused the login: " + "x" * 300
     assert error in render_run({"task_type": "export", "status": "failed", "error": error, "counts": {}})
+
+
+def test_runs_list_shows_what_an_import_read_and_what_an_export_wrote() -> None:
+    body = {"items": [
+        {"run_id": "r-import", "status": "succeeded", "task_type": "import", "counts": {"read": 1200, "created": 3}},
+        {"run_id": "r-export", "status": "succeeded", "task_type": "export", "counts": {"selected": 41, "written": 40}},
+        {"run_id": "r-feed", "status": "succeeded", "task_type": "feed", "counts": {}},
+    ]}
+    lines = {line.split()[0]: line for line in render_runs(body).splitlines()[1:] if line.strip()}
+    assert "RECORDS" in render_runs(body).splitlines()[0]
+    assert "read 1200" in lines["r-import"]
+    assert "written 40" in lines["r-export"] and "selected" not in lines["r-export"]
+    assert "written 0" in lines["r-feed"]
