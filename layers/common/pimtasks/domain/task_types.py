@@ -76,6 +76,7 @@ class ImportTarget(StrEnum):
     PRODUCTS = "products"
     SALES_CONDITIONS = "sales_conditions"
     ATTACHMENTS = "attachments"
+    USERS = "users"
 
 
 class FileFormat(StrEnum):
@@ -203,14 +204,14 @@ class ImportSettings(_Settings):
     full: bool = Field(default=False, description=(
         "Full file: each file is the whole of its target, so once a file is imported, the records of the target "
         "it does not hold are removed (a removal deltas and exports see). Nothing is removed when the file failed "
-        "or every row was rejected; a rejected row whose key can be read keeps its record. Products and sales "
-        "conditions."))
+        "or every row was rejected; a rejected row whose key can be read keeps its record. Products, sales "
+        "conditions and users."))
 
     def model_post_init(self, __context: object) -> None:
         if self.custom_layout and self.layout is None:
             raise ValueError("custom_layout is true but no layout is given")
         if self.full and self.target is ImportTarget.ATTACHMENTS:
-            raise ValueError("full is for products and sales conditions; an attachments ZIP adds files only")
+            raise ValueError("full is for products, sales conditions and users; an attachments ZIP adds files only")
 
 
 # --- 3.2 Import ETIM -------------------------------------------------------------------------------
