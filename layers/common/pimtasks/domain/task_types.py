@@ -713,7 +713,15 @@ class ExportArtConnectSettings(ArtConnectSettings):
 
 
 class ExportArtConnectUsersSettings(ArtConnectSettings):
-    """Settings of an Export Art-Connect Users task (manual §3.9)."""
+    """Settings of an Export Art-Connect Users task (manual §3.9): changed users (customer accounts) as JSON
+    messages of our own (``pimtasks.users/1``, MsgFormat CUSTOM; the README shows the document)."""
+
+    only_changed: bool = Field(default=True, description="Only users changed (or removed) since the start of the "
+                                                         "last successful run (all live users on the first run)")
+    users_per_message: int = Field(default=500, ge=1, le=5000,
+                                   description="Entries (users and removals) per posted message")
+    message_type: str = Field(default="USERS", min_length=1, max_length=20, pattern=r"^[A-Z0-9]+$",
+                              description="MsgType of the posted messages (MsgFormat CUSTOM, MsgVersion 1)")
 
 
 # --- 3.10 Artikelbeheer.nl -------------------------------------------------------------------------
