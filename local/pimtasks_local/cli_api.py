@@ -311,7 +311,7 @@ OPERATIONS: tuple[Operation, ...] = (
               render=render.render_run),
     # catalog
     Operation("catalog", "list", "GET", "/environments/{env}/catalog/{entity}",
-              "catalog records (ENTITY: products, sales_conditions or attachments) in change order",
+              "catalog records (ENTITY: products, sales_conditions, attachments or users) in change order",
               paging=Paging(50, "cursor"),
               options=(Option(("--changed-since",), "changed_since",
                               {"metavar": "RFC3339", "help": "only what changed at or after this time (e.g. "
@@ -319,15 +319,16 @@ OPERATIONS: tuple[Operation, ...] = (
                        Option(("--filter",), "*", {"action": "append", "metavar": "FIELD=VALUE",
                                                   "help": "only records whose FIELD is VALUE (repeatable)"}))),
     Operation("catalog", "show", "GET", "/environments/{env}/catalog/{entity}/{record_id}",
-              "one catalog record (RECORD_ID as `catalog list` shows it: a product's article number); a product "
-              "with its sales conditions and attachments"),
+              "one catalog record (RECORD_ID as `catalog list` shows it: a product's article number, a user's "
+              "user_id); a product with its sales conditions and attachments"),
     Operation("catalog", "delete", "DELETE", "/environments/{env}/catalog/{entity}/{record_id}",
               "remove one catalog record (deltas list the removal, as they do a full import's)",
               render=render.render_done("removed")),
     Operation("catalog", "fields", "GET", "/catalog/fields", "the catalog fields an import's layout can map, with "
               "their types, meanings and rules", render=render.render_catalog_fields,
-              options=(Option(("--target",), "target", {"choices": ["products", "sales_conditions", "attachments"],
-                                                         "help": "one import target (default: every target)"}),)),
+              options=(Option(("--target",), "target", {
+                  "choices": ["products", "sales_conditions", "attachments", "users"],
+                  "help": "one import target (default: every target)"}),)),
     # invoices (Import Art-Connect invoices)
     Operation("invoices", "list", "GET", "/environments/{env}/invoices", "received invoices, newest first",
               paging=Paging(20),

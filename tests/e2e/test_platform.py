@@ -13,17 +13,16 @@ from tests.e2e.local_stack import LocalStack
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
-# A type whose work is not built yet (Export Art-Connect Users; the types that are built would go to their outside
+# A type whose work is not built yet (Export Artikelbeheer.nl; the types that are built would go to their outside
 # systems). Its credential names a secret the demo environment has (a task may name only an existing
 # secret).
 WEEKLY: dict[str, Any] = {
-    "type": "export_artconnect_users",
-    "description": "Weekly Art-Connect users",
+    "type": "export_artikelbeheer",
+    "description": "Weekly Artikelbeheer.nl export",
     "frequency": {"every": "week", "days": ["MON"], "time": "12:53", "timezone": "Europe/Amsterdam"},
     "sequence_no": 10,
     "notification": {"emails": ["pim@example.com"], "when": "always"},
-    "settings": {"endpoint_url": "https://hub.example.com/MessageService", "username": "pim",
-                 "password": "etim-secret"},
+    "settings": {"supplier_gln": "8712345000004", "username": "pim", "password": "etim-secret"},
 }
 
 
@@ -100,7 +99,7 @@ def test_a_started_run_of_a_type_not_built_yet_fails_honestly_and_mails(local_st
                        what="the run to end")
     assert ended["status"] == "failed" and "not available yet" in ended["error"]
     mails = eventually(lambda: [m for m in local_stack.get("/_local/mail").body
-                                if "Weekly Art-Connect users" in m["subject"]], what="the report e-mail")
+                                if "Weekly Artikelbeheer.nl export" in m["subject"]], what="the report e-mail")
     assert "pim@example.com" in str(mails[0]["to"])
 
 

@@ -56,7 +56,11 @@ if TYPE_CHECKING:
     from pimtasks.services.tasks import TaskService
     from pimtasks.services.uploads import UploadService
     from pimtasks.twoba.importer import TwobaSource
-    from pimtasks.workers.artconnect_worker import ArtConnectExportWorker, ArtConnectInvoicesWorker
+    from pimtasks.workers.artconnect_worker import (
+        ArtConnectExportWorker,
+        ArtConnectInvoicesWorker,
+        ArtConnectUsersExportWorker,
+    )
     from pimtasks.workers.etim_worker import EtimWorker
     from pimtasks.workers.export_worker import ExportWorker
     from pimtasks.workers.feed_worker import FeedWorker
@@ -379,11 +383,13 @@ def invoice_service() -> InvoiceService:
 
 
 def artconnect_workers(task_type: TaskType) -> TaskWorker:
-    """The Art-Connect function's workers: invoices import and article export (the users export is not built)."""
+    """The Art-Connect function's workers: invoices import, article export and users export."""
     if task_type is TaskType.IMPORT_ARTCONNECT_INVOICES:
         return artconnect_invoices_worker()
     if task_type is TaskType.EXPORT_ARTCONNECT:
         return artconnect_export_worker()
+    if task_type is TaskType.EXPORT_ARTCONNECT_USERS:
+        return artconnect_users_export_worker()
     return NotAvailableWorker(task_type)
 
 
@@ -394,6 +400,14 @@ def artconnect_export_worker() -> ArtConnectExportWorker:
 
     return ArtConnectExportWorker(changes=FeedCatalogChanges(catalog=catalog_repository()),
                                   delta=DeltaWindow(runs=run_repository()), clock=clock)
+
+
+def artconnect_users_export_worker() -> ArtConnectUsersExportWorker:
+    from pimtasks.services.delta_window import DeltaWindow
+    from pimtasks.workers.artconnect_worker import ArtConnectUsersExportWorker
+
+    return ArtConnectUsersExportWorker(catalog=catalog_repository(), delta=DeltaWindow(runs=run_repository()),
+                                       clock=clock)
 
 
 def artconnect_invoices_worker() -> ArtConnectInvoicesWorker:

@@ -1,5 +1,5 @@
 """The catalog read API through API Gateway's emulation and the real handler, on moto: change order, cursors,
-deltas with removals, filters, a product with what belongs to it, removal, and environment isolation."""
+deltas with removals, filters, a product with what belongs to it, users, removal, and environment isolation."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pimtasks.catalog.models import Attachment, CatalogRecord, Product, SalesCondition
+from pimtasks.catalog.models import Attachment, CatalogRecord, Product, SalesCondition, User
 from pimtasks.domain.task_types import ImportTarget
 from pimtasks.services.catalog_writer import planned_write
 from pimtasks.wiring import access_service, catalog_repository
@@ -37,6 +37,9 @@ def stack() -> Iterator[LocalApiStack]:
             at=T0 + dt.timedelta(minutes=2))
         put(ImportTarget.ATTACHMENTS, [Attachment(article_number=SLASHED, type_code="PPI", file_name="kabel.jpg")],
             at=T0 + dt.timedelta(minutes=2))
+        put(ImportTarget.USERS, [User(user_id="U-1", name="Jan", email="jan@example.nl", gln="8712345000004"),
+                                 User(user_id="U-2", name="Bouw B.V.", customer_group="INSTALLERS", active=False)],
+            at=T0 + dt.timedelta(minutes=3))
         put(ImportTarget.PRODUCTS, [Product(article_number="SECRET-1", brand="Acme")], at=T0,
             environment=OTHER_ENVIRONMENT)
         yield running
@@ -183,3 +186,23 @@ def test_a_percent_encoded_path_as_a_rest_api_hands_it_over_finds_the_record(sta
     # Then it is the product, not a 404 for "KAB%203x2,5%2F100"
     assert response["statusCode"] == 200, response["body"]
     assert json.loads(response["body"])["record_id"] == SLASHED
+
+
+def test_users_are_listed_filtered_read_by_user_id_and_removed(stack: LocalApiStack) -> None:
+    listed = ok(get(stack, f"{BASE}/users"))["items"]
+    assert [(item["record_id"], item["data"]["active"]) for item in listed] == [("U-1", True), ("U-2", False)]
+    blocked = ok(get(stack, f"{BASE}/users", active="false"))["items"]
+    assert [item["record_id"] for item in blocked] == ["U-2"]
+    assert get(stack, f"{BASE}/users", active="perhaps").status_code == 422
+
+    body = ok(get(stack, f"{BASE}/users/U-1"))
+    assert body["data"] == {"user_id": "U-1", "name": "Jan", "email": "jan@example.nl", "gln": "8712345000004",
+                            "active": True}
+    assert body["sales_conditions"] is None and body["attachments"] is None
+
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    assert stack.client.delete(f"{BASE}/users/U-2", headers=stack.headers()).status_code == 204
+    assert get(stack, f"{BASE}/users/U-2").status_code == 404
+    [removal] = ok(get(stack, f"{BASE}/users", changed_since=before.isoformat().replace("+00:00", "Z")))["items"]
+    assert removal["record_id"] == "U-2" and removal["removed"] is True
+    assert removal["data"]["customer_group"] == "INSTALLERS"

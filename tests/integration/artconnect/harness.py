@@ -14,16 +14,23 @@ from pimtasks.adapters.admin_repository import AdminRepository
 from pimtasks.adapters.catalog_changes import FeedCatalogChanges
 from pimtasks.adapters.dynamo import DynamoTable
 from pimtasks.adapters.invoice_repository import InvoiceRepository
+from pimtasks.artconnect.envelope import MessageProperties
 from pimtasks.catalog.models import Product, SalesCondition
 from pimtasks.clock import SystemClock
 from pimtasks.domain.run import Run
 from pimtasks.domain.task import Task, TaskSpec
 from pimtasks.domain.task_types import ImportTarget, TaskType
+from pimtasks.domain.trigger import TaskTriggerEvent
 from pimtasks.services.catalog_writer import planned_write
 from pimtasks.services.delta_window import DeltaWindow
 from pimtasks.services.invoice_prices import CatalogNetPrices
 from pimtasks.workers import NotAvailableWorker, TaskWorker, WorkerFactory
-from pimtasks.workers.artconnect_worker import ArtConnectExportWorker, ArtConnectInvoicesWorker, message_service
+from pimtasks.workers.artconnect_worker import (
+    ArtConnectExportWorker,
+    ArtConnectInvoicesWorker,
+    ArtConnectUsersExportWorker,
+    message_service,
+)
 from pydantic import TypeAdapter
 
 from tests.integration.core.harness import REGION, TABLES
@@ -42,10 +49,12 @@ class ArtConnectTasks(TaskHarness):
     hub: ArtConnectServer
     invoices: InvoiceRepository
 
-    def create_task(self, task_type: str = "import_artconnect_invoices", **settings: Any) -> Task:
+    def create_task(self, task_type: str = "import_artconnect_invoices", *, notify: str = "failure",
+                    **settings: Any) -> Task:
         spec = _SPEC.validate_python({
             "type": task_type, "description": "Art-Connect",
-            "frequency": {"every": "day", "time": "06:00"}, "notification": {"emails": ["buyer@example.com"]},
+            "frequency": {"every": "day", "time": "06:00"},
+            "notification": {"emails": ["buyer@example.com"], "when": notify},
             "settings": {"endpoint_url": self.hub.url, "username": "pim", "password": PASSWORD_SECRET, **settings}})
         return self.core.tasks.create(environment=ENV, spec=spec)
 
@@ -61,19 +70,46 @@ class ArtConnectTasks(TaskHarness):
                                         hub_factory=message_service(SystemClock()))
 
     def export_worker(self, hub: Any = None) -> ArtConnectExportWorker:
-        connect = message_service(SystemClock())
         return ArtConnectExportWorker(changes=FeedCatalogChanges(catalog=self.imports.catalog),
                                       delta=DeltaWindow(runs=self.core.run_store), clock=self.core.clock,
-                                      hub_factory=(lambda settings, password: hub) if hub else connect)
+                                      hub_factory=self._hub_factory(hub))
+
+    def users_export_worker(self, hub: Any = None) -> ArtConnectUsersExportWorker:
+        return ArtConnectUsersExportWorker(catalog=self.imports.catalog, delta=DeltaWindow(runs=self.core.run_store),
+                                           clock=self.core.clock, hub_factory=self._hub_factory(hub))
+
+    def _hub_factory(self, hub: Any) -> Any:
+        """Connections to the local hub (signed with the wall clock it checks), or always ``hub``."""
+        return (lambda settings, password: hub) if hub else message_service(SystemClock())
 
     def workers(self, invoices: Any = None, hub: Any = None) -> WorkerFactory:
+        """The Art-Connect workers, and the import's (users come into the catalog through an import)."""
         workers: dict[TaskType, TaskWorker] = {TaskType.IMPORT_ARTCONNECT_INVOICES: self.worker(invoices),
-                                               TaskType.EXPORT_ARTCONNECT: self.export_worker(hub)}
+                                               TaskType.EXPORT_ARTCONNECT: self.export_worker(hub),
+                                               TaskType.EXPORT_ARTCONNECT_USERS: self.users_export_worker(hub),
+                                               TaskType.IMPORT: self.imports.worker()}
 
         def factory(task_type: TaskType) -> TaskWorker:
             return workers.get(task_type) or NotAvailableWorker(task_type)
 
         return factory
+
+    def crash_and_retry(self, task: Task, *, dies_after: int) -> tuple[Run, Run]:
+        """Start ``task``: its invocation dies right after the hub took the ``dies_after``-th message (before the
+        checkpoint that records it), and the invocation that follows a dead one takes the run up again from its
+        last checkpoint. The run as the crash left it, and as it ended."""
+        client = message_service(SystemClock())(task.spec.settings, "s3cret")  # type: ignore[arg-type]
+        started = self.core.runs.start(environment=ENV, task_id=task.task_id)
+        payload = self.core.invoker.calls.pop(0)[1]
+        engine = self.core.engine(self.workers(hub=DiesAfterPosting(client, dies_after)), self.secrets)
+        with pytest.raises(KeyboardInterrupt):
+            engine.handle(TaskTriggerEvent.model_validate(payload), remaining_ms=lambda: 900_000)
+        crashed = self.core.run_store.get(environment=ENV, run_id=started.run_id)
+        retry = {"environment": ENV, "task_id": task.task_id, "trigger": "continuation", "run_id": started.run_id,
+                 "invocation": crashed.invocations + 1}
+        self.core.engine(self.workers(hub=client), self.secrets).handle(
+            TaskTriggerEvent.model_validate(retry), remaining_ms=lambda: 900_000)
+        return crashed, self.core.run_store.get(environment=ENV, run_id=started.run_id)
 
     def put_products(self, products: list[Product]) -> None:
         put_products(self.imports, products)
@@ -94,6 +130,21 @@ class ArtConnectTasks(TaskHarness):
 
     def versions(self, key: str) -> int:
         return len(self.imports.s3.list_object_versions(Bucket=BUCKET, Prefix=key).get("Versions", []))
+
+
+class DiesAfterPosting:
+    """The hub client, and the function dying right after the hub took the ``n``-th message (before the
+    checkpoint that records it)."""
+
+    def __init__(self, client: Any, n: int) -> None:
+        self._client = client
+        self._left = n
+
+    def post_message(self, *, properties: MessageProperties, content: str) -> None:
+        self._client.post_message(properties=properties, content=content)
+        self._left -= 1
+        if self._left == 0:
+            raise KeyboardInterrupt("the invocation died here")
 
 
 @contextmanager

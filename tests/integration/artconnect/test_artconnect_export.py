@@ -10,14 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import pytest
-from pimtasks.artconnect.envelope import MessageProperties
 from pimtasks.catalog.models import Product
-from pimtasks.clock import SystemClock
 from pimtasks.domain.run import RunStatus
-from pimtasks.domain.task_types import ExportArtConnectSettings, ImportTarget
-from pimtasks.domain.trigger import TaskTriggerEvent
-from pimtasks.workers.artconnect_worker import message_service
+from pimtasks.domain.task_types import ImportTarget
 
 from tests.integration.artconnect.harness import ENV, ArtConnectTasks
 
@@ -72,42 +67,12 @@ def test_changed_articles_are_posted_in_chunks(artconnect: ArtConnectTasks) -> N
     assert "1 removed article(s) are not posted (xChange has no removal)" in [m.text for m in third.messages]
 
 
-class DiesAfterPosting:
-    """The hub client, and the function dying right after the hub took the ``n``-th message (before the
-    checkpoint that records it)."""
-
-    def __init__(self, client: Any, n: int) -> None:
-        self._client = client
-        self._left = n
-
-    def post_message(self, *, properties: MessageProperties, content: str) -> None:
-        self._client.post_message(properties=properties, content=content)
-        self._left -= 1
-        if self._left == 0:
-            raise KeyboardInterrupt("the invocation died here")
-
-
 def test_a_retry_after_a_crash_posts_nothing_twice(artconnect: ArtConnectTasks) -> None:
     artconnect.put_products([product(n) for n in range(5)])
     task = artconnect.create_task("export_artconnect", articles_per_message=2)
-    assert isinstance(task.spec.settings, ExportArtConnectSettings)
-    client = message_service(SystemClock())(task.spec.settings, "s3cret")
-    started = artconnect.core.runs.start(environment=ENV, task_id=task.task_id)
-    payload = artconnect.core.invoker.calls.pop(0)[1]
-    engine = artconnect.core.engine(artconnect.workers(hub=DiesAfterPosting(client, 2)), artconnect.secrets)
-    with pytest.raises(KeyboardInterrupt):
-        engine.handle(TaskTriggerEvent.model_validate(payload), remaining_ms=lambda: 900_000)
-    stored = artconnect.core.run_store.get(environment=ENV, run_id=started.run_id)
-    assert stored.status is RunStatus.RUNNING and stored.checkpoint["chunk"] == 1  # chunk 2 posted, not recorded
-    assert len(artconnect.hub.state.posted) == 2
-
-    # The same run taken up again from its last checkpoint (the invocation that follows a dead one).
-    retry = {"environment": ENV, "task_id": task.task_id, "trigger": "continuation", "run_id": started.run_id,
-             "invocation": stored.invocations + 1}
-    artconnect.core.engine(artconnect.workers(hub=client), artconnect.secrets).handle(
-        TaskTriggerEvent.model_validate(retry), remaining_ms=lambda: 900_000)
-    run = artconnect.core.run_store.get(environment=ENV, run_id=started.run_id)
+    crashed, run = artconnect.crash_and_retry(task, dies_after=2)
+    assert crashed.status is RunStatus.RUNNING and crashed.checkpoint["chunk"] == 1  # chunk 2 posted, not recorded
     assert run.status is RunStatus.SUCCEEDED and run.counts.created == 5
-    assert [p["MsgId"] for p in artconnect.hub.state.posted] == [f"PIM-{started.run_id}-{n:05d}" for n in (1, 2, 3)]
-    assert artconnect.hub.state.duplicates == {f"PIM-{started.run_id}-00002": 1}
+    assert [p["MsgId"] for p in artconnect.hub.state.posted] == [f"PIM-{run.run_id}-{n:05d}" for n in (1, 2, 3)]
+    assert artconnect.hub.state.duplicates == {f"PIM-{run.run_id}-00002": 1}
     assert [articles(d) for d in documents(artconnect)] == [["A-0000", "A-0001"], ["A-0002", "A-0003"], ["A-0004"]]

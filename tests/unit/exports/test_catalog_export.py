@@ -259,3 +259,15 @@ def test_a_text_export_continues_in_fresh_invocations_into_one_multipart_upload(
     assert multipart.completed["environments/000001/Temp/exports/run1/" + job.run.files[0].key.rsplit("/", 1)[1]] \
         == expected
     assert job.run.counts.written == 10
+
+
+def test_users_export_with_their_flags_and_a_filter_on_one() -> None:
+    users = [ExportRecord(record_id=f"U-{n}", key=(f"U-{n}",), deleted=False, changed_at=BEFORE, position=f"{n:04d}",
+                          data={"user_id": f"U-{n}", "email": f"u{n}@example.nl", "active": n != 2})
+             for n in (1, 2, 3)]
+    export, files = service(users)
+    job = FakeJob(settings(export_name="Users", entity="users", columns=["user_id", "email", "active"],
+                           filter={"active": "true"}))
+    export.run(job)  # type: ignore[arg-type]
+    assert files.contents["environments/000001/Downloads/Users/Users.csv"] == (
+        b"user_id;email;active\r\nU-1;u1@example.nl;true\r\nU-3;u3@example.nl;true\r\n")

@@ -197,3 +197,20 @@ def test_booleans_never_share_a_memo_entry_with_one_and_zero() -> None:
     assert customer_groups == ["1", None, "1", "true"]  # True is no price (row 3), but it is text (row 5)
     (bad,) = outcomes[1][0].errors  # type: ignore[union-attr]
     assert bad.reason == "net_price: 'true' is not a number (expected e.g. 1234.56, 1,234.56 or 1.234,56)"
+
+
+def test_users_with_flags_addresses_and_glns() -> None:
+    rng = random.Random(9)
+    lines = [
+        [
+            pick(rng, f"U{rng.randrange(400)}", " u-1 ", None, "", "U" * 65),
+            pick(rng, "Jan de Vries", None, ""),
+            pick(rng, "jan@example.nl", "JAN@Example.NL", "jan@example", "jan @example.nl", None),
+            pick(rng, "8712345000004", 8712345000004, 8712345000004.0, "8712345000005", "871234500000", None),
+            pick(rng, "ja", True, False, 1, 0, 1.0, "Nee", "maybe", None, ""),
+        ]
+        for _ in range(ROWS)
+    ]
+    mapper = bind(ImportTarget.USERS, ("user_id", "name", "E-mail", "gln", "active"))
+    accepted, rejected = compare(mapper, lines)
+    assert accepted > 100 and rejected > 100

@@ -1,4 +1,4 @@
-"""The catalog table: products, sales conditions and attachments per environment.
+"""The catalog table: products, sales conditions, attachments and users per environment.
 
 Item layout (one item per record; built for a million articles per environment):
 - ``pk = ENV#<env>#<KIND>#<record id>``, ``sk = RECORD``. The record id is the article number for
@@ -59,6 +59,7 @@ KIND_CODES: dict[ImportTarget, str] = {
     ImportTarget.PRODUCTS: "PRODUCT",
     ImportTarget.SALES_CONDITIONS: "CONDITION",
     ImportTarget.ATTACHMENTS: "ATTACHMENT",
+    ImportTarget.USERS: "USER",
 }
 _RECORD_ATTRIBUTES = ("pk", "data", "content_hash", "changed_at", "row_hash", "deleted")
 # Two scalar attributes: a stored record is recognised by the partition key the read asked for (not by its

@@ -59,6 +59,25 @@ ATTACHMENTS_IMPORT: dict[str, Any] = {
     # An attachments import reads a ZIP whose index names article, file and type: it has no column layout.
     "settings": {"import_name": "Attachments", "target": "attachments", "auto_import": True},
 }
+USERS_IMPORT: dict[str, Any] = {
+    "type": "import", "description": "Customer accounts from the ERP (for Export Art-Connect Users)", "sequence_no": 40,
+    "frequency": _DAILY, "notification": {"emails": ["sales@example.com"], "when": "failure"},
+    "settings": {
+        "import_name": "Customers", "target": "users", "auto_import": True, "custom_layout": True, "full": True,
+        "layout": {
+            "columns": [
+                {"column": "Klantcode", "field": "user_id"},
+                {"column": "Naam", "field": "name"},
+                {"column": "E-mail", "field": "email", "case": "lower"},
+                {"column": "Debiteurnummer", "field": "debtor_number"},
+                {"column": "Klantgroep", "field": "customer_group"},
+                {"column": "GLN", "field": "gln"},
+                {"column": "Actief", "field": "active", "default": "ja"},
+            ],
+            "key_columns": ["user_id"],
+        },
+    },
+}
 ETIM_IMPORT: dict[str, Any] = {
     "type": "import_etim", "description": "Weekly ETIM classification", "frequency": _WEEKLY,
     "notification": {"emails": ["pim@example.com"], "when": "failure"},
@@ -80,6 +99,7 @@ TASK = _examples(
                              SALES_CONDITIONS_IMPORT),
     import_products=("Import of products with a custom layout (target products)", PRODUCTS_IMPORT),
     import_attachments=("Import of attachments: a ZIP with an index (target attachments)", ATTACHMENTS_IMPORT),
+    import_users=("Import of customer accounts with a custom layout (target users)", USERS_IMPORT),
     import_etim=("Import ETIM (client_secret names a secret of the environment)", ETIM_IMPORT),
     export=("Export of products to Excel", EXPORT),
 )

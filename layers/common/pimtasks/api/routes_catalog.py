@@ -20,7 +20,7 @@ from pimtasks.wiring import catalog_reader
 router = APIGatewayRouter()
 TAGS = ["Catalog"]
 
-EntityPath = Annotated[ImportTarget, Path(description="products, sales_conditions or attachments")]
+EntityPath = Annotated[ImportTarget, Path(description="products, sales_conditions, attachments or users")]
 RecordIdPath = Annotated[str, Path(min_length=1, max_length=500, description=(
     "The record_id a listing gives: a product's article number (spaces and / as they are, or URL-encoded as "
     "%20 and %2F), else the digest of the record's natural key"))]

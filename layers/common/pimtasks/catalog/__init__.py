@@ -1,4 +1,4 @@
-"""The catalog: what imports write and exports read (products, sales conditions, attachments).
+"""The catalog: what imports write and exports read (products, sales conditions, attachments, users).
 
 Field names are the column names of the *standard layout*: a file whose header row names these fields
 imports without a custom layout.
@@ -12,6 +12,7 @@ from pimtasks.catalog.models import (
     ProductStatus,
     SalesCondition,
     TermsType,
+    User,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "ProductStatus",
     "SalesCondition",
     "TermsType",
+    "User",
 ]

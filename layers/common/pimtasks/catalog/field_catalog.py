@@ -77,7 +77,8 @@ def _plain_doc(name: str, kind: FieldKind, info: FieldInfo, *, key: bool) -> Fie
             rules.insert(0, "one of: " + ", ".join(str(member.value) for member in choices))
     default = info.get_default(call_default_factory=True)
     if not info.is_required() and default not in (None, PydanticUndefined, [], {}):
-        rules.append(f"default {getattr(default, 'value', default)}")
+        shown = str(default).lower() if isinstance(default, bool) else getattr(default, "value", default)
+        rules.append(f"default {shown}")
     return FieldDoc(name=name, type=kind, meaning=info.description or name.replace("_", " "),
                     rules=tuple(rules), required=info.is_required(), key=key)
 

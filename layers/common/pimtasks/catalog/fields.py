@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from pimtasks.catalog.codes import normalize_language
-from pimtasks.catalog.models import Attachment, CatalogRecord, Product, SalesCondition
+from pimtasks.catalog.models import Attachment, CatalogRecord, Product, SalesCondition, User
 from pimtasks.domain.task_types import ImportTarget
 
 
@@ -32,6 +32,7 @@ class FieldKind(StrEnum):
     DATE = "date"
     INTEGER = "integer"
     CHOICE = "choice"  # enumerations (status, terms_type)
+    BOOLEAN = "boolean"  # yes/no flags (a user's active)
     FEATURES = "features"
 
 
@@ -86,7 +87,17 @@ ATTACHMENT_FIELDS: dict[str, FieldKind] = {
     "content_type": FieldKind.TEXT,
 }
 
-ALIASES: dict[str, str] = {"ean": "gtin", "ean_code": "gtin", "gtin_code": "gtin"}
+USER_FIELDS: dict[str, FieldKind] = {
+    "user_id": FieldKind.TEXT,
+    "name": FieldKind.TEXT,
+    "email": FieldKind.TEXT,
+    "debtor_number": FieldKind.TEXT,
+    "customer_group": FieldKind.TEXT,
+    "gln": FieldKind.DIGITS,
+    "active": FieldKind.BOOLEAN,
+}
+
+ALIASES: dict[str, str] = {"ean": "gtin", "ean_code": "gtin", "gtin_code": "gtin", "e_mail": "email"}
 
 KIND_HELP: dict[FieldKind, str] = {
     FieldKind.TEXT: "text, trimmed",
@@ -99,6 +110,7 @@ KIND_HELP: dict[FieldKind, str] = {
     FieldKind.INTEGER: "a whole number",
     FieldKind.CHOICE: "one of the listed values",
     FieldKind.FEATURES: "CODE=VALUE or CODE=VALUE[UNIT] entries separated by ';'",
+    FieldKind.BOOLEAN: "true or false (also yes/no, y/n, 1/0, ja/nee, j/n, x for true; a checkbox cell as shown)",
 }
 """How a cell is read for each kind of field (``GET /catalog/fields``)."""
 
@@ -156,6 +168,7 @@ TARGETS: dict[ImportTarget, TargetSpec] = {
     ImportTarget.ATTACHMENTS: TargetSpec(
         Attachment, ATTACHMENT_FIELDS, (("article_number",), ("type_code",), ("file_name",)), dict_fields=False
     ),
+    ImportTarget.USERS: TargetSpec(User, USER_FIELDS, (("user_id",),), dict_fields=False),
 }
 
 _SEPARATORS = re.compile(r"[^0-9a-z]+")

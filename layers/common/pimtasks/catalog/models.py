@@ -1,4 +1,4 @@
-"""Catalog records: products, sales conditions and attachments.
+"""Catalog records: products, sales conditions, attachments and users (customer accounts).
 
 Money and quantities are ``Decimal`` (never float). Text fields carry the maximum lengths the trade
 formats use (ETIM xChange, BMEcat), so an over-long value is rejected with a clear message instead of
@@ -17,6 +17,7 @@ No ``field_validator`` or further ``model_validator`` decorators (the builder re
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
@@ -58,6 +59,16 @@ def _valid_gln(value: str) -> str:
     problem = gs1_problem(value, lengths=(13,), name="GLN")
     if problem:
         raise ValueError(problem)
+    return value
+
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
+
+
+def _valid_email(value: str) -> str:
+    """an e-mail address: name@domain.tld, no spaces, one @, a dot in the domain"""
+    if not _EMAIL.match(value):
+        raise ValueError(f"{value!r} is not an e-mail address (expected name@domain.tld)")
     return value
 
 
@@ -376,3 +387,27 @@ class Attachment(CatalogRecord):
     )
     content_type: Annotated[str, StringConstraints(max_length=100)] | None = Field(
         default=None, description="MIME type of the file, e.g. image/jpeg")
+
+
+Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_valid_email)]
+
+
+class User(CatalogRecord):
+    """A customer account, identified by its user id: what Export Art-Connect Users posts to the hub.
+
+    The debtor number and customer group are those sales conditions name (``SalesCondition.debtor`` and
+    ``customer_group``), so a user's account links to the conditions that apply to it.
+    """
+
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("user_id",)
+
+    user_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="The account's id (the login the customer knows): identifies the user")
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        default=None, description="Name of the user or the customer's company")
+    email: Email | None = Field(default=None, description="E-mail address of the user")
+    debtor_number: Code35 | None = Field(default=None, description="Debtor (customer) number, as sales conditions "
+                                                                   "name it in debtor")
+    customer_group: Code35 | None = Field(default=None, description="Customer group, as sales conditions name it")
+    gln: Gln | None = Field(default=None, description="GLN of the customer's location")
+    active: bool = Field(default=True, description="Whether the account may order (false: blocked)")

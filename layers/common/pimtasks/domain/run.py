@@ -84,7 +84,8 @@ class RunCounts(BaseModel):
                          description="Exports: selected records not written, the messages say why (left out when 0)")
     # Only full imports remove: every other run's counts keep the figures they always had.
     removed: int = Field(default=0, exclude_if=_is_zero,
-                         description="Records a full import removed (present only when it removed some)")
+                         description="Records a full import removed, or removals an export posted (present only "
+                                     "when there were some)")
 
     def text(self) -> str:
         """``read 26, created 24, updated 0, unchanged 0, rejected 2`` (and ``, removed N`` when some were)."""

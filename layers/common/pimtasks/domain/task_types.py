@@ -76,6 +76,7 @@ class ImportTarget(StrEnum):
     PRODUCTS = "products"
     SALES_CONDITIONS = "sales_conditions"
     ATTACHMENTS = "attachments"
+    USERS = "users"
 
 
 class FileFormat(StrEnum):
@@ -203,14 +204,14 @@ class ImportSettings(_Settings):
     full: bool = Field(default=False, description=(
         "Full file: each file is the whole of its target, so once a file is imported, the records of the target "
         "it does not hold are removed (a removal deltas and exports see). Nothing is removed when the file failed "
-        "or every row was rejected; a rejected row whose key can be read keeps its record. Products and sales "
-        "conditions."))
+        "or every row was rejected; a rejected row whose key can be read keeps its record. Products, sales "
+        "conditions and users."))
 
     def model_post_init(self, __context: object) -> None:
         if self.custom_layout and self.layout is None:
             raise ValueError("custom_layout is true but no layout is given")
         if self.full and self.target is ImportTarget.ATTACHMENTS:
-            raise ValueError("full is for products and sales conditions; an attachments ZIP adds files only")
+            raise ValueError("full is for products, sales conditions and users; an attachments ZIP adds files only")
 
 
 # --- 3.2 Import ETIM -------------------------------------------------------------------------------
@@ -712,7 +713,15 @@ class ExportArtConnectSettings(ArtConnectSettings):
 
 
 class ExportArtConnectUsersSettings(ArtConnectSettings):
-    """Settings of an Export Art-Connect Users task (manual §3.9)."""
+    """Settings of an Export Art-Connect Users task (manual §3.9): changed users (customer accounts) as JSON
+    messages of our own (``pimtasks.users/1``, MsgFormat CUSTOM; the README shows the document)."""
+
+    only_changed: bool = Field(default=True, description="Only users changed (or removed) since the start of the "
+                                                         "last successful run (all live users on the first run)")
+    users_per_message: int = Field(default=500, ge=1, le=5000,
+                                   description="Entries (users and removals) per posted message")
+    message_type: str = Field(default="USERS", min_length=1, max_length=20, pattern=r"^[A-Z0-9]+$",
+                              description="MsgType of the posted messages (MsgFormat CUSTOM, MsgVersion 1)")
 
 
 # --- 3.10 Artikelbeheer.nl -------------------------------------------------------------------------

@@ -73,9 +73,11 @@ def values_reader(columns: Sequence[Column]) -> Callable[[dict[str, Any]], list[
 
 
 def matches(data: dict[str, Any], wanted: dict[str, str]) -> bool:
-    """Whether a record passes the filter: each field's catalog value, as text, equals the given text."""
+    """Whether a record passes the filter: each field's catalog value, as text, equals the given text (a flag
+    as its JSON form reads, ``true`` or ``false``)."""
     for name, expected in wanted.items():
         value = raw_value(data, name)
-        if ("" if value is None else str(value)) != expected:
+        text = "" if value is None else ("true" if value else "false") if isinstance(value, bool) else str(value)
+        if text != expected:
             return False
     return True

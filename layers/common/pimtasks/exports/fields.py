@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from pimtasks.catalog.models import Attachment, Product, SalesCondition
+from pimtasks.catalog.models import Attachment, Product, SalesCondition, User
 
 
 class ValueKind(StrEnum):
@@ -36,7 +36,7 @@ DICT_FIELDS: dict[str, ValueKind] = {"descriptions": ValueKind.TEXT, "custom_fie
                                      "features": ValueKind.TEXT}
 """Product fields that hold one value per key (language, custom field name, feature code)."""
 ENTITY_MODELS: dict[str, type[BaseModel]] = {"products": Product, "sales_conditions": SalesCondition,
-                                              "attachments": Attachment}
+                                              "attachments": Attachment, "users": User}
 
 
 def _kind(annotation: Any) -> ValueKind | None:

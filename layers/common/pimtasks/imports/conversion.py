@@ -229,6 +229,22 @@ def to_integer(value: CellValue) -> int:
     return int(number)
 
 
+_TRUE = frozenset({"true", "yes", "y", "1", "ja", "j", "x", "waar", "on"})
+_FALSE = frozenset({"false", "no", "n", "0", "nee", "onwaar", "off"})
+
+
+def to_boolean(value: CellValue) -> bool:
+    """A flag: a checkbox (boolean) cell, 1/0, or text true/false, yes/no, y/n, ja/nee, j/n (x is true)."""
+    if isinstance(value, bool):
+        return value
+    text = to_text(value).strip().casefold()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConversionError(f"{_shown(value)} is not true or false (expected true/false, yes/no, 1/0 or ja/nee)")
+
+
 def choice_converter(choices: type[StrEnum]) -> Callable[[CellValue], Any]:
     """A converter accepting an enumeration's values in any case and spelling (``On-hold`` = ``on hold``)."""
     lookup = {re.sub(r"[^0-9a-z]", "", member.value): member for member in choices}

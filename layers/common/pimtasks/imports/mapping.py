@@ -45,6 +45,7 @@ from pimtasks.imports.conversion import (
     ambiguous_number,
     choice_converter,
     human_date_format,
+    to_boolean,
     to_date,
     to_decimal,
     to_digits,
@@ -129,6 +130,8 @@ def converter_for(ref: FieldRef, mapping: ColumnMapping | None = None) -> Conver
         return _CHOICES[ref.field]
     if kind is FieldKind.FEATURES:
         return parse_features
+    if kind is FieldKind.BOOLEAN:
+        return to_boolean
     return to_text
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from pimtasks.catalog.models import Attachment, CatalogRecord, Product, SalesCondition
+from pimtasks.catalog.models import Attachment, CatalogRecord, Product, SalesCondition, User
 from pimtasks.catalog.subjects import product_subjects
 from pimtasks.clock import Clock
 from pimtasks.domain.catalog_storage import StoredChange
@@ -44,6 +44,7 @@ MODELS: dict[ImportTarget, type[CatalogRecord]] = {
     ImportTarget.PRODUCTS: Product,
     ImportTarget.SALES_CONDITIONS: SalesCondition,
     ImportTarget.ATTACHMENTS: Attachment,
+    ImportTarget.USERS: User,
 }
 _POSITION_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{8,12}Z#[^\x00-\x1f]{1,200}$"
 
@@ -94,7 +95,7 @@ def filter_fields(target: ImportTarget) -> tuple[str, ...]:
     return tuple(name for name, info in MODELS[target].model_fields.items() if _is_scalar(info.annotation))
 
 
-@lru_cache(maxsize=128)  # one per field of the three kinds (about 40)
+@lru_cache(maxsize=128)  # one per field of the four kinds (about 50)
 def _adapter(target: ImportTarget, name: str) -> TypeAdapter[Any]:
     return TypeAdapter(MODELS[target].model_fields[name].annotation)
 
