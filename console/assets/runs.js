@@ -20,8 +20,9 @@ export function progressBar(run, {label = 'Run progress'} = {}) {
 
 const IMPORT_COUNTS = ['read', 'created', 'updated', 'unchanged', 'rejected'];
 const EXPORT_COUNTS = ['selected', 'written', 'skipped'];
-// Only a full import removes records: its count is shown when there is one.
-const importCounts = (counts) => (counts.removed ? [...IMPORT_COUNTS, 'removed'] : IMPORT_COUNTS);
+// Only a full import, or an export that sends removals (feeds, Art-Connect users), removes: shown when there is one.
+const withRemoved = (names, counts) => (counts.removed ? [...names, 'removed'] : names);
+const importCounts = (counts) => withRemoved(IMPORT_COUNTS, counts);
 const countNames = (counts) => [...importCounts(counts), ...EXPORT_COUNTS];
 
 export function countsText(counts) {
@@ -33,7 +34,7 @@ export function countsText(counts) {
 export function countTiles(counts = {}) {
   // An export's run shows what it selected, wrote and skipped; an import's what it read and did with it.
   const isExport = EXPORT_COUNTS.some((name) => counts[name]);
-  return h('dl', {class: 'counts'}, (isExport ? EXPORT_COUNTS : importCounts(counts)).map((name) => h('div', {class: `count count-${name}`},
+  return h('dl', {class: 'counts'}, withRemoved(isExport ? EXPORT_COUNTS : IMPORT_COUNTS, counts).map((name) => h('div', {class: `count count-${name}`},
     h('dt', {}, name.charAt(0).toUpperCase() + name.slice(1)), h('dd', {}, formatNumber(counts[name] || 0)))));
 }
 

@@ -139,19 +139,22 @@ def progress_line(run: dict[str, Any]) -> str:
 
 IMPORT_COUNTS = ("read", "created", "updated", "unchanged", "rejected")
 EXPORT_COUNTS = ("selected", "written", "skipped")
-OUTWARD_TYPES = ("feed", "magento")
-"""Task types that send the catalog out without ``export`` in their name: their runs count as exports do."""
+OUTWARD_TYPES = ("feed",)
+"""Task types that send the catalog out without ``export`` in their name: their runs count as exports do (Magento's
+count as an import into the shop: created, updated, unchanged, rejected there)."""
 
 
 def count_names(run: Any) -> list[str]:
     """The counts a run's report shows: an export's (selected, written, skipped) or an import's (read, created,
-    updated, unchanged, rejected, and removed when a full import removed some), as the console's run page does.
-    An outward run that selected nothing still reads as an export: its type says what it is."""
+    updated, unchanged, rejected), and removed when a full import removed some or an export sent removals, as the
+    console's run page does. An outward run that selected nothing still reads as an export: its type says what it
+    is."""
     counts = run.get("counts") or {}
     task_type = str(run.get("task_type") or "")
-    if any(counts.get(name) for name in EXPORT_COUNTS) or task_type.startswith("export") or task_type in OUTWARD_TYPES:
-        return list(EXPORT_COUNTS)
-    return [*IMPORT_COUNTS, *(["removed"] if counts.get("removed") else [])]
+    outward = task_type.startswith("export") or task_type in OUTWARD_TYPES
+    exported = any(counts.get(name) for name in EXPORT_COUNTS)
+    names = EXPORT_COUNTS if exported or (outward and not any(counts.get(n) for n in IMPORT_COUNTS)) else IMPORT_COUNTS
+    return [*names, *(["removed"] if counts.get("removed") else [])]
 
 
 def render_run(body: Any) -> str:

@@ -40,7 +40,7 @@ def test_changed_articles_are_posted_in_chunks(artconnect: ArtConnectTasks) -> N
                                   supplier_name="Groothandel")
     run = artconnect.run(task)
     assert run.status is RunStatus.SUCCEEDED, run.messages
-    assert (run.counts.read, run.counts.created) == (7, 7)
+    assert (run.counts.selected, run.counts.written) == (7, 7)
     posted = artconnect.hub.state.posted
     assert [p["MsgId"] for p in posted] == [f"PIM-{run.run_id}-{n:05d}" for n in (1, 2, 3)]
     assert {(p["MsgFormat"], p["MsgVersion"], p["MsgType"]) for p in posted} == {("ETIM", "2.0", "PRICAT")}
@@ -54,7 +54,7 @@ def test_changed_articles_are_posted_in_chunks(artconnect: ArtConnectTasks) -> N
 
     artconnect.put_products([product(3, gross_price=Decimal("99"))])
     again = artconnect.run(task)
-    assert again.counts.created == 1 and len(artconnect.hub.state.posted) == 4
+    assert again.counts.written == 1 and len(artconnect.hub.state.posted) == 4
     assert articles(documents(artconnect)[3]) == ["A-0003"] and documents(artconnect)[3]["CatalogueType"] == "CHANGE"
     assert not artconnect.hub.state.duplicates
 
@@ -63,7 +63,8 @@ def test_changed_articles_are_posted_in_chunks(artconnect: ArtConnectTasks) -> N
                                              removed_at=artconnect.core.clock.now())
     artconnect.core.clock.advance(seconds=10)
     third = artconnect.run(task)
-    assert third.counts.created == 0 and len(artconnect.hub.state.posted) == 4
+    assert (third.counts.written, third.counts.selected, third.counts.skipped) == (0, 1, 1)
+    assert len(artconnect.hub.state.posted) == 4
     assert "1 removed article(s) are not posted (xChange has no removal)" in [m.text for m in third.messages]
 
 
@@ -72,7 +73,7 @@ def test_a_retry_after_a_crash_posts_nothing_twice(artconnect: ArtConnectTasks) 
     task = artconnect.create_task("export_artconnect", articles_per_message=2)
     crashed, run = artconnect.crash_and_retry(task, dies_after=2)
     assert crashed.status is RunStatus.RUNNING and crashed.checkpoint["chunk"] == 1  # chunk 2 posted, not recorded
-    assert run.status is RunStatus.SUCCEEDED and run.counts.created == 5
+    assert run.status is RunStatus.SUCCEEDED and run.counts.written == 5
     assert [p["MsgId"] for p in artconnect.hub.state.posted] == [f"PIM-{run.run_id}-{n:05d}" for n in (1, 2, 3)]
     assert artconnect.hub.state.duplicates == {f"PIM-{run.run_id}-00002": 1}
     assert [articles(d) for d in documents(artconnect)] == [["A-0000", "A-0001"], ["A-0002", "A-0003"], ["A-0004"]]

@@ -122,7 +122,7 @@ def test_imported_users_are_read_back_posted_and_then_only_their_changes(artconn
 
     # Then every user is posted once as CUSTOM JSON, in deterministic MsgIds, and counted
     assert first.status is RunStatus.SUCCEEDED, first.messages
-    assert (first.counts.read, first.counts.created, first.counts.removed) == (4, 4, 0)
+    assert (first.counts.selected, first.counts.written, first.counts.removed) == (4, 4, 0)
     posted = artconnect.hub.state.posted
     assert [p["MsgId"] for p in posted] == [f"PIM-{first.run_id}-{n:05d}" for n in (1, 2)]
     assert {(p["MsgFormat"], p["MsgVersion"], p["MsgType"]) for p in posted} == {("CUSTOM", "1", "USERS")}
@@ -138,7 +138,7 @@ def test_imported_users_are_read_back_posted_and_then_only_their_changes(artconn
     assert (u2["active"], u2["gln"], u3["active"], u3["gln"]) == (True, None, False, GLN_3)
     assert (u4["active"], u4["debtor_number"], u4["customer_group"]) == (True, None, None)
     mail = [m for m in artconnect.core.sent_mail() if first.run_id in m.body]
-    assert mail and "Counts:      read 4, created 4, updated 0, unchanged 0, rejected 0" in mail[0].body
+    assert mail and "Counts:      selected 4, written 4, skipped 0" in mail[0].body
 
     # When a full import changes one user's address and no longer holds U-4, and the export runs again
     changed = [row[:] for row in USERS[:3]]
@@ -148,7 +148,7 @@ def test_imported_users_are_read_back_posted_and_then_only_their_changes(artconn
 
     # Then only U-2 and the removal of U-4 are posted, in one CHANGE message since the first run's start
     assert second.status is RunStatus.SUCCEEDED, second.messages
-    assert (second.counts.read, second.counts.created, second.counts.removed) == (2, 1, 1)
+    assert (second.counts.selected, second.counts.written, second.counts.removed) == (2, 2, 1)
     [delta] = documents(artconnect)[2:]
     assert delta["type"] == "CHANGE" and delta["changed_since"] == first.started_at.isoformat(
         timespec="milliseconds").replace("+00:00", "Z")
@@ -167,7 +167,7 @@ def test_a_retry_after_a_crash_posts_no_user_twice(artconnect: ArtConnectTasks) 
     task = artconnect.create_task("export_artconnect_users", users_per_message=1)
     crashed, run = artconnect.crash_and_retry(task, dies_after=3)
     assert crashed.status is RunStatus.RUNNING and crashed.checkpoint["chunk"] == 2  # chunk 3 posted, not recorded
-    assert run.status is RunStatus.SUCCEEDED and run.counts.created == 4
+    assert run.status is RunStatus.SUCCEEDED and run.counts.written == 4
     assert [p["MsgId"] for p in artconnect.hub.state.posted] == [f"PIM-{run.run_id}-{n:05d}" for n in range(1, 5)]
     assert artconnect.hub.state.duplicates == {f"PIM-{run.run_id}-00003": 1}
     assert [posted_ids(d) for d in documents(artconnect)] == [["U-1"], ["U-2"], ["U-3"], ["U-4"]]

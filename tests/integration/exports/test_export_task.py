@@ -73,7 +73,7 @@ def test_sales_conditions_to_csv_with_decimal_comma_and_dates(stack: ExportStack
     report = next(m.text for m in run.messages if m.text.startswith("Published"))
     assert f"({len(raw):,} bytes" in report and key in report
     mail = [m for m in stack.sent_mail() if "Conditions APAC" in m.subject]
-    assert "Exported:    selected 24, written 24, skipped 0" in mail[-1].body
+    assert "Counts:      selected 24, written 24, skipped 0" in mail[-1].body
 
 
 def test_products_to_xlsx_and_json_keep_accents_dashes_and_exact_numbers(stack: ExportStack) -> None:

@@ -27,7 +27,7 @@ def test_a_feed_is_read_page_by_page_with_its_token(feeds: FeedStack) -> None:
     pages = feeds.all_pages(token)
     # Then the run succeeded and reported the version; every product came once, in its columns only
     assert run["status"] == "succeeded", run
-    assert run["counts"]["read"] == 25 and run["counts"]["created"] == 25
+    assert run["counts"]["selected"] == 25 and run["counts"]["written"] == 25
     assert any("25 products in 3 pages of 10" in m["text"] for m in run["messages"]), run["messages"]
     assert [len(page["records"]) for page in pages] == [10, 10, 5]
     assert sorted(ids(pages)) == [f"P-{n:05d}" for n in range(25)]

@@ -28,9 +28,19 @@ def test_an_export_run_shows_selected_written_skipped_not_import_counts() -> Non
 
 
 def test_an_outward_run_that_selected_nothing_still_reads_as_an_export() -> None:
-    for task_type in ("feed", "magento", "export_artconnect"):
+    for task_type in ("feed", "export_artconnect", "export_artconnect_users"):
         line = counts_line({"task_type": task_type, "counts": {"read": 0, "created": 0}})
         assert "selected 0, written 0, skipped 0" in line, task_type
+
+
+def test_a_users_export_shows_the_removals_it_sent() -> None:
+    line = counts_line({"task_type": "export_artconnect_users", "counts": {"selected": 3, "written": 3, "removed": 1}})
+    assert line.endswith("selected 3, written 3, skipped 0, removed 1")
+
+
+def test_a_magento_run_counts_what_it_did_in_the_shop() -> None:
+    line = counts_line({"task_type": "magento", "counts": {"read": 5, "created": 2, "updated": 3}})
+    assert "read 5, created 2, updated 3, unchanged 0, rejected 0" in line
 
 
 def test_show_gives_a_long_error_whole() -> None:

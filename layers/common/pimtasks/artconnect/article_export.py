@@ -45,9 +45,10 @@ class ArticleExport(ChangePosting[ProductChange]):
                                     delta=chunk.delta)
         first, last = chunk.entries[0].article_number, chunk.entries[-1].article_number
         return Outgoing(document=document, summary=f"{len(products)} article(s) posted ({first} .. {last})",
-                        counts={"read": len(products), "created": len(products)})
+                        counts={"selected": len(products), "written": len(products)})
 
     def finish(self, job: RunJob, state: dict[str, Any]) -> None:
         if state["left_out"]:
+            job.count(selected=state["left_out"], skipped=state["left_out"])
             job.message(MessageLevel.INFO, f"{state['left_out']} removed article(s) are not posted (xChange has no "
                                            "removal)")

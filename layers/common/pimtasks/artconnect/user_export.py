@@ -81,9 +81,10 @@ class UserExport(ChangePosting[StoredChange]):
         first, last = chunk.entries[0].key[0], chunk.entries[-1].key[0]
         return Outgoing(document=document, summary=f"{users} user(s) and {removed} removal(s) posted ({first} .. "
                                                    f"{last})",
-                        counts={"read": users + removed, "created": users, "removed": removed})
+                        counts={"selected": users + removed, "written": users + removed, "removed": removed})
 
     def finish(self, job: RunJob, state: dict[str, Any]) -> None:
         if state["left_out"]:
+            job.count(selected=state["left_out"], skipped=state["left_out"])
             job.message(MessageLevel.INFO, f"{state['left_out']} removed user(s) are not posted: a full export lists "
                                            "the live users only")

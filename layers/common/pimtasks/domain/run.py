@@ -87,10 +87,19 @@ class RunCounts(BaseModel):
                          description="Records a full import removed, or removals an export posted (present only "
                                      "when there were some)")
 
+    @property
+    def is_export(self) -> bool:
+        """The counts of a run that sent the catalog out (it selected, wrote or skipped records)."""
+        return bool(self.selected or self.written or self.skipped)
+
     def text(self) -> str:
-        """``read 26, created 24, updated 0, unchanged 0, rejected 2`` (and ``, removed N`` when some were)."""
-        text = (f"read {self.read}, created {self.created}, updated {self.updated}, unchanged {self.unchanged}, "
-                f"rejected {self.rejected}")
+        """``read 26, created 24, updated 0, unchanged 0, rejected 2`` (and ``, removed N`` when some were); an
+        export's ``selected 24, written 23, skipped 1`` instead."""
+        if self.is_export:
+            text = f"selected {self.selected}, written {self.written}, skipped {self.skipped}"
+        else:
+            text = (f"read {self.read}, created {self.created}, updated {self.updated}, unchanged {self.unchanged}, "
+                    f"rejected {self.rejected}")
         return text + (f", removed {self.removed}" if self.removed else "")
 
     def add(self, other: RunCounts) -> RunCounts:

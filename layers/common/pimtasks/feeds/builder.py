@@ -220,7 +220,7 @@ class FeedBuild:
 
     def _report(self, version: FeedVersion) -> None:
         job = self._job
-        job.count(read=self._read, created=self._records)
+        job.count(selected=self._read, written=self._records, removed=self._read - self._records)
         filtered = ", ".join(f"{name}={value}" for name, value in self._settings.filter.items())
         job.message(MessageLevel.INFO, (
             f"Feed '{self._feed}' version {version.version}: {version.records} {self._settings.entity} in "

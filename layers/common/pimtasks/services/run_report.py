@@ -33,8 +33,6 @@ def report_text(task: Task, run: Run) -> str:
         f"Ended:       {run.ended_at.isoformat() if run.ended_at else '-'}",
         f"Counts:      {counts.text()}",
     ]
-    if counts.selected or counts.written or counts.skipped:
-        lines.append(f"Exported:    selected {counts.selected}, written {counts.written}, skipped {counts.skipped}")
     if run.error:
         lines += ["", f"Error: {run.error}"]
     messages = [m for m in run.messages if m.text != run.error]  # the error is shown above already
