@@ -29,8 +29,10 @@ DEFERRED = {
         *(f"pimtasks.api.{path.stem}" for path in (Path(__file__).resolve().parents[3] / "layers" / "common" /
                                                      "pimtasks" / "api").glob("routes_*.py")),
     }),
-    # The sync turns frequencies into expressions; it never parses or evaluates one.
-    "scheduler_sync": frozenset({"pimtasks.schedules.expression_parser", "pimtasks.schedules.evaluator"}),
+    # The sync loads its service (and the domain) at the first record; it turns frequencies into expressions
+    # and never parses or evaluates one.
+    "scheduler_sync": frozenset({"pimtasks.wiring", "pimtasks.services.schedule_sync", "pimtasks.domain.task",
+                                 "pimtasks.schedules.expression_parser", "pimtasks.schedules.evaluator"}),
 }
 
 
