@@ -110,14 +110,15 @@ class PimtasksResolver(APIGatewayRestResolver):
     def _load_group(self, name: str) -> None:
         known = {id(route) for route in self._static_routes + self._dynamic_routes}
         self._route_groups[name](self)
-        self._loaded_groups.add(name)
         rank = list(self._route_groups).index(name)
         for route in self._static_routes + self._dynamic_routes:
             if id(route) not in known:
                 self._route_rank[id(route)] = rank
-        # Stable: within a group, registration order; routes included by hand (no group) first.
-        self._static_routes.sort(key=lambda route: self._route_rank.get(id(route), -1))
-        self._dynamic_routes.sort(key=lambda route: self._route_rank.get(id(route), -1))
+        # Stable: within a group, registration order; routes included by hand (no group) first. Sorted copies,
+        # so a request matching meanwhile never sees a list that ``sort`` has emptied for the time being.
+        self._static_routes = sorted(self._static_routes, key=lambda route: self._route_rank.get(id(route), -1))
+        self._dynamic_routes = sorted(self._dynamic_routes, key=lambda route: self._route_rank.get(id(route), -1))
+        self._loaded_groups.add(name)
 
     def _resolve(self) -> ResponseBuilder:
         """Powertools' routing, after including the group the request's path belongs to (if any: a path of
