@@ -1,14 +1,20 @@
-"""Consumes the tasks table stream and keeps EventBridge Scheduler in step (one schedule per task)."""
+"""Consumes the tasks table stream and keeps EventBridge Scheduler in step (one schedule per task).
 
-from typing import Any
+The sync service, the task models and the adapters are imported at the first record (with boto3): importing
+this module loads Powertools and none of the domain (``bench_handler_imports``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pimtasks.observability import lambda_handler, logger
-from pimtasks.services.schedule_sync import TaskChange
-from pimtasks.wiring import schedule_sync
+
+if TYPE_CHECKING:
+    from pimtasks.services.schedule_sync import TaskChange
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -16,6 +22,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 def _task_change(record: DynamoDBRecord) -> TaskChange | None:
     # Imported at the first record, with boto3 (as every function imports its adapters through wiring).
     from pimtasks.adapters.task_repository import is_task_item, task_from_item
+    from pimtasks.services.schedule_sync import TaskChange
 
     images = record.dynamodb
     old = images.old_image if images else None
@@ -26,6 +33,8 @@ def _task_change(record: DynamoDBRecord) -> TaskChange | None:
 
 
 def _sync_record(record: DynamoDBRecord) -> None:
+    from pimtasks.wiring import schedule_sync
+
     change = _task_change(record)
     if change is not None:
         outcome = schedule_sync().apply(change)

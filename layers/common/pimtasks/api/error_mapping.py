@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import cache
 from http import HTTPStatus
 from typing import Any
 
@@ -12,10 +13,8 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError as Rout
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from pimtasks.api.models import ErrorDetail, ErrorOut
+from pimtasks.api.error_models import ErrorDetail, ErrorOut
 from pimtasks.api.request_body import BadRequestError, UnsupportedMediaTypeError
-from pimtasks.domain.frequency import FREQUENCY_KINDS
-from pimtasks.domain.task_types import TaskType
 from pimtasks.errors import (
     AccessDeniedError,
     AuthenticationError,
@@ -26,15 +25,26 @@ from pimtasks.errors import (
     ValidationFailedError,
 )
 
-# Union tags pydantic puts into error locations; a user knows the field, not the tag.
-_TAGS = {t.value for t in TaskType} | set(FREQUENCY_KINDS)
 _LOCATION_ROOTS = {"body", "query", "path", "header"}
+
+
+@cache
+def _union_tags() -> frozenset[str]:
+    """Union tags pydantic puts into error locations; a user knows the field, not the tag.
+
+    Read at the first validation error, not at import: the mapping is installed before any route group loads
+    (``pimtasks.api.app``), and the task types and frequencies are the domain's models.
+    """
+    from pimtasks.domain.frequency import FREQUENCY_KINDS
+    from pimtasks.domain.task_types import TaskType
+
+    return frozenset({t.value for t in TaskType} | set(FREQUENCY_KINDS))
 
 
 def field_of(location: Sequence[Any]) -> str:
     """``('body', 'import', 'settings', 'import_name')`` -> ``settings.import_name``."""
     parts = [str(p) for i, p in enumerate(location) if not (i == 0 and p in _LOCATION_ROOTS)]
-    parts = [p for p in parts if p not in _TAGS and "[" not in p]
+    parts = [p for p in parts if p not in _union_tags() and "[" not in p]
     return ".".join(parts) or "body"
 
 

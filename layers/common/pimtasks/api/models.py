@@ -193,16 +193,3 @@ class UploadOut(BaseModel):
 class HealthOut(BaseModel):
     model_config = ConfigDict(defer_build=True)
     status: str = Field(examples=["ok"])
-
-
-class ErrorDetail(BaseModel):
-    model_config = ConfigDict(defer_build=True)
-    field: str
-    message: str
-    type: str | None = None
-
-
-class ErrorOut(BaseModel):
-    model_config = ConfigDict(defer_build=True)
-    message: str
-    errors: list[ErrorDetail] = Field(default_factory=list)

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel
 
-from pimtasks.api.models import ErrorOut
+from pimtasks.api.error_models import ErrorOut
 from pimtasks.domain.identifiers import ENVIRONMENT_PATTERN
 
 EnvPath = Annotated[str, Path(pattern=ENVIRONMENT_PATTERN, description="Environment number, e.g. 000001")]

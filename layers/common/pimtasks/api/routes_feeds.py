@@ -20,7 +20,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, Field
 
 from pimtasks.api.context import environment_caller, feed_reader_caller
-from pimtasks.api.models import ErrorOut
+from pimtasks.api.error_models import ErrorOut
 from pimtasks.api.responses import EnvPath, json_response, responses
 from pimtasks.domain.identifiers import FOLDER_NAME_PATTERN
 from pimtasks.feeds.reader import PageRequest, etag_matches

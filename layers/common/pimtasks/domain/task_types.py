@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, mod
 from pimtasks.catalog.codes import gs1_problem, normalize_language
 from pimtasks.domain.etim import RELEASE_PATTERN
 from pimtasks.domain.identifiers import REDACTED_SECRET_REF, SECRET_REFERENCE, FolderName, SecretRef, TaskId
-from pimtasks.exports.fields import field_kind, unknown_field_text
 from pimtasks.exports.file_names import file_name_problem
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
@@ -385,6 +384,10 @@ class ExportSettings(_Settings):
 
     @model_validator(mode="after")
     def _known_fields(self) -> ExportSettings:
+        # Imported here: the export fields are read from the catalog models, the heaviest of the domain; a
+        # function that never validates an export's settings does not load them (``bench_handler_imports``).
+        from pimtasks.exports.fields import field_kind, unknown_field_text
+
         entity = self.entity.value
         named = [(f"columns[{i}]", name) for i, name in enumerate(self.columns)]
         if self.layout is not None:
