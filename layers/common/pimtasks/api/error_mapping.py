@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from functools import cache
+from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
 
@@ -28,7 +28,7 @@ from pimtasks.errors import (
 _LOCATION_ROOTS = {"body", "query", "path", "header"}
 
 
-@cache
+@lru_cache(maxsize=1)
 def _union_tags() -> frozenset[str]:
     """Union tags pydantic puts into error locations; a user knows the field, not the tag.
 
