@@ -176,15 +176,3 @@ def test_the_file_is_delivered_by_sftp_under_its_name(stack: ExportStack, tmp_pa
     assert delivered == stack.read(key)
     assert valid_document(delivered)["CatalogueType"] == "FULL"
     assert f"Delivered {name} to sftp://127.0.0.1/inbox/{name}." in texts(run)
-
-
-def test_settings_that_do_not_fit_the_transport_are_refused_naming_the_field(stack: ExportStack) -> None:
-    from pimtasks.errors import ValidationFailedError
-    from pydantic import ValidationError
-
-    for settings, named in (({"transport": "sftp"}, "remote:"),
-                            ({"username": "u"}, "password"),
-                            ({"supplier_gln": "8712345000005", "username": "u",
-                              "password": "artikelbeheer-password"}, "supplier_gln")):
-        with pytest.raises((ValidationError, ValidationFailedError), match=named):
-            artikelbeheer_task(stack, **settings)

@@ -12,7 +12,16 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from pimtasks.catalog.codes import gs1_problem, normalize_language
 from pimtasks.domain.etim import RELEASE_PATTERN
@@ -743,12 +752,13 @@ class ExportArtikelbeheerSettings(_Settings):
                     "sftp: to remote (protocol sftp, host key pinned), under a temporary name, then renamed")
     upload_url: HttpUrl = Field(default=HttpUrl("https://www.artikelbeheer.nl"),
                                 description="https: the upload address Artikelbeheer.nl gave you")
-    username: str | None = Field(default=None, min_length=1, max_length=200,
+    username: str | None = Field(default=None, validate_default=True, min_length=1, max_length=200,
                                  description="https: the basic auth user (required for https)")
     password: Annotated[SecretRef | None, SECRET_REFERENCE] = Field(
-        default=None, description="https: the secret holding the basic auth password (required for https)")
-    remote: RemoteTarget | None = Field(default=None, description="sftp: the server (protocol sftp; required for "
-                                                                  "sftp)")
+        default=None, validate_default=True,
+        description="https: the secret holding the basic auth password (required for https)")
+    remote: RemoteTarget | None = Field(default=None, validate_default=True,
+                                        description="sftp: the server (protocol sftp; required for sftp)")
     timeout_seconds: float = Field(default=60, ge=1, le=300, description="https: per upload request")
     attempts: int = Field(default=3, ge=1, le=10, description="https: tries before the run fails (a refused "
                                                               "login is not tried again)")
@@ -770,22 +780,26 @@ class ExportArtikelbeheerSettings(_Settings):
             raise ValueError(f"supplier_gln {value}: {problem}")
         return value
 
-    @model_validator(mode="after")
-    def _transport_settings(self) -> ExportArtikelbeheerSettings:
-        if self.transport is ArtikelbeheerTransport.HTTPS:
-            missing = [name for name in ("username", "password") if getattr(self, name) is None]
-            if missing:
-                raise ValueError(f"{' and '.join(missing)}: transport https needs the basic auth username and "
-                                 "password (the name of a secret)")
-            if self.remote is not None:
-                raise ValueError("remote: is for transport sftp (set transport to sftp, or leave remote out)")
-            return self
-        if self.remote is None:
-            raise ValueError("remote: transport sftp needs remote (protocol sftp, host, username, password, "
-                             "host_key)")
-        if self.remote.protocol != "sftp":
-            raise ValueError(f"remote.protocol: transport sftp needs protocol sftp, not {self.remote.protocol}")
-        return self
+    @field_validator("username", "password")
+    @classmethod
+    def _https_login(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("transport") is ArtikelbeheerTransport.HTTPS:
+            raise ValueError(f"transport https needs {info.field_name} (basic auth: the username and the name of "
+                             "the secret holding the password)")
+        return value
+
+    @field_validator("remote")
+    @classmethod
+    def _sftp_server(cls, value: RemoteTarget | None, info: ValidationInfo) -> RemoteTarget | None:
+        transport = info.data.get("transport")
+        if transport is ArtikelbeheerTransport.HTTPS and value is not None:
+            raise ValueError("remote is for transport sftp (set transport to sftp, or leave remote out)")
+        if transport is ArtikelbeheerTransport.SFTP:
+            if value is None:
+                raise ValueError("transport sftp needs remote (protocol sftp, host, username, password, host_key)")
+            if value.protocol != "sftp":
+                raise ValueError(f"transport sftp needs remote.protocol sftp, not {value.protocol}")
+        return value
 
 
 AnySettings = (
