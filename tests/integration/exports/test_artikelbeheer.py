@@ -176,3 +176,25 @@ def test_the_file_is_delivered_by_sftp_under_its_name(stack: ExportStack, tmp_pa
     assert delivered == stack.read(key)
     assert valid_document(delivered)["CatalogueType"] == "FULL"
     assert f"Delivered {name} to sftp://127.0.0.1/inbox/{name}." in texts(run)
+
+
+def test_a_run_continued_in_fresh_invocations_uploads_the_whole_file(stack: ExportStack,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parts sent to the multipart upload end every invocation: the last one fetches the whole file back from the
+    temporary key, so what is uploaded is the complete published file, not its last part."""
+    from pimtasks.settings import get_settings
+
+    import_products(stack, PRODUCTS)
+    monkeypatch.setattr("pimtasks.services.catalog_export.SAFE_POINT_EVERY", 1)
+    monkeypatch.setattr("pimtasks.services.catalog_export.PART_BYTES", 100)
+    monkeypatch.setattr("moto.s3.models.S3_UPLOAD_PART_MIN_SIZE", 1)
+    monkeypatch.setenv("CONTINUATION_MARGIN_SECONDS", "100000")
+    get_settings.cache_clear()
+    with upload_server(password="s3cret") as server:
+        run = stack.run(https_task(stack, server))
+    assert run.status is RunStatus.SUCCEEDED, run.messages
+    assert run.invocations >= 2 and run.counts.written == 2
+    (upload,) = server.uploads
+    assert upload.files["file"][1] == stack.read(published(run)[0])
+    assert set(items(valid_document(upload.files["file"][1]))) == {"KR-100", "KR-200"}
+    assert stack.keys("Temp/") == []
