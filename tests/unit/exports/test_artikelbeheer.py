@@ -140,6 +140,16 @@ def test_a_change_run_that_selects_nothing_sends_nothing_and_says_so() -> None:
     assert "Nothing was sent to https://www.artikelbeheer.nl/." in job.texts
 
 
+def test_a_change_run_whose_items_are_all_skipped_sends_no_empty_file() -> None:
+    """An xChange file needs a product: a delta of only a removal and another supplier's item sends nothing."""
+    work, uploader = artikelbeheer([product(1, deleted=True), product(2, gln=OTHER)], since=BEFORE)
+    job = ArtikelbeheerJob(settings())
+    work.run(job)  # type: ignore[arg-type]
+    assert (job.run.counts.selected, job.run.counts.written, job.run.counts.skipped) == (2, 0, 2)
+    assert uploader.received == [] and job.run.files == []
+    assert "Every selected record was skipped (2): nothing written, so no file is published." in job.texts
+
+
 def test_a_refusal_is_final_and_a_server_error_is_tried_again() -> None:
     refused = RecordingUploader(failures=[RemoteTransferError("https://h: HTTP 401 Unauthorized", retryable=False)])
     work, _ = artikelbeheer([product(1)], uploader=refused)

@@ -10,8 +10,8 @@
    (XLSX is zipped at the end: it runs in one invocation).
 3. **Publish.** The file goes to a temporary key (``Temp/exports/<run_id>/``) and, only when it is complete,
    is copied to ``Downloads/<export>/<file name>`` and the temporary copy removed: a reader of Downloads (the
-   files API, FTPS) never sees half a file. A run that selects nothing publishes no file unless
-   ``publish_empty``, and says so.
+   files API, FTPS) never sees half a file. A run that writes nothing (nothing selected, or every selected record
+   skipped) publishes no file unless ``publish_empty``, and says so.
 4. **Deliver** by e-mail (``email_file_to``: attached up to 7 MB, else a download link) and to the remote
    server of the settings (``RemoteDelivery``).
 Another task type that publishes a catalog file (Export Artikelbeheer.nl) calls ``export`` with settings it derives,
@@ -145,8 +145,9 @@ class CatalogExport:
                 raise
             self._report_warnings(job, writer.output.warnings)
             self._report_skipped(job, skipped)
-            if job.run.counts.selected == 0 and not self._publishes_empty(job, settings, since=since):
+            if job.run.counts.written == 0 and not self._publishes_empty(job, settings, since=since):
                 writer.abort()
+                self._abort_parts(parts)
                 return []
             published = self._publish(job, settings, writer.finish(), parts=parts,
                                        keep_local=settings.remote is not None or delivery is not None)
@@ -250,18 +251,26 @@ class CatalogExport:
         return None
 
     def _publishes_empty(self, job: RunJob, settings: ExportSettings, *, since: dt.datetime | None) -> bool:
-        scope = f"changed since {iso(since)}" if since else "in the catalog"
-        what = f"No {settings.entity.value.replace('_', ' ')} {scope}" + (
-            f" match the filter {settings.filter}" if settings.filter else "")
+        """Whether a run that wrote no record publishes a file all the same (``publish_empty``); says which. A run
+        whose every selected record was skipped writes nothing either: an empty file is never published unasked."""
+        skipped = job.run.counts.selected
+        if skipped:
+            what, nothing = f"Every selected record was skipped ({skipped})", "nothing written"
+        else:
+            scope = f"changed since {iso(since)}" if since else "in the catalog"
+            what = f"No {settings.entity.value.replace('_', ' ')} {scope}" + (
+                f" match the filter {settings.filter}" if settings.filter else "")
+            nothing = "nothing selected"
         if not settings.publish_empty:
-            job.message(MessageLevel.INFO, f"{what}: nothing selected, so no file is published (publish_empty is "
-                                           "off).")
+            # Named only when it is the task's own setting (not one of settings derived for another task type).
+            named = " (publish_empty is off)" if job.task.spec.settings is settings else ""
+            job.message(MessageLevel.INFO, f"{what}: {nothing}, so no file is published{named}.")
             return False
         if settings.format is ExportFormat.ETIM_XCHANGE:
-            job.message(MessageLevel.INFO, f"{what}: nothing selected, and an ETIM xChange file needs at least one "
+            job.message(MessageLevel.INFO, f"{what}: {nothing}, and an ETIM xChange file needs at least one "
                                            "product, so no file is published.")
             return False
-        job.message(MessageLevel.INFO, f"{what}: nothing selected; an empty file is published (publish_empty).")
+        job.message(MessageLevel.INFO, f"{what}: {nothing}; an empty file is published (publish_empty).")
         return True
 
     # --- report ------------------------------------------------------------------------------------
