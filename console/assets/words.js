@@ -14,7 +14,7 @@ const TYPE_LABELS = {
 };
 
 const WORD_FIXES = {
-  api: 'API', url: 'URL', id: 'ID', ftps: 'FTPS', sftp: 'SFTP', gln: 'GLN', glns: 'GLNs', etim: 'ETIM',
+  api: 'API', url: 'URL', id: 'ID', ftps: 'FTPS', sftp: 'SFTP', https: 'HTTPS', gln: 'GLN', glns: 'GLNs', etim: 'ETIM',
   csv: 'CSV', xlsx: 'XLSX', json: 'JSON', xml: 'XML', '2ba': '2BA', uri: 'URI', xchange: 'xChange', bmecat: 'BMEcat',
 };
 

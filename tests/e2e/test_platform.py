@@ -4,6 +4,7 @@ duplicate triggers and sequence order."""
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,16 +14,25 @@ from tests.e2e.local_stack import LocalStack
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
-# A type whose work is not built yet (Export Artikelbeheer.nl; the types that are built would go to their outside
-# systems). Its credential names a secret the demo environment has (a task may name only an existing
-# secret).
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound for a moment, then let go)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+HUB_URL = f"http://127.0.0.1:{_closed_port()}/ArtConnectV30.svc"
+# A task whose runs fail within seconds, for a reason a user can act on: its Art-Connect hub cannot be reached (a
+# refused connection, retried briefly). Its credential names a secret the demo environment has (a task may name
+# only an existing secret).
 WEEKLY: dict[str, Any] = {
-    "type": "export_artikelbeheer",
-    "description": "Weekly Artikelbeheer.nl export",
+    "type": "import_artconnect_invoices",
+    "description": "Weekly Art-Connect invoices",
     "frequency": {"every": "week", "days": ["MON"], "time": "12:53", "timezone": "Europe/Amsterdam"},
     "sequence_no": 10,
     "notification": {"emails": ["pim@example.com"], "when": "always"},
-    "settings": {"supplier_gln": "8712345000004", "username": "pim", "password": "etim-secret"},
+    "settings": {"endpoint_url": HUB_URL, "username": "pim", "password": "etim-secret"},
 }
 
 
@@ -90,16 +100,16 @@ def test_missing_description_is_422_and_another_environments_key_is_403(local_st
     assert local_stack.get("/environments/000042/tasks", api_key=other_key).status == 200
 
 
-def test_a_started_run_of_a_type_not_built_yet_fails_honestly_and_mails(local_stack: LocalStack) -> None:
+def test_a_started_run_that_cannot_reach_its_hub_fails_naming_it_and_mails(local_stack: LocalStack) -> None:
     task = create_task(local_stack, WEEKLY)
     started = local_stack.post(f"/environments/000001/tasks/{task['task_id']}/start")
     assert started.status == 202 and started.body["status"] == "queued"
     run_path = f"/environments/000001/runs/{started.body['run_id']}"
     ended = eventually(lambda: (r := local_stack.get(run_path).body)["status"] not in ("queued", "running") and r,
                        what="the run to end")
-    assert ended["status"] == "failed" and "not available yet" in ended["error"]
+    assert ended["status"] == "failed" and f"{HUB_URL} cannot be reached" in ended["error"], ended
     mails = eventually(lambda: [m for m in local_stack.get("/_local/mail").body
-                                if "Weekly Artikelbeheer.nl export" in m["subject"]], what="the report e-mail")
+                                if "Weekly Art-Connect invoices" in m["subject"]], what="the report e-mail")
     assert "pim@example.com" in str(mails[0]["to"])
 
 

@@ -158,10 +158,15 @@ def sftp_server(root: Path, *, username: str = "exports", password: str = "s3cre
             except OSError:
                 return
             transport = paramiko.Transport(connection)
+            transports.append(transport)
             transport.add_server_key(host_key)
             transport.set_subsystem_handler("sftp", paramiko.SFTPServer, served)
-            transport.start_server(server=_Logins(username, password, logins))
-            transports.append(transport)
+            try:
+                transport.start_server(server=_Logins(username, password, logins))
+            except (paramiko.SSHException, EOFError, OSError):
+                # A client that hangs up during the handshake (one that refuses the host key) must not end the
+                # server: its next try would find nobody listening.
+                transport.close()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()

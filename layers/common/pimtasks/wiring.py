@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from pimtasks.feeds.reader import FeedReader
     from pimtasks.services.access import AccessService
     from pimtasks.services.auto_import import AutoImport
-    from pimtasks.services.catalog_export import RemoteDelivery
+    from pimtasks.services.catalog_export import CatalogExport, RemoteDelivery
     from pimtasks.services.catalog_reading import CatalogReadService
     from pimtasks.services.environment_files import FilesService
     from pimtasks.services.etim_model import EtimModelReader
@@ -62,7 +62,7 @@ if TYPE_CHECKING:
         ArtConnectUsersExportWorker,
     )
     from pimtasks.workers.etim_worker import EtimWorker
-    from pimtasks.workers.export_worker import ExportWorker
+    from pimtasks.workers.export_worker import ArtikelbeheerWorker, ExportWorker
     from pimtasks.workers.feed_worker import FeedWorker
     from pimtasks.workers.import_worker import ImportWorker
     from pimtasks.workers.magento_worker import MagentoWorker
@@ -420,12 +420,14 @@ def artconnect_invoices_worker() -> ArtConnectInvoicesWorker:
 
 
 def export_workers(task_type: TaskType) -> TaskWorker:
-    """The export function's workers: ``export`` writes catalog files, ``feed`` builds a feed version
-    (Export Artikelbeheer.nl is not built yet)."""
+    """The export function's workers: ``export`` writes catalog files, ``feed`` builds a feed version,
+    ``export_artikelbeheer`` writes an ETIM xChange file and uploads it."""
     if task_type is TaskType.EXPORT:
         return export_worker()
     if task_type is TaskType.FEED:
         return feed_worker()
+    if task_type is TaskType.EXPORT_ARTIKELBEHEER:
+        return artikelbeheer_worker()
     return NotAvailableWorker(task_type)
 
 
@@ -471,19 +473,34 @@ def feed_token_service() -> FeedTokenService:
 
 
 def export_worker() -> ExportWorker:
+    from pimtasks.workers.export_worker import ExportWorker
+
+    return ExportWorker(export=catalog_export())
+
+
+def catalog_export() -> CatalogExport:
     # Imported here: the writers (openpyxl) are the export function's business alone.
     from pimtasks.adapters.export_catalog import FeedExportCatalog
     from pimtasks.adapters.mailer import SesMailer
     from pimtasks.services.catalog_export import CatalogExport
     from pimtasks.services.delta_window import DeltaWindow
-    from pimtasks.workers.export_worker import ExportWorker
 
     settings = get_settings()
     mailer = SesMailer(sender=settings.mail_sender) if settings.mail_sender else None
-    export = CatalogExport(catalog=FeedExportCatalog(catalog=catalog_repository()), files=file_store(),
-                           environments=admin_repository(), delta=DeltaWindow(runs=run_repository()), clock=clock,
-                           mailer=mailer, links=file_store(), remote=remote_delivery, multipart=file_store())
-    return ExportWorker(export=export)
+    return CatalogExport(catalog=FeedExportCatalog(catalog=catalog_repository()), files=file_store(),
+                         environments=admin_repository(), delta=DeltaWindow(runs=run_repository()), clock=clock,
+                         mailer=mailer, links=file_store(), remote=remote_delivery, multipart=file_store())
+
+
+def artikelbeheer_worker() -> ArtikelbeheerWorker:
+    from pimtasks.adapters.remote_servers import artikelbeheer_uploader, remote_uploader
+    from pimtasks.services.artikelbeheer_export import ArtikelbeheerExport
+    from pimtasks.services.remote_delivery import RemoteFileDelivery
+    from pimtasks.workers.export_worker import ArtikelbeheerWorker
+
+    return ArtikelbeheerWorker(export=ArtikelbeheerExport(
+        export=catalog_export(), environments=admin_repository(),
+        sender=RemoteFileDelivery(uploader=remote_uploader, sleep=clock.sleep), https_uploader=artikelbeheer_uploader))
 
 
 def remote_delivery(settings: ExportSettings) -> RemoteDelivery | None:

@@ -73,6 +73,19 @@ def test_nested_errors_name_the_nested_field(api: Api) -> None:
     assert reply.status == 422 and reply.body["errors"][0]["field"] == "settings.import_name"
 
 
+def test_artikelbeheer_settings_that_do_not_fit_the_transport_are_a_422_naming_the_field(api: Api) -> None:
+    gln = "8712345000004"
+    for settings, field in (({"supplier_gln": gln, "transport": "sftp"}, "settings.remote"),
+                            ({"supplier_gln": gln, "username": "u"}, "settings.password"),
+                            ({"supplier_gln": "8712345000005", "username": "u", "password": "x"},
+                             "settings.supplier_gln"),
+                            ({"supplier_gln": gln, "transport": "ftp"}, "settings.transport")):
+        body = {**WEEKLY, "type": "export_artikelbeheer", "settings": settings}
+        reply = api.call("POST", "/environments/000001/tasks", key=api.admin_key, body=body)
+        assert reply.status == 422, reply.body
+        assert [e["field"] for e in reply.body["errors"]] == [field], reply.body
+
+
 def test_credentials_are_secret_names_and_secret_values_never_come_back(api: Api) -> None:
     etim = {"type": "import_etim", "description": "ETIM", "frequency": {"every": "day", "time": "06:00"},
             "settings": {"client_id": "me", "client_secret": "etim-secret", "client_secret_value": "hunter2"}}

@@ -57,17 +57,17 @@ def test_start_queues_a_run_and_a_second_start_conflicts(core: Core) -> None:
         core.runs.start(environment="000001", task_id=task.task_id)
 
 
-def test_a_type_without_work_fails_honestly_and_reports_by_mail(core: Core) -> None:
+def test_a_type_the_function_does_not_run_fails_honestly_and_reports_by_mail(core: Core) -> None:
     task = core.tasks.create(environment="000001", spec=etim_daily(notification={"emails": ["pim@example.com"]}))
     run = core.runs.start(environment="000001", task_id=task.task_id)
     core.pump()
     ended = core.runs.get(environment="000001", run_id=run.run_id)
     assert ended.status is RunStatus.FAILED
-    assert "not available yet" in (ended.error or "")
+    assert "not available in this function" in (ended.error or "")
     assert core.tasks.get(environment="000001", task_id=task.task_id).last_run.status is RunStatus.FAILED
     mail = core.sent_mail()
     assert len(mail) == 1 and mail[0].destinations["ToAddresses"] == ["pim@example.com"]
-    assert "Failed: ETIM model" in mail[0].subject and "not available yet" in mail[0].body
+    assert "Failed: ETIM model" in mail[0].subject and "not available in this function" in mail[0].body
     # the lease is free again
     assert core.runs.start(environment="000001", task_id=task.task_id).status is RunStatus.QUEUED
 

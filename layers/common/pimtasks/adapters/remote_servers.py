@@ -1,10 +1,11 @@
-"""Uploads to remote servers for exports: FTPS (stdlib ``ftplib``, explicit TLS) and SFTP (paramiko).
+"""Uploads to remote servers for exports: FTPS (stdlib ``ftplib``, explicit TLS), SFTP (paramiko) and an HTTPS
+upload endpoint (``requests``: one multipart POST with basic auth, Export Artikelbeheer.nl).
 
-Both write ``.<name>.part`` first and rename it to ``<name>`` when the upload is complete, so whoever picks files
-up from the directory never reads half a file. Trust is explicit: an SFTP server's host key must match the pinned
-key of the settings (never trust on first use); an FTPS server's certificate is pinned by its SHA-256, or else
-verified against the system's CAs for the host name. Every failure becomes ``RemoteTransferError`` naming the
-host and what the server said.
+FTPS and SFTP write ``.<name>.part`` first and rename it to ``<name>`` when the upload is complete, so whoever
+picks files up from the directory never reads half a file. Trust is explicit: an SFTP server's host key must
+match the pinned key of the settings (never trust on first use); an FTPS server's certificate is pinned by its
+SHA-256, or else verified against the system's CAs for the host name; HTTPS certificates are verified against
+the system's CAs. Every failure becomes ``RemoteTransferError`` naming the host and what the server said.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import ssl
 from pathlib import Path
 from typing import Any
 
-from pimtasks.domain.task_types import RemoteTarget
+from pimtasks.domain.task_types import ExportArtikelbeheerSettings, RemoteTarget
 from pimtasks.services.export_ports import RemoteTransferError
 
 
@@ -193,6 +194,70 @@ class SftpUploader:
         except (OSError, EOFError, paramiko.SSHException) as failure:
             raise RemoteTransferError(f"{_where(self._target, self._port)}: writing {final}: "
                                       f"{_reply(failure)}") from failure
+
+
+# --- HTTPS upload --------------------------------------------------------------------------------
+
+UPLOAD_FIELD = "file"
+"""The multipart field that carries the file."""
+REPLY_EXCERPT = 300
+"""Characters of a refusing server's reply quoted in the failure."""
+_RETRYABLE_STATUSES = frozenset({408, 425, 429})
+
+
+class HttpsUploader:
+    """One multipart POST of a file to ``url`` (field ``file``, plus ``fields``) with HTTP basic auth.
+
+    The endpoint takes the file whole or not at all, so there is no temporary name. A 2xx reply is success; 5xx,
+    408/425/429 and network failures are worth another try; any other reply (401 for a wrong login, 413, 422) is
+    final. The failure names the host, the status and what the server wrote back.
+    """
+
+    def __init__(self, *, url: str, username: str, password: str, timeout_seconds: float,
+                 fields: dict[str, str] | None = None) -> None:
+        self._url = url
+        self._auth = (username, password)
+        self._timeout = timeout_seconds
+        self._fields = dict(fields or {})
+        self._session: Any = None
+
+    def __enter__(self) -> HttpsUploader:
+        import requests  # type: ignore[import-untyped, unused-ignore]  # only an HTTPS delivery needs it
+
+        self._session = requests.Session()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def upload(self, *, local: Path, directory: str, name: str) -> None:
+        import requests
+
+        assert self._session is not None
+        try:
+            with local.open("rb") as stream:
+                reply = self._session.post(self._url, auth=self._auth, data=self._fields, timeout=self._timeout,
+                                           files={UPLOAD_FIELD: (name, stream, "application/json")})
+        except requests.Timeout as failure:
+            raise RemoteTransferError(f"{self._url}: no answer in time ({failure})") from failure
+        except requests.RequestException as failure:
+            raise RemoteTransferError(f"{self._url}: {failure}") from failure
+        if 200 <= reply.status_code < 300:
+            return
+        text = " ".join(reply.text.split())[:REPLY_EXCERPT]
+        retryable = reply.status_code >= 500 or reply.status_code in _RETRYABLE_STATUSES
+        raise RemoteTransferError(f"{self._url}: HTTP {reply.status_code} {reply.reason}"
+                                  + (f": {text}" if text else ""), retryable=retryable)
+
+
+def artikelbeheer_uploader(settings: ExportArtikelbeheerSettings, password: str) -> HttpsUploader:
+    """The HTTPS upload of an Export Artikelbeheer.nl task: its ``upload_url`` and basic auth, the supplier's GLN
+    as form field ``supplier_gln`` beside the file."""
+    assert settings.username is not None  # the settings model requires it for https
+    return HttpsUploader(url=str(settings.upload_url), username=settings.username, password=password,
+                         timeout_seconds=settings.timeout_seconds, fields={"supplier_gln": settings.supplier_gln})
 
 
 def remote_uploader(target: RemoteTarget, password: str) -> FtpsUploader | SftpUploader:

@@ -81,6 +81,15 @@ def is_folder_name(value: str) -> bool:
     return bool(_FOLDER_RE.fullmatch(value)) and ".." not in value
 
 
+def folder_name_from(text: str, *, fallback: str) -> str:
+    """``text`` (a task's description) made a folder name: characters a folder name cannot hold become ``_``,
+    runs of dots and a leading non-alphanumeric are dropped, at most 64 characters; ``fallback`` when nothing
+    is left."""
+    name = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9 _.()-]", "_", text.strip()))
+    name = re.sub(r"^[^A-Za-z0-9]+", "", name)[:64].rstrip()
+    return name if is_folder_name(name) else fallback
+
+
 def is_reserved_secret_name(name: str) -> bool:
     """The redaction placeholder is no secret's name (else a redacted field would look like a real one)."""
     return name.casefold() == REDACTED_SECRET_REF.casefold()

@@ -12,7 +12,16 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from pimtasks.catalog.codes import gs1_problem, normalize_language
 from pimtasks.domain.etim import RELEASE_PATTERN
@@ -287,6 +296,18 @@ EXPORT_FILE_NAME_HELP = (
     "and {run_id}. Large XLSX exports are split into numbered parts (_part2, ...).")
 
 
+def _known_file_name_tokens(value: str) -> str:
+    problem = file_name_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+ExportFileName = Annotated[str, AfterValidator(_known_file_name_tokens),
+                           Field(min_length=1, max_length=200, description=EXPORT_FILE_NAME_HELP)]
+"""An export's file name pattern: known tokens only (``{export}``, ``{date:...}``, ``{time:...}``, ``{run_id}``)."""
+
+
 class ExportColumn(_Settings):
     """One column of an export: a catalog field and its header text."""
 
@@ -363,8 +384,7 @@ class ExportSettings(_Settings):
                                                           "successful run (the first run exports everything)")
     include_removed: bool = Field(default=False, description="With only_changed: removed records too (JSON "
                                                              "gets a 'deleted' member, other formats skip them)")
-    file_name: str = Field(default="{export}_{date:%Y%m%d}_{time:%H%M}", min_length=1, max_length=200,
-                           description=EXPORT_FILE_NAME_HELP)
+    file_name: ExportFileName = "{export}_{date:%Y%m%d}_{time:%H%M}"
     publish_empty: bool = Field(default=False, description="Publish a file (a header only) when nothing is "
                                                            "selected")
     csv: CsvOptions = Field(default_factory=CsvOptions)
@@ -373,14 +393,6 @@ class ExportSettings(_Settings):
     email_file_to: list[str] = Field(default_factory=list, max_length=20,
                                      description="Mail the file (attached up to 7 MB, else a download link)")
     remote: RemoteTarget | None = None
-
-    @field_validator("file_name")
-    @classmethod
-    def _known_tokens(cls, value: str) -> str:
-        problem = file_name_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
 
     @model_validator(mode="after")
     def _known_fields(self) -> ExportSettings:
@@ -730,14 +742,76 @@ class ExportArtConnectUsersSettings(ArtConnectSettings):
 # --- 3.10 Artikelbeheer.nl -------------------------------------------------------------------------
 
 
-class ExportArtikelbeheerSettings(_Settings):
-    """Settings of an Export Artikelbeheer.nl task (manual §3.10)."""
+class ArtikelbeheerTransport(StrEnum):
+    """How an Export Artikelbeheer.nl file travels (no public upload specification exists, EXTERNAL-SYSTEMS §5)."""
 
-    supplier_gln: Gln
-    upload_url: HttpUrl = HttpUrl("https://www.artikelbeheer.nl")
-    username: str = Field(min_length=1, max_length=200)
-    password: SecretRef
-    only_changed: bool = True
+    HTTPS = "https"  # multipart POST to upload_url, HTTP basic auth
+    SFTP = "sftp"  # to the remote server of the settings (host key pinned)
+
+
+class ExportArtikelbeheerSettings(_Settings):
+    """Settings of an Export Artikelbeheer.nl task (manual §3.10): the environment's trade items of one supplier
+    with their prices as an ETIM xChange 2.0 file (FULL on the first run, CHANGE with only the changed items after),
+    published to Downloads/ and delivered by HTTPS upload or SFTP."""
+
+    supplier_gln: Gln = Field(description="The supplier (SupplierIdGln): its trade items are sent, 13 digits with a "
+                                          "valid check digit; products with another supplier_gln are skipped")
+    supplier_name: str | None = Field(default=None, min_length=1, max_length=80,
+                                      description="SupplierName of the file; the environment's name when empty")
+    transport: ArtikelbeheerTransport = Field(
+        default=ArtikelbeheerTransport.HTTPS,
+        description="https: a multipart POST (field 'file') to upload_url with basic auth (username, password); "
+                    "sftp: to remote (protocol sftp, host key pinned), under a temporary name, then renamed")
+    upload_url: HttpUrl = Field(default=HttpUrl("https://www.artikelbeheer.nl"),
+                                description="https: the upload address Artikelbeheer.nl gave you")
+    username: str | None = Field(default=None, validate_default=True, min_length=1, max_length=200,
+                                 description="https: the basic auth user (required for https)")
+    password: Annotated[SecretRef | None, SECRET_REFERENCE] = Field(
+        default=None, validate_default=True,
+        description="https: the secret holding the basic auth password (required for https)")
+    remote: RemoteTarget | None = Field(default=None, validate_default=True,
+                                        description="sftp: the server (protocol sftp; required for sftp)")
+    timeout_seconds: float = Field(default=60, ge=1, le=300, description="https: per upload request")
+    attempts: int = Field(default=3, ge=1, le=10, description="https: tries before the run fails (a refused "
+                                                              "login is not tried again)")
+    only_changed: bool = Field(default=True, description="After the first (FULL) run, a CHANGE file with only the "
+                                                         "items changed since the start of the last successful run")
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2}-[A-Z]{2}$")]] = Field(
+        default_factory=lambda: ["nl-NL"], min_length=1, max_length=20,
+        description="Languages (xx-XX) of the descriptions written; nl-NL also takes a catalog description in nl")
+    export_name: FolderName | None = Field(
+        default=None, description="The folder under Downloads/; the task's description (made folder-safe) when "
+                                  "empty")
+    file_name: ExportFileName = "{export}_{date:%Y%m%d}_{time:%H%M}"
+
+    @field_validator("supplier_gln")
+    @classmethod
+    def _valid_gln(cls, value: str) -> str:
+        problem = gs1_problem(value, lengths=(13,), name="GLN")
+        if problem:
+            raise ValueError(f"supplier_gln {value}: {problem}")
+        return value
+
+    @field_validator("username", "password")
+    @classmethod
+    def _https_login(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("transport") is ArtikelbeheerTransport.HTTPS:
+            raise ValueError(f"transport https needs {info.field_name} (basic auth: the username and the name of "
+                             "the secret holding the password)")
+        return value
+
+    @field_validator("remote")
+    @classmethod
+    def _sftp_server(cls, value: RemoteTarget | None, info: ValidationInfo) -> RemoteTarget | None:
+        transport = info.data.get("transport")
+        if transport is ArtikelbeheerTransport.HTTPS and value is not None:
+            raise ValueError("remote is for transport sftp (set transport to sftp, or leave remote out)")
+        if transport is ArtikelbeheerTransport.SFTP:
+            if value is None:
+                raise ValueError("transport sftp needs remote (protocol sftp, host, username, password, host_key)")
+            if value.protocol != "sftp":
+                raise ValueError(f"transport sftp needs remote.protocol sftp, not {value.protocol}")
+        return value
 
 
 AnySettings = (

@@ -10,10 +10,12 @@
    (XLSX is zipped at the end: it runs in one invocation).
 3. **Publish.** The file goes to a temporary key (``Temp/exports/<run_id>/``) and, only when it is complete,
    is copied to ``Downloads/<export>/<file name>`` and the temporary copy removed: a reader of Downloads (the
-   files API, FTPS) never sees half a file. A run that selects nothing publishes no file unless
-   ``publish_empty``, and says so.
+   files API, FTPS) never sees half a file. A run that writes nothing (nothing selected, or every selected record
+   skipped) publishes no file unless ``publish_empty``, and says so.
 4. **Deliver** by e-mail (``email_file_to``: attached up to 7 MB, else a download link) and to the remote
    server of the settings (``RemoteDelivery``).
+Another task type that publishes a catalog file (Export Artikelbeheer.nl) calls ``export`` with settings it derives,
+a ``SkipRule`` narrowing the selection with a counted reason, and its own ``FileDelivery``.
 The run's counts say how many records were selected, written and skipped (each reason a message); its files
 list the published file(s); its messages give the file name, size and destination.
 """
@@ -75,6 +77,16 @@ class RemoteDelivery(Protocol):
 
 
 RemoteFactory = Callable[[ExportSettings], RemoteDelivery | None]
+SkipRule = Callable[[dict[str, Any]], str | None]
+"""Why a record the settings select is still not written (a reason the run counts as skipped), or None to write
+it; given a record's JSON-form data."""
+
+
+class FileDelivery(Protocol):
+    """Where the published files go instead of the settings' remote server (a caller's own transport). It gets
+    the files while their local copies still exist."""
+
+    def deliver(self, job: RunJob, files: Sequence[PublishedFile]) -> None: ...
 
 
 class CatalogExport:
@@ -96,6 +108,13 @@ class CatalogExport:
         settings = job.task.spec.settings
         if not isinstance(settings, ExportSettings):
             raise WorkerFailure(f"a {job.task.spec.type} task is not an Export task")
+        self.export(job, settings)
+        return None
+
+    def export(self, job: RunJob, settings: ExportSettings, *, skip: SkipRule | None = None,
+               delivery: FileDelivery | None = None) -> list[PublishedFile]:
+        """Select, write, publish and deliver per ``settings``; the files published (none when nothing was
+        selected). ``skip`` narrows the selection with a counted reason; ``delivery`` replaces the remote."""
         started = job.run.started_at or self._clock.now()
         resumed = job.checkpoint
         local_start = started.astimezone(self._zone(job.run.environment))
@@ -115,7 +134,8 @@ class CatalogExport:
                                                                 f"Temp/exports/{job.run.run_id}/{file_name}"))
             window = _Window(since=since, started=started, file_name=file_name, content_type=content_type(settings))
             try:
-                skipped = self._write_selection(job, settings, writer, columns=columns, window=window, parts=parts)
+                skipped = self._write_selection(job, settings, writer, columns=columns, window=window, parts=parts,
+                                                skip=skip)
             except StopRequested:
                 writer.abort()
                 self._abort_parts(parts)
@@ -125,12 +145,14 @@ class CatalogExport:
                 raise
             self._report_warnings(job, writer.output.warnings)
             self._report_skipped(job, skipped)
-            if job.run.counts.selected == 0 and not self._publishes_empty(job, settings, since=since):
+            if job.run.counts.written == 0 and not self._publishes_empty(job, settings, since=since):
                 writer.abort()
-                return None
-            published = self._publish(job, settings, writer.finish(), parts=parts)
-            self._deliver(job, settings, published)
-        return None
+                self._abort_parts(parts)
+                return []
+            published = self._publish(job, settings, writer.finish(), parts=parts,
+                                       keep_local=settings.remote is not None or delivery is not None)
+            self._deliver(job, settings, published, delivery=delivery)
+        return published
 
     # --- selection ---------------------------------------------------------------------------------
     def _since(self, job: RunJob, settings: ExportSettings) -> dt.datetime | None:
@@ -148,7 +170,8 @@ class CatalogExport:
         return ZoneInfo(found.timezone if found else DEFAULT_TIMEZONE)
 
     def _write_selection(self, job: RunJob, settings: ExportSettings, writer: ExportWriter, *,
-                         columns: Sequence[Column], window: _Window, parts: _Parts) -> Counter[str]:
+                         columns: Sequence[Column], window: _Window, parts: _Parts,
+                         skip: SkipRule | None) -> Counter[str]:
         """Write every selected record; the reasons of those skipped, counted."""
         skipped: Counter[str] = Counter()
         lists_removals = settings.format is ExportFormat.JSON and settings.include_removed
@@ -159,13 +182,14 @@ class CatalogExport:
         for record in self._catalog.records_for_export(environment=job.run.environment, entity=settings.entity,
                                                        since=since, after=after):
             tally.handled += 1
-            reason = None
             if record.deleted or record.changed_at > started:
                 reason = self._skip_reason(record, settings, since=since, started=started,
                                            lists_removals=lists_removals)
-            if reason is None and settings.filter and not matches(record.data, settings.filter):
-                pass
-            elif reason is not None:
+            elif not matches(record.data, settings.filter):
+                reason = ""  # not selected at all
+            else:
+                reason = skip(record.data) if skip is not None else None
+            if reason is not None:
                 if reason:  # a tombstone in a full export is simply not part of the catalog
                     tally.skipped += 1
                     skipped[reason] += 1
@@ -227,18 +251,26 @@ class CatalogExport:
         return None
 
     def _publishes_empty(self, job: RunJob, settings: ExportSettings, *, since: dt.datetime | None) -> bool:
-        scope = f"changed since {iso(since)}" if since else "in the catalog"
-        what = f"No {settings.entity.value.replace('_', ' ')} {scope}" + (
-            f" match the filter {settings.filter}" if settings.filter else "")
+        """Whether a run that wrote no record publishes a file all the same (``publish_empty``); says which. A run
+        whose every selected record was skipped writes nothing either: an empty file is never published unasked."""
+        skipped = job.run.counts.selected
+        if skipped:
+            what, nothing = f"Every selected record was skipped ({skipped})", "nothing written"
+        else:
+            scope = f"changed since {iso(since)}" if since else "in the catalog"
+            what = f"No {settings.entity.value.replace('_', ' ')} {scope}" + (
+                f" match the filter {settings.filter}" if settings.filter else "")
+            nothing = "nothing selected"
         if not settings.publish_empty:
-            job.message(MessageLevel.INFO, f"{what}: nothing selected, so no file is published (publish_empty is "
-                                           "off).")
+            # Named only when it is the task's own setting (not one of settings derived for another task type).
+            named = " (publish_empty is off)" if job.task.spec.settings is settings else ""
+            job.message(MessageLevel.INFO, f"{what}: {nothing}, so no file is published{named}.")
             return False
         if settings.format is ExportFormat.ETIM_XCHANGE:
-            job.message(MessageLevel.INFO, f"{what}: nothing selected, and an ETIM xChange file needs at least one "
+            job.message(MessageLevel.INFO, f"{what}: {nothing}, and an ETIM xChange file needs at least one "
                                            "product, so no file is published.")
             return False
-        job.message(MessageLevel.INFO, f"{what}: nothing selected; an empty file is published (publish_empty).")
+        job.message(MessageLevel.INFO, f"{what}: {nothing}; an empty file is published (publish_empty).")
         return True
 
     # --- report ------------------------------------------------------------------------------------
@@ -258,14 +290,14 @@ class CatalogExport:
 
     # --- publish and deliver -----------------------------------------------------------------------
     def _publish(self, job: RunJob, settings: ExportSettings, written: Sequence[WrittenFile], *,
-                 parts: _Parts) -> list[PublishedFile]:
+                 parts: _Parts, keep_local: bool) -> list[PublishedFile]:
         environment = job.run.environment
         kind = content_type(settings)
         published = []
         for file in written:
             relative = f"Downloads/{settings.export_name}/{file.name}"
             if parts.upload_id is not None:
-                size = self._complete_parts(parts, file, settings=settings)
+                size = self._complete_parts(parts, file, keep_local=keep_local)
                 temporary = parts.key
             else:
                 temporary = environment_key(environment, f"Temp/exports/{job.run.run_id}/{file.name}")
@@ -279,9 +311,9 @@ class CatalogExport:
             published.append(PublishedFile(name=file.name, key=relative, size=size, path=file.path))
         return published
 
-    def _complete_parts(self, parts: _Parts, file: WrittenFile, *, settings: ExportSettings) -> int:
+    def _complete_parts(self, parts: _Parts, file: WrittenFile, *, keep_local: bool) -> int:
         """Send the rest as the last part, complete the upload; the whole file's size. The local file holds only
-        the last part, so an export delivered to a remote server fetches the whole file back."""
+        the last part, so an export delivered to a remote server (``keep_local``) fetches the whole file back."""
         assert self._multipart is not None and parts.upload_id is not None
         size = file.path.stat().st_size
         if size:
@@ -289,17 +321,20 @@ class CatalogExport:
             parts.sent.append((number, self._multipart.upload_part(key=parts.key, upload_id=parts.upload_id,
                                                                    number=number, source=file.path)))
         self._multipart.complete_multipart(key=parts.key, upload_id=parts.upload_id, parts=parts.sent)
-        if settings.remote is not None:
+        if keep_local:
             self._files.download(key=parts.key, version_id=None, target=file.path)
         return parts.size + size
 
-    def _deliver(self, job: RunJob, settings: ExportSettings, published: Sequence[PublishedFile]) -> None:
+    def _deliver(self, job: RunJob, settings: ExportSettings, published: Sequence[PublishedFile], *,
+                 delivery: FileDelivery | None) -> None:
         if settings.email_file_to:
             self._mail(job, settings, published)
-        if settings.remote is not None and self._remote is not None:
-            delivery = self._remote(settings)
-            if delivery is not None:
-                delivery.deliver(job, settings, published)
+        if delivery is not None:
+            delivery.deliver(job, published)
+        elif settings.remote is not None and self._remote is not None:
+            remote = self._remote(settings)
+            if remote is not None:
+                remote.deliver(job, settings, published)
 
     def _mail(self, job: RunJob, settings: ExportSettings, published: Sequence[PublishedFile]) -> None:
         if self._mailer is None:

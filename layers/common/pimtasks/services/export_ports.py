@@ -52,7 +52,14 @@ class DownloadLinks(Protocol):
 
 
 class RemoteTransferError(Exception):
-    """A remote server refused or did not answer; the text names the host and the server's reply."""
+    """A remote server refused or did not answer; the text names the host and the server's reply.
+
+    ``retryable`` false: trying again cannot help (an HTTP server refused the login or the file), so the delivery
+    does not."""
+
+    def __init__(self, text: str, *, retryable: bool = True) -> None:
+        super().__init__(text)
+        self.retryable = retryable
 
 
 class RemoteUploader(Protocol):

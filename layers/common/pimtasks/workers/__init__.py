@@ -2,7 +2,7 @@
 
 A worker gets a ``RunJob`` (the task, the run, a checkpoint from a previous invocation) and calls
 ``job.keep_alive(checkpoint)`` at every safe point: that is where Stop and the Lambda time budget are
-honoured. Types whose work is not built yet get ``NotAvailableWorker``: their runs fail honestly.
+honoured. A type a function does not run gets ``NotAvailableWorker``: its runs fail honestly.
 """
 
 from __future__ import annotations
@@ -22,14 +22,15 @@ class TaskWorker(Protocol):
 
 
 class NotAvailableWorker:
-    """For task types whose work is not built yet: accepted and scheduled, but never a fake success."""
+    """For a task type a function does not run (an invocation sent to another type's function, or a harness
+    that builds one type only): the run fails saying so, never a fake success."""
 
     def __init__(self, task_type: TaskType) -> None:
         self._task_type = task_type
 
     def run(self, job: RunJob) -> RunStatus | None:
-        raise WorkerFailure(f"Task type '{self._task_type.value}' is not available yet: this version of pimtasks "
-                            "accepts and schedules it, but cannot execute it.")
+        raise WorkerFailure(f"Task type '{self._task_type.value}' is not available in this function: the "
+                            "invocation was sent to a function that does not run this type.")
 
 
 WorkerFactory = Callable[[TaskType], TaskWorker]
