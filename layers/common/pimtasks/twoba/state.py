@@ -9,8 +9,10 @@
 - **lookups** a delta needs because its rows come without the details that tie them together: per supplier, the
   article number of each trade item (``ARTICLE``, for the GTIN rule: a changed pricing without the item's
   details still finds its article), the trade items of each product (``PRODUCT``, ``<manufacturer GLN>#<product
-  number>`` -> JSON list of item numbers: a changed ETIM classification finds its articles), and the
-  manufacturers the supplier's items name (``MANUFACTURERS``, key ``all``: whose products a delta asks for).
+  number>`` -> JSON list of item numbers: a changed product, its ETIM classification, brand or descriptions, finds
+  its articles), the languages of each trade item's own descriptions (``DESCRIBED``, JSON list: a changed
+  product description fills only the others), and the manufacturers the supplier's items name
+  (``MANUFACTURERS``, key ``all``: whose products a delta asks for).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ Rows = list[dict[str, Any]]
 ARTICLE = "ART"
 PRODUCT = "PRODUCT"
 MANUFACTURERS = "MFR"
+DESCRIBED = "LANG"
 
 
 class TwobaStateStore(Protocol):
