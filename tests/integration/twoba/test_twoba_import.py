@@ -250,3 +250,27 @@ def test_wrong_credentials_fail_the_run_naming_the_token_url(twoba: TwobaTasks) 
     run = twoba.run(twoba.create_task([SMALL]))
     assert run.status is RunStatus.FAILED
     assert f"{twoba.server.url}/connect/token" in (run.error or "") and "invalid_client" in (run.error or "")
+
+
+def test_a_selection_narrows_every_bulk_scan_to_its_items_and_products(twoba: TwobaTasks) -> None:
+    server = twoba.server
+    serve(server, SMALL, 6)
+    chosen = {1, 4}
+    server.selections["SELECTION-2026 ø/1"] = {
+        *((SMALL, item_number(SMALL, n)) for n in chosen), (SMALL, product_number(1))}  # not the product of 4
+    task = twoba.create_task([SMALL], selection_id="SELECTION-2026 ø/1")
+
+    run = twoba.run(task)
+
+    assert run.status is RunStatus.SUCCEEDED, run.messages
+    assert run.counts.created == 2
+    assert [n for n in range(6) if twoba.product(item_number(SMALL, n))] == sorted(chosen)
+    one, four = twoba.product(item_number(SMALL, 1)), twoba.product(item_number(SMALL, 4))
+    assert one is not None and one.brand == "Bé ø\u20131" and one.etim_class == "EC000042"
+    assert one.descriptions["en-GB"] == "Conduit ø1 \u2013 white, café"
+    assert four is not None and four.brand is None and "en-GB" not in four.descriptions and four.etim_class is None
+    received = [server.queries(resource) for resource in (DETAILS, DESCRIPTIONS, ORDERING, PRICINGS,
+                                                          CLASSIFICATIONS, PRODUCT_DETAILS, PRODUCT_DESCRIPTIONS)]
+    assert all(len(queries) == 1 for queries in received)  # one page each: the selection is small
+    assert all(queries[0]["selectionId"] == ["SELECTION-2026 ø/1"] for queries in received)
+    assert sum(map(len, received)) == len(server.requests)

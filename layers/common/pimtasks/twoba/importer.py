@@ -52,7 +52,7 @@ from pimtasks.twoba.products import (
     etim_classification,
     trade_item_record,
 )
-from pimtasks.twoba.state import ARTICLE, DESCRIBED, MANUFACTURERS, PRODUCT, Rows, TwobaStateStore
+from pimtasks.twoba.state import ARTICLE, DESCRIBED, MANUFACTURERS, PRODUCT, SCAN, Rows, TwobaStateStore
 
 ENDPOINTS = ("details", "descriptions", "ordering", "pricings")
 """The trade-item bulk endpoints the catalog needs, scanned in this order (``trade-items/bulk/<name>``)."""
@@ -64,10 +64,12 @@ PRODUCTS = len(ENDPOINTS)
 """The checkpoint's endpoint index of the first product endpoint (the next ones follow)."""
 JOIN = PRODUCTS + len(PRODUCT_ENDPOINTS)
 """The checkpoint's endpoint index once every endpoint of the supplier was scanned."""
-SELECTION_RESOURCES = frozenset({*(f"trade-items/bulk/{name}" for name in ENDPOINTS),
-                                 *(f"products/bulk/{name}" for _, name in PRODUCT_ENDPOINTS)})
+RESOURCES = (*(f"trade-items/bulk/{name}" for name in ENDPOINTS), *(f"products/bulk/{name}" for _, name in
+                                                                   PRODUCT_ENDPOINTS))
+"""Every resource a scan reads."""
+SELECTION_RESOURCES = frozenset(RESOURCES)
 """The resources that take ``selectionId``: in both Preview3 specs every bulk endpoint lists it (the single-item
-endpoints do not); kept as a set so an endpoint added later is a decision, not an accident."""
+endpoints do not); kept apart from ``RESOURCES`` so an endpoint added later is a decision, not an accident."""
 WRITE_BATCH = 500
 CLOCK_MARGIN = dt.timedelta(minutes=5)
 """Without a ``Date`` from the server, the watermark is our clock less this (the two clocks may differ)."""
@@ -185,9 +187,22 @@ class TwobaImport:
         self._state.clear_staged(environment=environment, task_id=task_id, supplier_gln=gln)  # a stopped run's
         mark = self._state.watermarks(environment=environment, task_id=task_id).get(gln)
         point.since = rfc3339(mark) if mark is not None and self._settings.only_changed else None
+        if point.since and self._state.lookups(environment=environment, task_id=task_id, supplier_gln=gln, kind=SCAN,
+                                               keys=["shape"]).get("shape") != self._scan_shape():
+            job.message(MessageLevel.INFO, f"Supplier {gln}: a full scan, not the changes since {point.since}: its "
+                                           f"last complete scan read other endpoints, or another selection_id or "
+                                           f"languages, so what did not change since would be missing.")
+            point.since = None
         known = self._state.lookups(environment=environment, task_id=task_id, supplier_gln=gln, kind=MANUFACTURERS,
                                     keys=["all"]).get("all")
         point.manufacturers = json.loads(known) if known and point.since else []
+
+    def _scan_shape(self) -> str:
+        """What a delta must share with the last complete scan, besides the GLN: the resources and the filters
+        that choose rows. A delta reads only the rows changed since, so an endpoint added (a new version of this
+        import), another selection or another language would miss every row that did not change."""
+        return json.dumps({"resources": list(RESOURCES), "selectionId": self._settings.selection_id,
+                           "languages": sorted(self._settings.languages)}, sort_keys=True)
 
     def _params(self, resource: str, point: Checkpoint, gln: str) -> Params:
         """The filters of a scan of ``resource``, the same for each of its pages: the supplier's GLN (the Product
@@ -286,7 +301,8 @@ class TwobaImport:
 
     def _remember(self, job: RunJob, gln: str, point: Checkpoint, product_items: dict[str, list[str]],
                   rows: dict[str, dict[str, Any]]) -> None:
-        """Save what the next delta needs: the items of each product this scan named, the manufacturers."""
+        """Save what the next delta needs: the items of each product this scan named, the manufacturers, the
+        scan's shape."""
         environment, task_id = job.task.environment, job.task.task_id
         named = {product_key(details) for details in rows["details"].values()} - {None}
         keys = sorted(k for k in named if k)
@@ -299,6 +315,8 @@ class TwobaImport:
                                  values={key: json.dumps(sorted(product_items[key])) for key in keys})
         self._state.save_lookups(environment=environment, task_id=task_id, supplier_gln=gln, kind=MANUFACTURERS,
                                  values={"all": json.dumps(point.manufacturers)})
+        self._state.save_lookups(environment=environment, task_id=task_id, supplier_gln=gln, kind=SCAN,
+                                 values={"shape": self._scan_shape()})
 
     def _write(self, job: RunJob, point: Checkpoint, gln: str, batch: Sequence[str], *,
                rows: dict[str, dict[str, Any]], products: dict[str, str], first_row: int) -> None:

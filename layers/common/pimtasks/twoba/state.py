@@ -12,7 +12,8 @@
   number>`` -> JSON list of item numbers: a changed product, its ETIM classification, brand or descriptions, finds
   its articles), the languages of each trade item's own descriptions (``DESCRIBED``, JSON list: a changed
   product description fills only the others), and the manufacturers the supplier's items name
-  (``MANUFACTURERS``, key ``all``: whose products a delta asks for).
+  (``MANUFACTURERS``, key ``all``: whose products a delta asks for), and what the last complete scan read (``SCAN``,
+  key ``shape``: its resources and filters; a delta needs the same, else the supplier is read whole).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ ARTICLE = "ART"
 PRODUCT = "PRODUCT"
 MANUFACTURERS = "MFR"
 DESCRIBED = "LANG"
+SCAN = "SCAN"
 
 
 class TwobaStateStore(Protocol):
