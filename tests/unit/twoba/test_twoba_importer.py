@@ -257,3 +257,17 @@ def test_a_selection_id_of_the_wrong_shape_is_refused() -> None:
         with pytest.raises(ValueError, match="selection_id"):
             Import2baSettings.model_validate({**base, "selection_id": wrong})
     assert Import2baSettings.model_validate({**base, "selection_id": "x" * 50}).selection_id == "x" * 50
+
+
+def test_a_checkpoint_written_before_the_product_endpoints_continues_with_them() -> None:
+    from pimtasks.twoba.importer import JOIN, LEGACY_JOIN, PRODUCTS, Checkpoint
+
+    joining = {"supplier": 1, "endpoint": LEGACY_JOIN, "joined": 500, "manufacturers": [A], "manufacturer": 1,
+               "counts": {"read": 500}, "since": "2027-01-15T08:01:00Z", "started": "2027-01-16T08:01:00+00:00"}
+    point = Checkpoint.of(joining)
+    assert (point.endpoint, point.manufacturer, point.joined, point.counts.read) == (PRODUCTS + 1, 0, 0, 0)
+    assert point.since == joining["since"] and point.as_dict()["join_index"] == JOIN
+    classifying = Checkpoint.of({**joining, "endpoint": PRODUCTS, "joined": 0, "cursor": "7"})
+    assert (classifying.endpoint, classifying.manufacturer, classifying.cursor) == (PRODUCTS, 1, "7")
+    current = Checkpoint.of(Checkpoint(endpoint=LEGACY_JOIN, manufacturer=1, cursor="3").as_dict())
+    assert (current.endpoint, current.manufacturer, current.cursor) == (LEGACY_JOIN, 1, "3")

@@ -64,6 +64,9 @@ PRODUCTS = len(ENDPOINTS)
 """The checkpoint's endpoint index of the first product endpoint (the next ones follow)."""
 JOIN = PRODUCTS + len(PRODUCT_ENDPOINTS)
 """The checkpoint's endpoint index once every endpoint of the supplier was scanned."""
+LEGACY_JOIN = PRODUCTS + 1
+"""``JOIN`` before ``products/bulk/details`` and ``descriptions`` were read (a checkpoint without ``join_index``);
+the indexes below it mean what they meant then."""
 RESOURCES = (*(f"trade-items/bulk/{name}" for name in ENDPOINTS), *(f"products/bulk/{name}" for _, name in
                                                                    PRODUCT_ENDPOINTS))
 """Every resource a scan reads."""
@@ -114,12 +117,19 @@ class Checkpoint:
     manufacturer: int = 0
     counts: SupplierCounts = field(default_factory=SupplierCounts)
     failed: list[str] = field(default_factory=list)
+    join_index: int = JOIN
+    """The ``JOIN`` of the version that wrote the checkpoint (absent: ``LEGACY_JOIN``)."""
 
     @classmethod
     def of(cls, stored: dict[str, Any] | None) -> Checkpoint:
         if not stored:
             return cls()
-        return cls(**{**stored, "counts": SupplierCounts(**stored.get("counts", {}))})
+        point = cls(**{**stored, "counts": SupplierCounts(**stored.get("counts", {})), "join_index": JOIN})
+        if stored.get("join_index", LEGACY_JOIN) == LEGACY_JOIN and point.endpoint == LEGACY_JOIN:
+            # A run from before the product details and descriptions, stopped while joining: its index is now
+            # that of products/bulk/details, so it reads both for every manufacturer and joins (writes) anew.
+            point.manufacturer, point.joined, point.counts = 0, 0, SupplierCounts()
+        return point
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
