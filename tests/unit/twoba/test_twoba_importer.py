@@ -271,3 +271,32 @@ def test_a_checkpoint_written_before_the_product_endpoints_continues_with_them()
     assert (classifying.endpoint, classifying.manufacturer, classifying.cursor) == (PRODUCTS, 1, "7")
     current = Checkpoint.of(Checkpoint(endpoint=LEGACY_JOIN, manufacturer=1, cursor="3").as_dict())
     assert (current.endpoint, current.manufacturer, current.cursor) == (LEGACY_JOIN, 1, "3")
+
+
+class RecordingState(MemoryTwobaState):
+    """Keeps every staged row of each endpoint, also after the supplier's pages are cleared."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.all_staged: dict[str, list[dict[str, Any]]] = {}
+
+    def stage(self, *, environment: str, task_id: str, supplier_gln: str, endpoint: str, page: int,
+              rows: list[dict[str, Any]]) -> None:
+        super().stage(environment=environment, task_id=task_id, supplier_gln=supplier_gln, endpoint=endpoint,
+                      page=page, rows=rows)
+        self.all_staged.setdefault(endpoint, []).extend(rows)
+
+
+def test_only_the_product_fields_the_join_reads_are_staged(server: TwobaServer) -> None:
+    server.mutate_product(PRODUCT_DESCRIPTIONS, A, "M1", fullProductDescription="é" * 10_000,
+                          productMarketingText="ø" * 10_000, productKeyword=["buis"])
+    server.mutate_product(PRODUCT_DETAILS, A, "M1", productGtins=["8712345000011"], warrantyBusiness=12)
+    state = RecordingState()
+    status, _ = run_import(server, state, MemoryCatalog())
+
+    assert status is None
+    details, descriptions = state.all_staged["product-details"], state.all_staged["product-descriptions"]
+    assert len(details) == len(descriptions) == 17
+    assert {name for row in descriptions for name in row} == {
+        "manufacturerIdGln", "manufacturerProductNumber", "descriptionLanguage", "minimalProductDescription"}
+    assert {name for row in details for name in row} == {"manufacturerIdGln", "manufacturerProductNumber", "brandName"}

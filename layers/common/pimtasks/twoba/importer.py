@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
@@ -50,6 +51,7 @@ from pimtasks.twoba.products import (
     ProductRows,
     TradeItemRejected,
     etim_classification,
+    staged_row,
     trade_item_record,
 )
 from pimtasks.twoba.state import ARTICLE, DESCRIBED, MANUFACTURERS, PRODUCT, SCAN, Rows, TwobaStateStore
@@ -266,7 +268,7 @@ class TwobaImport:
             page = self._source.page(resource, params=self._params(resource, point, manufacturer),
                                      cursor=point.cursor, limit=self._settings.page_size)
             self._state.stage(environment=job.task.environment, task_id=job.task.task_id, supplier_gln=gln,
-                              endpoint=staged, page=point.page, rows=page.rows)
+                              endpoint=staged, page=point.page, rows=[staged_row(staged, row) for row in page.rows])
             point.page += 1
             point.cursor = page.cursor
             if not page.has_next:
@@ -447,6 +449,7 @@ def _group(pages: Any) -> dict[str, dict[str, Any]]:
     grouped: dict[str, dict[str, Any]] = {endpoint: {} for endpoint in (*ENDPOINTS, *(s for s, _ in PRODUCT_ENDPOINTS))}
     for endpoint, rows in pages:
         target = grouped[endpoint]
+        _share_codes(rows)
         if endpoint in (ETIM_CLASSIFICATIONS, PRODUCT_DETAILS, PRODUCT_DESCRIPTIONS):
             _group_products(endpoint, rows, target)
             continue
@@ -459,6 +462,21 @@ def _group(pages: Any) -> dict[str, dict[str, Any]]:
             else:
                 target[item] = row
     return grouped
+
+
+SHARED_FIELDS = ("supplierIdGln", "manufacturerIdGln", "descriptionLanguage", "etimClassCode", "etimReleaseVersion",
+                 "etimFeatureCode", "etimUnitCode")
+"""Row fields whose values repeat across most rows of a supplier: GLNs, languages and ETIM codes."""
+
+
+def _share_codes(rows: Rows) -> None:
+    """Let the rows share one string object per value of ``SHARED_FIELDS`` (``sys.intern``): a parse makes a new
+    one for each row, and a large supplier's join holds hundreds of thousands of rows at once."""
+    for row in rows:
+        for name in SHARED_FIELDS:
+            value = row.get(name)
+            if isinstance(value, str):
+                row[name] = sys.intern(value)
 
 
 def _group_products(endpoint: str, rows: Rows, target: dict[str, Any]) -> None:

@@ -85,6 +85,22 @@ ENDPOINT_FIELDS: dict[str, tuple[str, ...]] = {
 ``product-details``), so an endpoint that answered for an item without a field clears it."""
 
 
+STAGED_FIELDS: dict[str, tuple[str, ...]] = {
+    PRODUCT_DETAILS: ("manufacturerIdGln", "manufacturerProductNumber", "brandName"),
+    PRODUCT_DESCRIPTIONS: ("manufacturerIdGln", "manufacturerProductNumber", "descriptionLanguage",
+                           "minimalProductDescription", "uniqueMainProductDescription"),
+}
+"""The fields of a product row the join reads, the only ones staged: a description row may carry five texts of up
+to 10,000 characters (full, marketing, specification...) and a details row lists of GTINs and groups, which would
+take a staged page past DynamoDB's 400 KB an item and the join's memory far up."""
+
+
+def staged_row(endpoint: str, row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` as staged for ``endpoint`` (``STAGED_FIELDS``; the rows of other endpoints whole)."""
+    names = STAGED_FIELDS.get(endpoint)
+    return row if names is None else {name: row[name] for name in names if name in row}
+
+
 @dataclass(frozen=True)
 class ProductRows:
     """What the Product API's bulk endpoints brought in this scan for the product a trade item is of.
