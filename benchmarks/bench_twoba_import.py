@@ -11,7 +11,8 @@ and a delta run after 1 % of the items changed their price: its requests (propor
 ``BENCH_TWOBA_ITEMS`` (default 50000) scales the three suppliers (60, 30 and 10 % of the items), for a quick run.
 
 The catalog store and the task state are in memory here (the figures are the import's, not DynamoDB's or moto's):
-the in-memory catalog holds every product's JSON, which the peak RSS includes and a Lambda would not.
+the in-memory catalog holds every product's JSON, which the peak RSS includes and a Lambda would not; the state
+holds the staged pages gzip-compressed, as the repository does, so the peak is the join's (one supplier's rows).
 """
 
 from __future__ import annotations

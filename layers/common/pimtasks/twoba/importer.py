@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
@@ -447,9 +446,10 @@ def _group(pages: Any) -> dict[str, dict[str, Any]]:
     """Staged rows per endpoint and item number (product rows per product key: classification rows as a list,
     descriptions per language); a row seen twice is kept once (the later one)."""
     grouped: dict[str, dict[str, Any]] = {endpoint: {} for endpoint in (*ENDPOINTS, *(s for s, _ in PRODUCT_ENDPOINTS))}
+    shared: dict[str, str] = {}
     for endpoint, rows in pages:
         target = grouped[endpoint]
-        _share_codes(rows)
+        _share_values(rows, shared)
         if endpoint in (ETIM_CLASSIFICATIONS, PRODUCT_DETAILS, PRODUCT_DESCRIPTIONS):
             _group_products(endpoint, rows, target)
             continue
@@ -464,19 +464,21 @@ def _group(pages: Any) -> dict[str, dict[str, Any]]:
     return grouped
 
 
-SHARED_FIELDS = ("supplierIdGln", "manufacturerIdGln", "descriptionLanguage", "etimClassCode", "etimReleaseVersion",
-                 "etimFeatureCode", "etimUnitCode")
-"""Row fields whose values repeat across most rows of a supplier: GLNs, languages and ETIM codes."""
+SHARED_FIELDS = ("supplierIdGln", "supplierItemNumber", "manufacturerIdGln", "manufacturerProductNumber",
+                 "descriptionLanguage", "etimClassCode", "etimReleaseVersion", "etimFeatureCode", "etimUnitCode")
+"""Row fields whose values repeat across a supplier's rows: the keys (each trade item and product is named by
+several endpoints' rows), GLNs, languages and ETIM codes."""
 
 
-def _share_codes(rows: Rows) -> None:
-    """Let the rows share one string object per value of ``SHARED_FIELDS`` (``sys.intern``): a parse makes a new
-    one for each row, and a large supplier's join holds hundreds of thousands of rows at once."""
+def _share_values(rows: Rows, shared: dict[str, str]) -> None:
+    """Let the rows share one string object per value of ``SHARED_FIELDS`` (the first seen, kept in ``shared``
+    for one join): a parse makes a new one for each row, and a large supplier's join holds hundreds of thousands
+    of rows at once (a dict, not ``sys.intern``, so the strings go with the join)."""
     for row in rows:
         for name in SHARED_FIELDS:
             value = row.get(name)
             if isinstance(value, str):
-                row[name] = sys.intern(value)
+                row[name] = shared.setdefault(value, value)
 
 
 def _group_products(endpoint: str, rows: Rows, target: dict[str, Any]) -> None:

@@ -19,6 +19,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -60,11 +62,13 @@ class TwobaStateStore(Protocol):
 
 
 class MemoryTwobaState:
-    """A ``TwobaStateStore`` in memory (unit tests, benchmarks)."""
+    """A ``TwobaStateStore`` in memory (unit tests, benchmarks), holding each staged page as the repository does:
+    gzip-compressed JSON, parsed only when read, so a benchmark's memory is that of the import, not of rows a
+    DynamoDB table would hold."""
 
     def __init__(self) -> None:
         self.marks: dict[tuple[str, str, str], dt.datetime] = {}
-        self.pages: dict[tuple[str, str, str], dict[tuple[str, int], Rows]] = {}
+        self.pages: dict[tuple[str, str, str], dict[tuple[str, int], bytes]] = {}
         self.values: dict[tuple[str, str, str, str], dict[str, str]] = {}
 
     def watermarks(self, *, environment: str, task_id: str) -> dict[str, dt.datetime]:
@@ -75,12 +79,14 @@ class MemoryTwobaState:
 
     def stage(self, *, environment: str, task_id: str, supplier_gln: str, endpoint: str, page: int,
               rows: Rows) -> None:
-        self.pages.setdefault((environment, task_id, supplier_gln), {})[(endpoint, page)] = list(rows)
+        text = json.dumps(rows, separators=(",", ":")).encode()
+        self.pages.setdefault((environment, task_id, supplier_gln), {})[(endpoint, page)] = gzip.compress(
+            text, compresslevel=5)
 
     def staged(self, *, environment: str, task_id: str, supplier_gln: str) -> Iterator[tuple[str, Rows]]:
         pages = self.pages.get((environment, task_id, supplier_gln), {})
         for endpoint, page in sorted(pages):
-            yield endpoint, pages[(endpoint, page)]
+            yield endpoint, json.loads(gzip.decompress(pages[(endpoint, page)]))
 
     def clear_staged(self, *, environment: str, task_id: str, supplier_gln: str) -> None:
         self.pages.pop((environment, task_id, supplier_gln), None)
