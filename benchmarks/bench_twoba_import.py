@@ -1,19 +1,24 @@
 """Import 2BA rate: three suppliers (SUPPLIERS trade items in all) read from the local Product Data OpenAPI server
 (``tests.support.twoba_server``, its own process, 20 ms latency per request) over the four trade-item bulk
-endpoints and the products' ETIM classifications (the supplier is the manufacturer here) at limit 1000, staged,
+endpoints and the products' ETIM classifications, details and descriptions (the supplier is the manufacturer
+here) at limit 1000, staged,
 joined and written through the catalog writer; as a ratio to a bare client
 (``requests``, one session) that only GETs the same pages one after the other (the import's extra time is
 staging, joining and writing). Also: the requests made against the minimum at limit 1000 (one request per 1000
 rows per endpoint and supplier, at least one; target <= 1.1x), the peak RSS of this process (target <= 300 MB),
 and a delta run after 1 % of the items changed their price: its requests (proportional to the changes).
 
+``BENCH_TWOBA_ITEMS`` (default 50000) scales the three suppliers (60, 30 and 10 % of the items), for a quick run.
+
 The catalog store and the task state are in memory here (the figures are the import's, not DynamoDB's or moto's):
-the in-memory catalog holds every product's JSON, which the peak RSS includes and a Lambda would not.
+the in-memory catalog holds every product's JSON, which the peak RSS includes and a Lambda would not; the state
+holds the staged pages gzip-compressed, as the repository does, so the peak is the join's (one supplier's rows).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -23,7 +28,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 LATENCY_SECONDS = 0.02
-SUPPLIERS = {"8712345000004": 30_000, "8712345000011": 15_000, "8712345000028": 5_000}
+ITEMS = int(os.environ.get("BENCH_TWOBA_ITEMS", "50000"))
+SUPPLIERS = {"8712345000004": ITEMS * 6 // 10, "8712345000011": ITEMS * 3 // 10, "8712345000028": ITEMS // 10}
 CHANGED_FRACTION = 0.01
 LIMIT = 1000
 
@@ -32,7 +38,8 @@ def _rows_per_endpoint(count: int) -> dict[str, int]:
     """What ``tests.support.twoba_server.catalog_rows`` serves for ``count`` items."""
     with_allowances = math.ceil(count / 3)
     return {"details": count, "descriptions": 2 * count, "ordering": count,
-            "pricings": count + with_allowances, "etim-classifications": 2 * count}
+            "pricings": count + with_allowances, "etim-classifications": 2 * count, "product-details": count,
+            "product-descriptions": count}
 
 
 def _minimum_requests() -> int:
@@ -44,6 +51,8 @@ def _bare_scan(url: str) -> tuple[float, int]:
     """GET every page of every endpoint and supplier, nothing else; (seconds, requests)."""
     import requests
 
+    from tests.support.twoba_server import IMPORTED_RESOURCES
+
     session = requests.Session()
     token = session.post(f"{url}/connect/token", data={"grant_type": "client_credentials", "client_id": "client",
                                                        "client_secret": "secret"}).json()["access_token"]
@@ -51,8 +60,7 @@ def _bare_scan(url: str) -> tuple[float, int]:
     started = time.perf_counter()
     sent = 0
     for gln in SUPPLIERS:
-        for path in ("trade-items/bulk/details", "trade-items/bulk/descriptions", "trade-items/bulk/ordering",
-                     "trade-items/bulk/pricings", "products/bulk/etim-classifications"):
+        for path in IMPORTED_RESOURCES:
             cursor = None
             while True:
                 key = "manufacturerIdGln" if path.startswith("products/") else "supplierIdGln"

@@ -1,11 +1,15 @@
 """A local Product Data OpenAPI server (Trade Item / Product API 1.0.0-Preview3) for tests, on 127.0.0.1.
 
 What it models: OAuth2 client credentials at ``/connect/token`` (body or Basic credentials, ``invalid_client``
-for a wrong secret, tokens that expire after ``token_seconds``), bulk resources under ``/v1/`` with cursor paging
-(``limit`` 1..1000, ``meta.hasNext``/``cursor``), the ``supplierIdGln`` (trade items), ``manufacturerIdGln``
-(products), ``mutationDateTime`` (RFC 3339 UTC with
-``Z``, inclusive) and ``language`` filters, RFC 9457 problem documents (400 with ``errors{field: [messages]}``,
-401, 403 for a supplier the client may not read), and injected 429 (with ``Retry-After``) / 503 answers.
+for a wrong secret, tokens that expire after ``token_seconds``), the bulk resources of both specs under ``/v1/``
+(``BULK_PARAMETERS``; any other path is a 404) with cursor paging (``limit`` 1..1000, ``meta.hasNext``/``cursor``),
+the filters each resource declares: ``supplierIdGln`` (trade items), ``manufacturerIdGln`` (products),
+``mutationDateTime`` (RFC 3339 UTC with ``Z``, inclusive), ``language`` (descriptions) and ``selectionId`` (a
+``TechnicalId``, 1-50 characters: the rows of the trade items and products of ``selections[id]``); a query
+parameter the resource does not declare is a 400, so a client sending one where the spec has none fails its test.
+RFC 9457 problem documents (400 with ``errors{field: [messages]}``, 401, 403 for a supplier the client may not
+read), and injected 429 (with ``Retry-After``) / 503 answers. ``meta`` carries ``hasPrev``/``prevCursor`` and a
+field of no spec (clients must ignore unknown fields), as rows may (a test puts them).
 
 The server has its own clock (``now``, epoch seconds, moved by the test): it stamps every row put or mutated
 (the stamp is never served: bulk rows carry no mutation time) and is the ``Date`` of every answer.
@@ -25,6 +29,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+_TRADE_ITEM_FILTERS = frozenset({"cursor", "limit", "selectionId", "supplierIdGln", "mutationDateTime"})
+_PRODUCT_FILTERS = frozenset({"cursor", "limit", "selectionId", "manufacturerIdGln", "mutationDateTime"})
+BULK_PARAMETERS: dict[str, frozenset[str]] = {
+    **{f"trade-items/bulk/{name}": _TRADE_ITEM_FILTERS for name in (
+        "details", "ordering", "pricings", "relations", "logistic-details", "attachments", "enclosed-items")},
+    "trade-items/bulk/descriptions": _TRADE_ITEM_FILTERS | {"language"},
+    **{f"products/bulk/{name}": _PRODUCT_FILTERS for name in ("details", "attachments")},
+    "products/bulk/descriptions": _PRODUCT_FILTERS | {"language"},
+    "products/bulk/etim-classifications": _PRODUCT_FILTERS | {"etimReleaseVersion"},
+    "products/bulk/lca-environmental": _PRODUCT_FILTERS | {"lifeCycleStage"},
+}
+"""The query parameters of each bulk resource, as the Preview3 specs declare them (a unit test compares)."""
+
 
 class TwobaServer:
     def __init__(self, *, client_id: str = "client", client_secret: str = "secret",
@@ -38,6 +55,9 @@ class TwobaServer:
         self.now = time.time()
         self.forbidden: set[str] = set()
         """Supplier GLNs this client may not read (403)."""
+        self.selections: dict[str, set[tuple[str, str]]] = {}
+        """``selectionId`` -> the trade items (supplier GLN, item number) and products (manufacturer GLN, product
+        number) it holds; an unknown selection holds nothing."""
         self.inject: deque[int] = deque()
         self.requests: list[str] = []
         self._tokens: dict[str, float] = {}
@@ -66,9 +86,24 @@ class TwobaServer:
 
     def mutate(self, resource: str, item_number: str, **changes: Any) -> int:
         """Change the rows of one trade item (``None`` removes a field) and stamp them; how many rows changed."""
+        return self._mutate(resource, lambda row: row.get("supplierItemNumber") == item_number, changes)
+
+    def mutate_product(self, resource: str, manufacturer_gln: str, product_number: str, *,
+                       language: str | None = None, **changes: Any) -> int:
+        """Change the rows of one product (of one description language), as ``mutate``."""
+        return self._mutate(resource, lambda row: row.get("manufacturerIdGln") == manufacturer_gln
+                            and row.get("manufacturerProductNumber") == product_number
+                            and language in (None, row.get("descriptionLanguage")), changes)
+
+    def queries(self, resource: str) -> list[dict[str, list[str]]]:
+        """The query of every GET of ``resource`` so far, parsed."""
+        paths = [urlsplit(path) for path in self.requests]
+        return [parse_qs(path.query) for path in paths if path.path == f"/v1/{resource}"]
+
+    def _mutate(self, resource: str, chosen: Any, changes: dict[str, Any]) -> int:
         changed = 0
         for row in self.rows.get(resource, []):
-            if row.get("supplierItemNumber") == item_number:
+            if chosen(row):
                 row.update(changes)
                 for name in [name for name, value in changes.items() if value is None]:
                     del row[name]
@@ -101,7 +136,25 @@ class TwobaServer:
             return 400, {"type": "about:blank", "title": "Bad Request", "status": 400,
                          "detail": "One or more validation errors occurred",
                          "errors": {"limit": ["The field limit must be between 1 and 1000."]}}
+        declared = BULK_PARAMETERS.get(resource)
+        if declared is None:
+            return 404, {"type": "about:blank", "title": "Not Found", "status": 404,
+                         "detail": f"No resource {resource}"}
+        undeclared = sorted(set(query) - declared)
+        if undeclared:
+            return 400, {"type": "about:blank", "title": "Bad Request", "status": 400,
+                         "detail": "One or more validation errors occurred",
+                         "errors": {name: [f"{resource} has no parameter {name}."] for name in undeclared}}
         rows = self.rows.get(resource, [])
+        selection = query.get("selectionId", [None])[0]
+        if selection is not None:
+            if not 1 <= len(selection) <= 50:
+                return 400, {"type": "about:blank", "title": "Bad Request", "status": 400,
+                             "detail": "One or more validation errors occurred",
+                             "errors": {"selectionId": ["The field selectionId must be 1 to 50 characters."]}}
+            chosen = self.selections.get(selection, set())
+            rows = [r for r in rows if (r.get("supplierIdGln"), r.get("supplierItemNumber")) in chosen
+                    or (r.get("manufacturerIdGln"), r.get("manufacturerProductNumber")) in chosen]
         gln = query.get("supplierIdGln", [None])[0]
         if gln in self.forbidden:
             return 403, {"type": "about:blank", "title": "Forbidden", "status": 403,
@@ -125,8 +178,10 @@ class TwobaServer:
         start = int(query.get("cursor", ["0"])[0])
         chunk = [_public(row) for row in rows[start:start + limit]]
         has_next = start + limit < len(rows)
-        return 200, {"data": chunk, "meta": {"cursor": str(start + limit) if has_next else None,
-                                             "hasNext": has_next, "limit": limit, "estimatedTotal": len(rows)}}
+        return 200, {"data": chunk, "meta": {
+            "cursor": str(start + limit) if has_next else None, "hasNext": has_next, "hasPrev": start > 0,
+            "prevCursor": str(max(0, start - limit)) if start > 0 else None, "limit": limit,
+            "estimatedTotal": len(rows), "windowId": uuid.uuid4().hex}}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -189,13 +244,17 @@ def _utc_z(text: str) -> float | None:
         return None
 
 
+IMPORTED_RESOURCES = ("trade-items/bulk/details", "trade-items/bulk/descriptions", "trade-items/bulk/ordering",
+                     "trade-items/bulk/pricings", "products/bulk/etim-classifications", "products/bulk/details",
+                     "products/bulk/descriptions")
+"""The bulk resources the import reads."""
+
+
 def catalog_rows(gln: str, count: int, *, prefix: str) -> dict[str, list[dict[str, Any]]]:
     """``count`` trade items of one supplier on every endpoint the import reads (benchmarks): two description
     languages, one pricing per item, every third with two allowances, and each item's product (the supplier is
-    its manufacturer) classified with two features."""
-    rows: dict[str, list[dict[str, Any]]] = {"trade-items/bulk/details": [], "trade-items/bulk/descriptions": [],
-                                             "trade-items/bulk/ordering": [], "trade-items/bulk/pricings": [],
-                                             "products/bulk/etim-classifications": []}
+    its manufacturer) classified with two features, with a brand and an English description."""
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in IMPORTED_RESOURCES}
     for n in range(count):
         key = {"supplierIdGln": gln, "supplierItemNumber": f"{prefix} {n}/x"}
         rows["trade-items/bulk/details"].append({**key, "manufacturerIdGln": gln, "manufacturerProductNumber": f"M{n}",
@@ -206,6 +265,12 @@ def catalog_rows(gln: str, count: int, *, prefix: str) -> dict[str, list[dict[st
         rows["trade-items/bulk/ordering"].append({**key, "orderUnit": "MTR", "minimumOrderQuantity": 1 + n % 5})
         product = {"manufacturerIdGln": gln, "manufacturerProductNumber": f"M{n}", "etimClassCode": "EC000042",
                    "etimClassVersion": 1, "etimReleaseVersion": "9.0"}
+        rows["products/bulk/details"].append({"manufacturerIdGln": gln, "manufacturerProductNumber": f"M{n}",
+                                              "brandName": f"Merk {n % 11}", "productValidityDate": "2025-01-01",
+                                              "productStatus": "ACTIVE"})
+        rows["products/bulk/descriptions"].append({
+            "manufacturerIdGln": gln, "manufacturerProductNumber": f"M{n}", "descriptionLanguage": "en-GB",
+            "minimalProductDescription": f"Conduit \u00f8{n} \u2013 white"})
         rows["products/bulk/etim-classifications"] += [
             {**product, "etimFeatureCode": "EF000008", "etimValueNumeric": 1 + n % 40, "etimUnitCode": "EU570448"},
             {**product, "etimFeatureCode": "EF000007", "etimValueCode": f"EV{n % 9:06d}"}]

@@ -19,10 +19,15 @@ SMALL, LARGE, FORBIDDEN = "8712345000004", "8712345000011", "8712345000028"
 DETAILS, DESCRIPTIONS = "trade-items/bulk/details", "trade-items/bulk/descriptions"
 ORDERING, PRICINGS = "trade-items/bulk/ordering", "trade-items/bulk/pricings"
 CLASSIFICATIONS = "products/bulk/etim-classifications"
+PRODUCT_DETAILS, PRODUCT_DESCRIPTIONS = "products/bulk/details", "products/bulk/descriptions"
 
 
 def item_number(gln: str, n: int) -> str:
     return f"{ {SMALL: 'PIJP', LARGE: 'KABEL'}.get(gln, 'LAMP')} {n}/16 x"
+
+
+def product_number(n: int) -> str:
+    return f"MPN {n}/B"
 
 
 def gtin(n: int) -> str:
@@ -33,11 +38,13 @@ def gtin(n: int) -> str:
 def serve(server: TwobaServer, gln: str, count: int) -> None:
     """``count`` trade items: descriptions in two languages with é, ø and \u2013; every odd one a pricing with two
     allowances (two rows), every even one a pricing without (one row, the allowance fields absent); every item's
-    product but each fifth an ETIM class with two features (one row each)."""
+    product but each fifth an ETIM class with two features (one row each); every product's details (a brand but for
+    each fourth) and descriptions in nl-NL (the item's own win) and en-GB (the item has none: the product's fill
+    it), with fields of no spec in the rows."""
     for n in range(count):
         item = item_number(gln, n)
         key = {"supplierIdGln": gln, "supplierItemNumber": item}
-        server.put(DETAILS, [{**key, "manufacturerIdGln": gln, "manufacturerProductNumber": f"MPN-{n}",
+        server.put(DETAILS, [{**key, "manufacturerIdGln": gln, "manufacturerProductNumber": product_number(n),
                               "itemGtins": [gtin(n)], "discountGroupId": f"DG{n % 4}", "itemStatus": "ACTIVE",
                               "somethingNew": {"nested": True}}])
         server.put(DESCRIPTIONS, [
@@ -45,9 +52,18 @@ def serve(server: TwobaServer, gln: str, count: int) -> None:
             {**key, "descriptionLanguage": "de-DE", "minimalItemDescription": f"Rohr ø{n}",
              "uniqueMainItemDescription": f"Rohr ø{n} \u2013 weiß"}])
         server.put(ORDERING, [{**key, "orderUnit": "MTR" if n % 3 else "C62", "minimumOrderQuantity": n % 5 + 1}])
+        identity = {"manufacturerIdGln": gln, "manufacturerProductNumber": product_number(n)}
+        server.put(PRODUCT_DETAILS, [{**identity, "productValidityDate": "2025-01-01", "productStatus": "ACTIVE",
+                                      **({"brandName": f"Bé ø\u2013{n % 3}"} if n % 4 else {"unbrandedProduct": True}),
+                                      "somethingNew": [{"deep": 1}]}])
+        server.put(PRODUCT_DESCRIPTIONS, [
+            {**identity, "descriptionLanguage": "nl-NL", "minimalProductDescription": f"Product ø{n}",
+             "productKeyword": ["buis"]},
+            {**identity, "descriptionLanguage": "en-GB", "minimalProductDescription": f"Conduit {n}",
+             **({"uniqueMainProductDescription": f"Conduit ø{n} \u2013 white, café"} if n % 2 else {}),
+             "somethingNew": "x"}])
         if n % 5:
-            product = {"manufacturerIdGln": gln, "manufacturerProductNumber": f"MPN-{n}", "etimClassCode": "EC000042",
-                       "etimReleaseVersion": "9.0"}
+            product = {**identity, "etimClassCode": "EC000042", "etimReleaseVersion": "9.0"}
             server.put(CLASSIFICATIONS, [{**product, "etimFeatureCode": "EF000008", "etimValueNumeric": n % 40,
                                           "etimUnitCode": "EU570448"},
                                          {**product, "etimFeatureCode": "EF000007", "etimValueLogical": n % 2 == 0}])
@@ -72,10 +88,17 @@ def expected(server: TwobaServer, gln: str) -> dict[str, dict[str, Any]]:
     for row in server.served(DESCRIPTIONS, gln):
         text = row.get("uniqueMainItemDescription") or row["minimalItemDescription"]
         products[row["supplierItemNumber"]]["descriptions"][row["descriptionLanguage"]] = text
+    by_product = {(v["manufacturer_product_number"]): v for v in products.values()}
+    for row in server.rows.get(PRODUCT_DETAILS, []):
+        if row["manufacturerIdGln"] == gln and row["manufacturerProductNumber"] in by_product:
+            by_product[row["manufacturerProductNumber"]]["brand"] = row.get("brandName")
+    for row in server.rows.get(PRODUCT_DESCRIPTIONS, []):
+        if row["manufacturerIdGln"] == gln and row["manufacturerProductNumber"] in by_product:
+            text = row.get("uniqueMainProductDescription") or row["minimalProductDescription"]
+            by_product[row["manufacturerProductNumber"]]["descriptions"].setdefault(row["descriptionLanguage"], text)
     for row in server.served(ORDERING, gln):
         products[row["supplierItemNumber"]].update(order_unit=row["orderUnit"],
                                                    minimum_order_quantity=Decimal(row["minimumOrderQuantity"]))
-    by_product = {(v["manufacturer_product_number"]): v for v in products.values()}
     for row in server.rows.get(CLASSIFICATIONS, []):
         if row["manufacturerIdGln"] == gln and row["manufacturerProductNumber"] in by_product:
             product = by_product[row["manufacturerProductNumber"]]
@@ -104,6 +127,7 @@ def assert_catalog_holds_what_was_served(twoba: TwobaTasks, gln: str) -> None:
         assert product.gtin == values["gtin"] and product.discount_group == values["discount_group"]
         assert product.manufacturer_product_number == values["manufacturer_product_number"]
         assert product.descriptions == values["descriptions"], item
+        assert product.brand == values.get("brand"), item
         assert product.order_unit == values["order_unit"]
         assert product.minimum_order_quantity == values["minimum_order_quantity"]
         assert product.gross_price == values["gross_price"] and product.price_unit == values["price_unit"]
@@ -158,6 +182,11 @@ def test_three_suppliers_one_forbidden_then_a_delta_of_known_mutations() -> None
         server.mutate(PRICINGS, item_number(LARGE, 5), grossListPrice=99.5)
         server.mutate(DESCRIPTIONS, item_number(SMALL, 2), minimalItemDescription="Buis \u2013 nieuw ø")
         server.mutate(DETAILS, item_number(LARGE, 8), discountGroupId=None)
+        server.mutate_product(PRODUCT_DESCRIPTIONS, SMALL, product_number(3), language="en-GB",
+                              minimalProductDescription="Conduit \u2013 new ø é", uniqueMainProductDescription=None)
+        server.mutate_product(PRODUCT_DESCRIPTIONS, LARGE, product_number(9), language="nl-NL",
+                              minimalProductDescription="Nieuw ø")  # the item's own nl-NL text stays
+        server.mutate_product(PRODUCT_DETAILS, LARGE, product_number(10), brandName=None, unbrandedProduct=True)
         server.forbidden.clear()
         requests_before = len(server.requests)
         second = twoba.run(task)
@@ -167,14 +196,16 @@ def test_three_suppliers_one_forbidden_then_a_delta_of_known_mutations() -> None
         assert_catalog_holds_what_was_served(twoba, SMALL)
         assert_catalog_holds_what_was_served(twoba, LARGE)
         assert_catalog_holds_what_was_served(twoba, FORBIDDEN)  # its first complete scan: read whole
-        assert "2 trade items read, 0 created, 1 updated, 1 unchanged" in supplier_line(second, SMALL)
-        assert "2 trade items read, 0 created, 2 updated, 0 unchanged" in supplier_line(second, LARGE)
+        assert "3 trade items read, 0 created, 2 updated, 1 unchanged" in supplier_line(second, SMALL)
+        assert "4 trade items read, 0 created, 3 updated, 1 unchanged" in supplier_line(second, LARGE)
         assert "3 trade items read, 3 created" in supplier_line(second, FORBIDDEN)
         assert f"changes since {dt.datetime.fromtimestamp(1_800_000_060, dt.UTC):%Y-%m-%dT%H:%M:%SZ}" in \
             supplier_line(second, LARGE)
         assert twoba.product(item_number(LARGE, 8)).discount_group is None  # type: ignore[union-attr]
         assert twoba.product(item_number(LARGE, 5)).gross_price == Decimal("99.5")  # type: ignore[union-attr]
-        assert len(server.requests) - requests_before == 3 * 5  # one page per endpoint and supplier
+        assert twoba.product(item_number(LARGE, 10)).brand is None  # type: ignore[union-attr]
+        assert twoba.product(item_number(SMALL, 3)).descriptions["en-GB"] == "Conduit \u2013 new ø é"  # type: ignore[union-attr]
+        assert len(server.requests) - requests_before == 3 * 7  # one page per endpoint and supplier
 
 
 def test_a_run_that_continues_after_every_page_ends_like_one_that_does_not(twoba: TwobaTasks) -> None:
@@ -191,8 +222,9 @@ def test_a_run_that_continues_after_every_page_ends_like_one_that_does_not(twoba
     assert run.invocations > 10
     assert_catalog_holds_what_was_served(twoba, SMALL)
     assert run.counts.created == 23 and run.counts.read == 23
-    # 23, 46, 23 and 34 trade-item rows, 36 classification rows, at 10 a page
-    pages = {"details": 3, "descriptions": 5, "ordering": 3, "pricings": 4, "etim-classifications": 4}
+    # 23, 46, 23 and 34 trade-item rows, 36 classification, 23 product detail and 46 description rows, 10 a page
+    pages = {"details": 3, "descriptions": 5, "ordering": 3, "pricings": 4, "etim-classifications": 4,
+             "products/bulk/details": 3, "products/bulk/descriptions": 5}
     assert len(twoba.server.requests) == sum(pages.values())
 
 
@@ -218,3 +250,27 @@ def test_wrong_credentials_fail_the_run_naming_the_token_url(twoba: TwobaTasks) 
     run = twoba.run(twoba.create_task([SMALL]))
     assert run.status is RunStatus.FAILED
     assert f"{twoba.server.url}/connect/token" in (run.error or "") and "invalid_client" in (run.error or "")
+
+
+def test_a_selection_narrows_every_bulk_scan_to_its_items_and_products(twoba: TwobaTasks) -> None:
+    server = twoba.server
+    serve(server, SMALL, 6)
+    chosen = {1, 4}
+    server.selections["SELECTION-2026 ø/1"] = {
+        *((SMALL, item_number(SMALL, n)) for n in chosen), (SMALL, product_number(1))}  # not the product of 4
+    task = twoba.create_task([SMALL], selection_id="SELECTION-2026 ø/1")
+
+    run = twoba.run(task)
+
+    assert run.status is RunStatus.SUCCEEDED, run.messages
+    assert run.counts.created == 2
+    assert [n for n in range(6) if twoba.product(item_number(SMALL, n))] == sorted(chosen)
+    one, four = twoba.product(item_number(SMALL, 1)), twoba.product(item_number(SMALL, 4))
+    assert one is not None and one.brand == "Bé ø\u20131" and one.etim_class == "EC000042"
+    assert one.descriptions["en-GB"] == "Conduit ø1 \u2013 white, café"
+    assert four is not None and four.brand is None and "en-GB" not in four.descriptions and four.etim_class is None
+    received = [server.queries(resource) for resource in (DETAILS, DESCRIPTIONS, ORDERING, PRICINGS,
+                                                          CLASSIFICATIONS, PRODUCT_DETAILS, PRODUCT_DESCRIPTIONS)]
+    assert all(len(queries) == 1 for queries in received)  # one page each: the selection is small
+    assert all(queries[0]["selectionId"] == ["SELECTION-2026 ø/1"] for queries in received)
+    assert sum(map(len, received)) == len(server.requests)

@@ -1,5 +1,6 @@
 """The 2BA import over the local server with the catalog and the task state in memory: the GTIN rule across a
-delta, a supplier failing past the retries, a 400, Stop and the next run, every supplier failing."""
+delta, a supplier failing past the retries, a 400, Stop and the next run, every supplier failing, the products'
+classifications, brands and descriptions across a delta, and a selection."""
 
 from __future__ import annotations
 
@@ -90,6 +91,15 @@ def texts(run: Run) -> str:
     return "\n".join(message.text for message in run.messages)
 
 
+def first_run(server: TwobaServer) -> tuple[MemoryTwobaState, MemoryCatalog, dict[str, Any]]:
+    """A full run's state and catalog, and what it stored of item ``A 3/x``."""
+    state, catalog = MemoryTwobaState(), MemoryCatalog()
+    status, run = run_import(server, state, catalog)
+    stored = catalog.data("A 3/x")
+    assert status is None and stored is not None, texts(run)
+    return state, catalog, stored
+
+
 def test_the_gtin_rule_finds_the_article_of_an_item_whose_delta_brings_no_details(server: TwobaServer) -> None:
     state, catalog = MemoryTwobaState(), MemoryCatalog()
     status, first = run_import(server, state, catalog, article_number="gtin")
@@ -162,11 +172,8 @@ def test_mutation_date_time_is_rfc_3339_utc_with_z() -> None:
 
 def test_etim_classifications_come_per_manufacturer_and_a_changed_one_updates_only_its_items(
         server: TwobaServer) -> None:
-    state, catalog = MemoryTwobaState(), MemoryCatalog()
-    status, _ = run_import(server, state, catalog)
-    assert status is None
-    stored = catalog.data("A 3/x")
-    assert stored is not None and stored["etim_class"] == "EC000042" and stored["etim_release"] == "9.0"
+    state, catalog, stored = first_run(server)
+    assert stored["etim_class"] == "EC000042" and stored["etim_release"] == "9.0"
     assert stored["features"] == [{"code": "EF000008", "value": "4", "unit": "EU570448"},
                                   {"code": "EF000007", "value": "EV000003"}]
     assert any("products/bulk/etim-classifications?manufacturerIdGln=" + A in path for path in server.requests)
@@ -181,3 +188,115 @@ def test_etim_classifications_come_per_manufacturer_and_a_changed_one_updates_on
     changed = catalog.data("A 3/x")
     assert changed is not None and changed["features"][0]["value"] == "39"
     assert changed["descriptions"] == stored["descriptions"] and changed["gross_price"] == stored["gross_price"]
+
+
+PRODUCT_DETAILS, PRODUCT_DESCRIPTIONS = "products/bulk/details", "products/bulk/descriptions"
+
+
+def test_product_details_and_descriptions_join_by_product_and_a_delta_keeps_the_items_own_texts(
+        server: TwobaServer) -> None:
+    state, catalog, first = first_run(server)
+    assert first["brand"] == "Merk 3"
+    assert first["descriptions"] == {"nl-NL": "Installatiebuis ø3 \u2013 wit", "de-DE": "Installationsrohr 3 weiß",
+                                     "en-GB": "Conduit ø3 \u2013 white"}  # en-GB: the product's, the item has none
+
+    server.now += 60
+    server.mutate_product(PRODUCT_DESCRIPTIONS, A, "M3", language="en-GB",
+                          minimalProductDescription="Conduit \u2013 é ø")
+    server.put(PRODUCT_DESCRIPTIONS, [{"manufacturerIdGln": A, "manufacturerProductNumber": "M4",
+                                       "descriptionLanguage": "nl-NL", "minimalProductDescription": "Product ø4"}])
+    server.mutate_product(PRODUCT_DETAILS, A, "M5", brandName="Ørsted \u2013 é")
+    before = len(server.requests)
+    status, second = run_import(server, state, catalog)
+
+    assert status is None and "a full scan" not in texts(second)
+    assert (second.counts.read, second.counts.updated, second.counts.unchanged) == (3, 2, 1), texts(second)
+    changed = catalog.data("A 3/x")
+    assert changed is not None and changed["descriptions"] == {**first["descriptions"], "en-GB": "Conduit \u2013 é ø"}
+    kept = catalog.data("A 4/x")
+    assert kept is not None and kept["descriptions"]["nl-NL"] == "Installatiebuis ø4 \u2013 wit"  # the item's own
+    branded = catalog.data("A 5/x")
+    assert branded is not None and branded["brand"] == "Ørsted \u2013 é" and branded["gross_price"] is not None
+    delta = server.queries(PRODUCT_DETAILS)[-2:]  # this run's: one page per manufacturer (A, then B)
+    assert [q["manufacturerIdGln"] for q in delta] == [[A], [B]] and all("mutationDateTime" in q for q in delta)
+    assert len(server.requests) - before == 2 * 7
+
+
+def test_selection_id_goes_to_every_bulk_endpoint_and_a_changed_selection_reads_the_suppliers_whole(
+        server: TwobaServer) -> None:
+    selection = "Q1 2026/ø 1"
+    server.selections[selection] = {(A, "A 1/x"), (A, "M1"), (A, "A 2/x")}  # the product of A 2/x is not in it
+    state, catalog = MemoryTwobaState(), MemoryCatalog()
+    status, run = run_import(server, state, catalog, selection_id=selection)
+
+    assert status is None and run.counts.created == 2, texts(run)
+    assert set(catalog.records) == {("A 1/x",), ("A 2/x",)}
+    one, two = catalog.data("A 1/x"), catalog.data("A 2/x")
+    assert one is not None and one["brand"] == "Merk 1" and "en-GB" in one["descriptions"]
+    assert two is not None and two.get("brand") is None and "en-GB" not in two["descriptions"]
+    for resource in ("trade-items/bulk/details", "trade-items/bulk/descriptions", "trade-items/bulk/ordering",
+                     PRICINGS, "products/bulk/etim-classifications", PRODUCT_DETAILS, PRODUCT_DESCRIPTIONS):
+        queries = server.queries(resource)
+        assert queries and all(q["selectionId"] == [selection] for q in queries), resource
+    assert len(server.requests) == sum(len(server.queries(r)) for r in (
+        "trade-items/bulk/details", "trade-items/bulk/descriptions", "trade-items/bulk/ordering", PRICINGS,
+        "products/bulk/etim-classifications", PRODUCT_DETAILS, PRODUCT_DESCRIPTIONS))
+
+    status, same = run_import(server, state, catalog, selection_id=selection)
+    assert status is None and "a full scan" not in texts(same) and same.counts.read == 0
+    status, other = run_import(server, state, catalog)  # no selection: what did not change is needed too
+    assert status is None and f"Supplier {A}: a full scan, not the changes since" in texts(other)
+    assert other.counts.read == 17 and other.counts.created == 15
+
+
+def test_a_selection_id_of_the_wrong_shape_is_refused() -> None:
+    from pimtasks.domain.task_types import Import2baSettings
+
+    base = {"client_id": "c", "client_secret": "s", "supplier_glns": [A]}
+    for wrong in ("", "x" * 51, " SEL", "SEL\t1"):
+        with pytest.raises(ValueError, match="selection_id"):
+            Import2baSettings.model_validate({**base, "selection_id": wrong})
+    assert Import2baSettings.model_validate({**base, "selection_id": "x" * 50}).selection_id == "x" * 50
+
+
+def test_a_checkpoint_written_before_the_product_endpoints_continues_with_them() -> None:
+    from pimtasks.twoba.importer import JOIN, LEGACY_JOIN, PRODUCTS, Checkpoint
+
+    joining = {"supplier": 1, "endpoint": LEGACY_JOIN, "joined": 500, "manufacturers": [A], "manufacturer": 1,
+               "counts": {"read": 500}, "since": "2027-01-15T08:01:00Z", "started": "2027-01-16T08:01:00+00:00"}
+    point = Checkpoint.of(joining)
+    assert (point.endpoint, point.manufacturer, point.joined, point.counts.read) == (PRODUCTS + 1, 0, 0, 0)
+    assert point.since == joining["since"] and point.as_dict()["join_index"] == JOIN
+    classifying = Checkpoint.of({**joining, "endpoint": PRODUCTS, "joined": 0, "cursor": "7"})
+    assert (classifying.endpoint, classifying.manufacturer, classifying.cursor) == (PRODUCTS, 1, "7")
+    current = Checkpoint.of(Checkpoint(endpoint=LEGACY_JOIN, manufacturer=1, cursor="3").as_dict())
+    assert (current.endpoint, current.manufacturer, current.cursor) == (LEGACY_JOIN, 1, "3")
+
+
+class RecordingState(MemoryTwobaState):
+    """Keeps every staged row of each endpoint, also after the supplier's pages are cleared."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.all_staged: dict[str, list[dict[str, Any]]] = {}
+
+    def stage(self, *, environment: str, task_id: str, supplier_gln: str, endpoint: str, page: int,
+              rows: list[dict[str, Any]]) -> None:
+        super().stage(environment=environment, task_id=task_id, supplier_gln=supplier_gln, endpoint=endpoint,
+                      page=page, rows=rows)
+        self.all_staged.setdefault(endpoint, []).extend(rows)
+
+
+def test_only_the_product_fields_the_join_reads_are_staged(server: TwobaServer) -> None:
+    server.mutate_product(PRODUCT_DESCRIPTIONS, A, "M1", fullProductDescription="é" * 10_000,
+                          productMarketingText="ø" * 10_000, productKeyword=["buis"])
+    server.mutate_product(PRODUCT_DETAILS, A, "M1", productGtins=["8712345000011"], warrantyBusiness=12)
+    state = RecordingState()
+    status, _ = run_import(server, state, MemoryCatalog())
+
+    assert status is None
+    details, descriptions = state.all_staged["product-details"], state.all_staged["product-descriptions"]
+    assert len(details) == len(descriptions) == 17
+    assert {name for row in descriptions for name in row} == {
+        "manufacturerIdGln", "manufacturerProductNumber", "descriptionLanguage", "minimalProductDescription"}
+    assert {name for row in details for name in row} == {"manufacturerIdGln", "manufacturerProductNumber", "brandName"}

@@ -7,7 +7,14 @@ from decimal import Decimal
 
 import pytest
 from pimtasks.domain.task_types import ArticleNumberRule
-from pimtasks.twoba.products import ArticleRule, TradeItemRejected, trade_item_product
+from pimtasks.twoba.products import (
+    ArticleRule,
+    JoinedItem,
+    ProductRows,
+    TradeItemRejected,
+    trade_item_product,
+    trade_item_record,
+)
 
 GLN = "8712345000004"
 TODAY = dt.date(2026, 12, 2)
@@ -48,3 +55,53 @@ def test_refused_items_name_supplier_item_and_field() -> None:
     with pytest.raises(TradeItemRejected, match="grossListPrice 'twelve'") as error:
         join(pricing_rows=[{**PRICE, "grossListPrice": "twelve"}])
     assert error.value.value == "twelve"
+
+
+PRODUCT = ProductRows(
+    details={"manufacturerIdGln": GLN, "manufacturerProductNumber": "MPN 1", "brandName": "Gé\u2013ø",
+             "productValidityDate": "2025-01-01", "somethingNew": {"x": 1}},
+    descriptions=({"descriptionLanguage": "nl-NL", "minimalProductDescription": "Productbuis"},
+                  {"descriptionLanguage": "en-GB", "minimalProductDescription": "Conduit",
+                   "uniqueMainProductDescription": "Conduit ø 16 \u2013 white, café"},
+                  {"descriptionLanguage": "fr-FR", "minimalProductDescription": "Tube ø 16 \u2013 blanc"}),
+    classification=None)
+
+
+def record(*, complete: bool = True, described: tuple[str, ...] = (), product: ProductRows = PRODUCT,
+           descriptions: list[dict[str, str]] | None = None) -> JoinedItem:
+    return trade_item_record(
+        supplier_gln=GLN, item_number="A/1 x", details=DETAILS, ordering=None, pricing_rows=[],
+        descriptions=[{"descriptionLanguage": "nl-NL", "minimalItemDescription": "Buis ø 16 \u2013 wit, é"}]
+        if descriptions is None else descriptions, rule=ArticleRule(ArticleNumberRule.SUPPLIER_ITEM_NUMBER),
+        today=TODAY, complete=complete, product=product, described=described)
+
+
+def test_the_product_brings_the_brand_and_the_descriptions_the_item_lacks() -> None:
+    joined = record()
+    assert joined.product.brand == "Gé\u2013ø"  # type: ignore[attr-defined]
+    assert joined.product.descriptions == {  # type: ignore[attr-defined]
+        "nl-NL": "Buis ø 16 \u2013 wit, é", "en-GB": "Conduit ø 16 \u2013 white, café",
+        "fr-FR": "Tube ø 16 \u2013 blanc"}
+    assert {"brand", "descriptions.nl-NL", "descriptions.en-GB", "descriptions.fr-FR"} <= joined.fields
+
+
+def test_languages_an_earlier_scan_found_the_item_describing_keep_its_own_text() -> None:
+    joined = record(complete=False, descriptions=[], described=("en-GB", "nl-NL"))
+    assert joined.product.descriptions == {"fr-FR": "Tube ø 16 \u2013 blanc"}  # type: ignore[attr-defined]
+    assert not {"descriptions.nl-NL", "descriptions.en-GB"} & joined.fields
+
+
+def test_product_details_without_a_brand_clear_it_and_no_product_details_on_a_delta_leave_it() -> None:
+    unbranded = ProductRows(details={"manufacturerIdGln": GLN, "manufacturerProductNumber": "MPN 1",
+                                     "unbrandedProduct": True})
+    assert "brand" in record(complete=False, product=unbranded).cleared
+    untouched = record(complete=False, product=ProductRows())
+    assert "brand" not in untouched.cleared and "brand" not in untouched.fields
+    assert "brand" in record(complete=True, product=ProductRows()).cleared  # a full scan: it has none
+
+
+def test_a_brand_over_50_characters_is_rejected_naming_the_product_field() -> None:
+    long = ProductRows(details={"manufacturerIdGln": GLN, "manufacturerProductNumber": "MPN 1", "brandName": "B" * 51})
+    with pytest.raises(TradeItemRejected, match=rf"supplier {GLN}, item 'A/1 x': brandName 'B{{51}}'") as error:
+        record(product=long)
+    assert error.value.field == "brandName"

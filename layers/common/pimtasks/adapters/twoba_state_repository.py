@@ -4,7 +4,8 @@ Item layout (``P = ENV#<env>#TWOBA#<task_id>``; no attribute of the listing inde
 - watermark per supplier: ``pk = P``, ``sk = WATERMARK#<gln>``, ``at`` (RFC 3339 UTC);
 - a staged page: ``pk = P``, ``sk = STAGE#<gln>#<endpoint>#<page:06d>#<part:02d>``, ``rows`` (gzip-compressed JSON,
   ``ROWS_PER_ITEM`` rows a part, so a page of long descriptions stays far below DynamoDB's 400 KB per item);
-- a lookup (``twoba.state``: an item's article, a product's items, the manufacturers):
+- a lookup (``twoba.state``: an item's article and its own description languages, a product's items, the
+  manufacturers):
   ``pk = P#<kind>#<gln>#<key>``, ``sk = LOOKUP``, ``value`` — one partition per key, like the catalog's records.
 """
 

@@ -648,6 +648,11 @@ class Import2baSettings(_Settings):
                                  description="Description languages (xx-XX, e.g. nl-NL); all when empty")
     page_size: int = Field(default=1000, ge=1, le=1000, description="limit per request")
     request_timeout_seconds: float = Field(default=60, ge=5, le=300)
+    selection_id: str | None = Field(
+        default=None, min_length=1, max_length=50,
+        description="A selection predefined at the data pool (its TechnicalId: 1-50 characters, an integer, text "
+                    "or a GUID); sent as selectionId to every bulk endpoint the import reads, which all take it, "
+                    "so only the selection's trade items and products of each supplier are read")
 
     @field_validator("supplier_glns")
     @classmethod
@@ -658,6 +663,15 @@ class Import2baSettings(_Settings):
                 raise ValueError(f"supplier GLN {gln}: {problem}")
         if len(set(value)) != len(value):
             raise ValueError("a supplier GLN is given twice")
+        return value
+
+    @field_validator("selection_id")
+    @classmethod
+    def _printable_selection(cls, value: str | None) -> str | None:
+        """The spec leaves the format open, but a query parameter with control characters or outer spaces can
+        only be a typing mistake (the data pool would answer an empty selection or a 400 mid-run)."""
+        if value is not None and (value != value.strip() or not value.isprintable()):
+            raise ValueError("selection_id has outer spaces or control characters")
         return value
 
     @field_validator("languages")

@@ -4,14 +4,18 @@ Per supplier, in the order of the task's ``supplier_glns``:
 1. **Scan**: ``trade-items/bulk/details``, ``descriptions``, ``ordering`` and ``pricings``, each paged whole with the
    same filters (``supplierIdGln``, ``mutationDateTime`` on a delta, ``language``); every page is staged in the
    task's state (``twoba.state``) and then checkpointed as (supplier, endpoint, cursor), so a fresh invocation
-   continues with the next page and nothing is read twice. Then ``products/bulk/etim-classifications`` for each
-   manufacturer GLN the supplier's trade items name (the Product API filters by manufacturer, not supplier).
+   continues with the next page and nothing is read twice. Then ``products/bulk/etim-classifications``,
+   ``details`` and ``descriptions``, each for every manufacturer GLN the supplier's trade items name (the Product
+   API filters by manufacturer, not supplier). A task's ``selection_id`` goes to every one of these as
+   ``selectionId`` (both specs declare it on each bulk endpoint).
 2. **Join**: the staged rows are grouped per trade item (a row seen twice, say at a page boundary that moved, is
    kept once) and written through the catalog writer in batches (upsert, matched by the article number rule),
    checkpointed per batch. A delta brings only the rows that changed, so each product is merged with the fields
    its rows set (``twoba.products.JoinedItem``): a changed price leaves the descriptions alone. A product's
-   classification goes to every trade item whose details name it (``<manufacturer GLN>#<product number>``); a
-   delta's changed classification finds its items in the lookup the previous scans saved.
+   classification, brand and descriptions go to every trade item whose details name it (``<manufacturer
+   GLN>#<product number>``, the Product API's key); a delta's changed product finds its items in the lookup
+   the previous scans saved, and its descriptions fill only the languages the item does not describe itself
+   (the languages the item's own rows had are saved for that).
 3. **Watermark**: only then is the supplier's watermark set to when its scan started — the ``Date`` of the
    data pool's first answer, since bulk rows carry no mutation time of their own and the server's clock is the
    one ``mutationDateTime`` is compared with. The filter is inclusive, so what changed in that very second is
@@ -38,17 +42,38 @@ from pimtasks.services.catalog_writer import CatalogWriter
 from pimtasks.services.run_job import RunJob, WorkerFailure
 from pimtasks.twoba.client import Page, Params
 from pimtasks.twoba.errors import TwobaCallError, TwobaCredentialsError, TwobaError
-from pimtasks.twoba.products import ArticleRule, TradeItemRejected, etim_classification, trade_item_record
-from pimtasks.twoba.state import ARTICLE, MANUFACTURERS, PRODUCT, Rows, TwobaStateStore
+from pimtasks.twoba.products import (
+    ETIM_CLASSIFICATIONS,
+    PRODUCT_DESCRIPTIONS,
+    PRODUCT_DETAILS,
+    ArticleRule,
+    ProductRows,
+    TradeItemRejected,
+    etim_classification,
+    staged_row,
+    trade_item_record,
+)
+from pimtasks.twoba.state import ARTICLE, DESCRIBED, MANUFACTURERS, PRODUCT, SCAN, Rows, TwobaStateStore
 
 ENDPOINTS = ("details", "descriptions", "ordering", "pricings")
 """The trade-item bulk endpoints the catalog needs, scanned in this order (``trade-items/bulk/<name>``)."""
-ETIM = len(ENDPOINTS)
-"""The checkpoint's endpoint index while the products of the supplier's manufacturers are scanned."""
-ETIM_ENDPOINT = "etim-classifications"
-"""``products/bulk/etim-classifications``, one scan per manufacturer GLN the supplier's trade items name."""
-JOIN = ETIM + 1
+PRODUCT_ENDPOINTS = ((ETIM_CLASSIFICATIONS, "etim-classifications"), (PRODUCT_DETAILS, "details"),
+                     (PRODUCT_DESCRIPTIONS, "descriptions"))
+"""The Product API bulk endpoints, as (staged name, ``products/bulk/<name>``), in this order, each scanned once per
+manufacturer GLN the supplier's trade items name."""
+PRODUCTS = len(ENDPOINTS)
+"""The checkpoint's endpoint index of the first product endpoint (the next ones follow)."""
+JOIN = PRODUCTS + len(PRODUCT_ENDPOINTS)
 """The checkpoint's endpoint index once every endpoint of the supplier was scanned."""
+LEGACY_JOIN = PRODUCTS + 1
+"""``JOIN`` before ``products/bulk/details`` and ``descriptions`` were read (a checkpoint without ``join_index``);
+the indexes below it mean what they meant then."""
+RESOURCES = (*(f"trade-items/bulk/{name}" for name in ENDPOINTS), *(f"products/bulk/{name}" for _, name in
+                                                                   PRODUCT_ENDPOINTS))
+"""Every resource a scan reads."""
+SELECTION_RESOURCES = frozenset(RESOURCES)
+"""The resources that take ``selectionId``: in both Preview3 specs every bulk endpoint lists it (the single-item
+endpoints do not); kept apart from ``RESOURCES`` so an endpoint added later is a decision, not an accident."""
 WRITE_BATCH = 500
 CLOCK_MARGIN = dt.timedelta(minutes=5)
 """Without a ``Date`` from the server, the watermark is our clock less this (the two clocks may differ)."""
@@ -77,9 +102,10 @@ class SupplierCounts:
 
 @dataclass
 class Checkpoint:
-    """Where the run is: supplier index, endpoint index (``ETIM``: the manufacturers' products, ``JOIN``: joining),
-    the next cursor, the next page number to stage, the scan's filter and start, the manufacturers to scan and
-    the index of the current one, the items written so far, and the suppliers that failed."""
+    """Where the run is: supplier index, endpoint index (from ``PRODUCTS`` on: the manufacturers' products,
+    ``JOIN``: joining), the next cursor, the next page number to stage, the scan's filter and start, the
+    manufacturers to scan and the index of the current one (per product endpoint), the items written so far, and
+    the suppliers that failed."""
 
     supplier: int = 0
     endpoint: int = 0
@@ -92,12 +118,19 @@ class Checkpoint:
     manufacturer: int = 0
     counts: SupplierCounts = field(default_factory=SupplierCounts)
     failed: list[str] = field(default_factory=list)
+    join_index: int = JOIN
+    """The ``JOIN`` of the version that wrote the checkpoint (absent: ``LEGACY_JOIN``)."""
 
     @classmethod
     def of(cls, stored: dict[str, Any] | None) -> Checkpoint:
         if not stored:
             return cls()
-        return cls(**{**stored, "counts": SupplierCounts(**stored.get("counts", {}))})
+        point = cls(**{**stored, "counts": SupplierCounts(**stored.get("counts", {})), "join_index": JOIN})
+        if stored.get("join_index", LEGACY_JOIN) == LEGACY_JOIN and point.endpoint == LEGACY_JOIN:
+            # A run from before the product details and descriptions, stopped while joining: its index is now
+            # that of products/bulk/details, so it reads both for every manufacturer and joins (writes) anew.
+            point.manufacturer, point.joined, point.counts = 0, 0, SupplierCounts()
+        return point
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -165,24 +198,44 @@ class TwobaImport:
         self._state.clear_staged(environment=environment, task_id=task_id, supplier_gln=gln)  # a stopped run's
         mark = self._state.watermarks(environment=environment, task_id=task_id).get(gln)
         point.since = rfc3339(mark) if mark is not None and self._settings.only_changed else None
+        if point.since and self._state.lookups(environment=environment, task_id=task_id, supplier_gln=gln, kind=SCAN,
+                                               keys=["shape"]).get("shape") != self._scan_shape():
+            job.message(MessageLevel.INFO, f"Supplier {gln}: a full scan, not the changes since {point.since}: its "
+                                           f"last complete scan read other endpoints, or another selection_id or "
+                                           f"languages, so what did not change since would be missing.")
+            point.since = None
         known = self._state.lookups(environment=environment, task_id=task_id, supplier_gln=gln, kind=MANUFACTURERS,
                                     keys=["all"]).get("all")
         point.manufacturers = json.loads(known) if known and point.since else []
 
-    def _params(self, endpoint: str, point: Checkpoint, gln: str) -> Params:
-        params: list[tuple[str, str]] = [("manufacturerIdGln" if endpoint == ETIM_ENDPOINT else "supplierIdGln", gln)]
+    def _scan_shape(self) -> str:
+        """What a delta must share with the last complete scan, besides the GLN: the resources and the filters
+        that choose rows. A delta reads only the rows changed since, so an endpoint added (a new version of this
+        import), another selection or another language would miss every row that did not change."""
+        return json.dumps({"resources": list(RESOURCES), "selectionId": self._settings.selection_id,
+                           "languages": sorted(self._settings.languages)}, sort_keys=True)
+
+    def _params(self, resource: str, point: Checkpoint, gln: str) -> Params:
+        """The filters of a scan of ``resource``, the same for each of its pages: the supplier's GLN (the Product
+        API: the manufacturer's), the delta's ``mutationDateTime``, the languages of descriptions, the
+        selection."""
+        key = "manufacturerIdGln" if resource.startswith("products/") else "supplierIdGln"
+        params: list[tuple[str, str]] = [(key, gln)]
         if point.since:
             params.append(("mutationDateTime", point.since))
-        if endpoint == "descriptions":
+        if resource.endswith("/descriptions"):
             params += [("language", language) for language in self._settings.languages]
+        if self._settings.selection_id and resource in SELECTION_RESOURCES:
+            params.append(("selectionId", self._settings.selection_id))
         return params
 
     def _scan(self, job: RunJob, point: Checkpoint, gln: str) -> None:
         total = len(self._settings.supplier_glns)
-        while point.endpoint < ETIM:
+        while point.endpoint < PRODUCTS:
             endpoint = ENDPOINTS[point.endpoint]
-            page = self._source.page(f"trade-items/bulk/{endpoint}", params=self._params(endpoint, point, gln),
-                                     cursor=point.cursor, limit=self._settings.page_size)
+            resource = f"trade-items/bulk/{endpoint}"
+            page = self._source.page(resource, params=self._params(resource, point, gln), cursor=point.cursor,
+                                     limit=self._settings.page_size)
             if point.started is None:
                 started = page.server_time or self._clock.now() - CLOCK_MARGIN
                 point.started = started.astimezone(dt.UTC).isoformat()
@@ -201,32 +254,34 @@ class TwobaImport:
         self._scan_products(job, point, gln)
 
     def _scan_products(self, job: RunJob, point: Checkpoint, gln: str) -> None:
-        """The ETIM classifications of the products of every manufacturer the supplier's items name (the Product
-        API is filtered by manufacturer, not supplier); staged like the trade-item pages."""
+        """Each product endpoint for every manufacturer the supplier's items name (the Product API is filtered by
+        manufacturer, not supplier); staged like the trade-item pages, page numbers running on per endpoint."""
         total = len(self._settings.supplier_glns)
-        while point.endpoint == ETIM:
+        while PRODUCTS <= point.endpoint < JOIN:
+            staged, name = PRODUCT_ENDPOINTS[point.endpoint - PRODUCTS]
             if point.manufacturer >= len(point.manufacturers):
-                point.endpoint, point.cursor, point.page = JOIN, None, 0
-                break
+                point.endpoint, point.cursor, point.page, point.manufacturer = point.endpoint + 1, None, 0, 0
+                continue
             manufacturer = point.manufacturers[point.manufacturer]
-            page = self._source.page(f"products/bulk/{ETIM_ENDPOINT}",
-                                     params=self._params(ETIM_ENDPOINT, point, manufacturer), cursor=point.cursor,
-                                     limit=self._settings.page_size)
+            resource = f"products/bulk/{name}"
+            page = self._source.page(resource, params=self._params(resource, point, manufacturer),
+                                     cursor=point.cursor, limit=self._settings.page_size)
             self._state.stage(environment=job.task.environment, task_id=job.task.task_id, supplier_gln=gln,
-                              endpoint=ETIM_ENDPOINT, page=point.page, rows=page.rows)
+                              endpoint=staged, page=point.page, rows=[staged_row(staged, row) for row in page.rows])
             point.page += 1
             point.cursor = page.cursor
             if not page.has_next:
                 point.manufacturer, point.cursor = point.manufacturer + 1, None
-            job.progress((point.supplier + 0.5 * ETIM / JOIN) / total,
-                         f"supplier {gln}: reading the ETIM classifications of manufacturer {manufacturer}")
+            job.progress((point.supplier + 0.5 * point.endpoint / JOIN) / total,
+                         f"supplier {gln}: reading products/bulk/{name} of manufacturer {manufacturer}")
             job.keep_alive(point.as_dict())
 
     def _join(self, job: RunJob, point: Checkpoint, gln: str) -> None:
         rows = _group(self._state.staged(environment=job.task.environment, task_id=job.task.task_id,
                                          supplier_gln=gln))
-        product_items = self._product_items(job, gln, rows)
-        item_products = {item: key for key, numbers in product_items.items() if key in rows[ETIM_ENDPOINT]
+        product_keys = set().union(*(rows[staged] for staged, _ in PRODUCT_ENDPOINTS))
+        product_items = self._product_items(job, gln, rows, product_keys)
+        item_products = {item: key for key, numbers in product_items.items() if key in product_keys
                          for item in numbers}
         items = sorted(set().union(*(rows[endpoint] for endpoint in ENDPOINTS)) | set(item_products))
         total = len(self._settings.supplier_glns)
@@ -239,15 +294,16 @@ class TwobaImport:
             job.keep_alive(point.as_dict())
         self._remember(job, gln, point, product_items, rows)
 
-    def _product_items(self, job: RunJob, gln: str, rows: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    def _product_items(self, job: RunJob, gln: str, rows: dict[str, dict[str, Any]],
+                       product_keys: set[str]) -> dict[str, list[str]]:
         """``<manufacturer GLN>#<product number>`` -> the supplier's item numbers: from this scan's details, and
-        for a product whose classification changed without its items' details, from the lookup of earlier scans."""
+        for a product that changed without its items' details, from the lookup of earlier scans."""
         mapping: dict[str, list[str]] = {}
         for item, details in rows["details"].items():
             key = product_key(details)
             if key:
                 mapping.setdefault(key, []).append(item)
-        unknown = [key for key in rows[ETIM_ENDPOINT] if key not in mapping]
+        unknown = sorted(key for key in product_keys if key not in mapping)
         if unknown:
             stored = self._state.lookups(environment=job.task.environment, task_id=job.task.task_id,
                                          supplier_gln=gln, kind=PRODUCT, keys=unknown)
@@ -256,7 +312,8 @@ class TwobaImport:
 
     def _remember(self, job: RunJob, gln: str, point: Checkpoint, product_items: dict[str, list[str]],
                   rows: dict[str, dict[str, Any]]) -> None:
-        """Save what the next delta needs: the items of each product this scan named, the manufacturers."""
+        """Save what the next delta needs: the items of each product this scan named, the manufacturers, the
+        scan's shape."""
         environment, task_id = job.task.environment, job.task.task_id
         named = {product_key(details) for details in rows["details"].values()} - {None}
         keys = sorted(k for k in named if k)
@@ -269,6 +326,8 @@ class TwobaImport:
                                  values={key: json.dumps(sorted(product_items[key])) for key in keys})
         self._state.save_lookups(environment=environment, task_id=task_id, supplier_gln=gln, kind=MANUFACTURERS,
                                  values={"all": json.dumps(point.manufacturers)})
+        self._state.save_lookups(environment=environment, task_id=task_id, supplier_gln=gln, kind=SCAN,
+                                 values={"shape": self._scan_shape()})
 
     def _write(self, job: RunJob, point: Checkpoint, gln: str, batch: Sequence[str], *,
                rows: dict[str, dict[str, Any]], products: dict[str, str], first_row: int) -> None:
@@ -277,6 +336,7 @@ class TwobaImport:
         gtin_rule = self._rule.rule is ArticleNumberRule.GTIN
         known = self._state.lookups(environment=environment, task_id=task_id, supplier_gln=gln, kind=ARTICLE,
                                     keys=[i for i in batch if i not in rows["details"]]) if gtin_rule else {}
+        described = self._described(job, gln, batch, rows=rows, products=products, complete=complete)
         records: list[MappedRecord] = []
         rejected = 0
         for row, item in enumerate(batch, start=first_row):
@@ -286,8 +346,8 @@ class TwobaImport:
                     descriptions=list(rows["descriptions"].get(item, {}).values()),
                     ordering=rows["ordering"].get(item), pricing_rows=rows["pricings"].get(item, []),
                     rule=self._rule, today=self._clock.now().date(), complete=complete,
-                    known_article=known.get(item), classification=etim_classification(
-                        rows[ETIM_ENDPOINT][products[item]]) if item in products else None)
+                    known_article=known.get(item), product=_product_rows(rows, products.get(item)),
+                    described=() if complete else described.get(item, ()))
             except TradeItemRejected as refused:
                 rejected += 1
                 job.message(MessageLevel.ERROR, str(refused), file=f"2BA supplier {gln}", row=row,
@@ -315,6 +375,27 @@ class TwobaImport:
         counts.rejected += rejected
         job.count(read=len(batch), created=outcome.created, updated=outcome.updated, unchanged=outcome.unchanged,
                   rejected=rejected)
+
+    def _described(self, job: RunJob, gln: str, batch: Sequence[str], *, rows: dict[str, dict[str, Any]],
+                   products: dict[str, str], complete: bool) -> dict[str, list[str]]:
+        """The languages each item of the batch describes itself, and saved for the next delta (``DESCRIBED``):
+        a full scan's are what its rows have (saved for the items with their own or their product's
+        descriptions), a delta adds its rows' languages to the saved ones (a language missing from a delta is
+        not known to be gone). Only the items whose product brought descriptions need them on a delta."""
+        environment, task_id = job.task.environment, job.task.task_id
+        own = rows["descriptions"]
+        with_product_texts = {item for item in batch if products.get(item) in rows[PRODUCT_DESCRIPTIONS]}
+        wanted = [item for item in batch if item in own or item in with_product_texts]
+        stored = {} if complete or not wanted else self._state.lookups(
+            environment=environment, task_id=task_id, supplier_gln=gln, kind=DESCRIBED, keys=wanted)
+        described = {item: sorted(set(own.get(item, {})) | set(json.loads(stored.get(item, "[]"))))
+                     for item in wanted}
+        changed = {item: languages for item, languages in described.items()
+                   if complete or json.loads(stored.get(item, "[]")) != languages}
+        if changed:
+            self._state.save_lookups(environment=environment, task_id=task_id, supplier_gln=gln, kind=DESCRIBED,
+                                     values={item: json.dumps(languages) for item, languages in changed.items()})
+        return described
 
     def _supplier_done(self, job: RunJob, point: Checkpoint, gln: str) -> None:
         assert point.started is not None  # the scan's first page set it
@@ -351,17 +432,26 @@ def product_key(row: dict[str, Any]) -> str | None:
     return f"{gln}#{number}" if gln and number else None
 
 
+def _product_rows(rows: dict[str, dict[str, Any]], key: str | None) -> ProductRows | None:
+    """What this scan's product endpoints brought for the product ``key`` (None: no product, or nothing)."""
+    if key is None:
+        return None
+    classification = rows[ETIM_CLASSIFICATIONS].get(key)
+    return ProductRows(details=rows[PRODUCT_DETAILS].get(key),
+                       descriptions=tuple(rows[PRODUCT_DESCRIPTIONS].get(key, {}).values()),
+                       classification=etim_classification(classification) if classification else None)
+
+
 def _group(pages: Any) -> dict[str, dict[str, Any]]:
-    """Staged rows per endpoint and item number (classification rows per product key); a row seen twice is kept
-    once (the later one)."""
-    grouped: dict[str, dict[str, Any]] = {endpoint: {} for endpoint in (*ENDPOINTS, ETIM_ENDPOINT)}
+    """Staged rows per endpoint and item number (product rows per product key: classification rows as a list,
+    descriptions per language); a row seen twice is kept once (the later one)."""
+    grouped: dict[str, dict[str, Any]] = {endpoint: {} for endpoint in (*ENDPOINTS, *(s for s, _ in PRODUCT_ENDPOINTS))}
+    shared: dict[str, str] = {}
     for endpoint, rows in pages:
         target = grouped[endpoint]
-        if endpoint == ETIM_ENDPOINT:
-            for row in rows:
-                key = product_key(row)
-                if key:
-                    target.setdefault(key, []).append(row)
+        _share_values(rows, shared)
+        if endpoint in (ETIM_CLASSIFICATIONS, PRODUCT_DETAILS, PRODUCT_DESCRIPTIONS):
+            _group_products(endpoint, rows, target)
             continue
         for row in _rows(rows):
             item = row["supplierItemNumber"]
@@ -372,6 +462,36 @@ def _group(pages: Any) -> dict[str, dict[str, Any]]:
             else:
                 target[item] = row
     return grouped
+
+
+SHARED_FIELDS = ("supplierIdGln", "supplierItemNumber", "manufacturerIdGln", "manufacturerProductNumber",
+                 "descriptionLanguage", "etimClassCode", "etimReleaseVersion", "etimFeatureCode", "etimUnitCode")
+"""Row fields whose values repeat across a supplier's rows: the keys (each trade item and product is named by
+several endpoints' rows), GLNs, languages and ETIM codes."""
+
+
+def _share_values(rows: Rows, shared: dict[str, str]) -> None:
+    """Let the rows share one string object per value of ``SHARED_FIELDS`` (the first seen, kept in ``shared``
+    for one join): a parse makes a new one for each row, and a large supplier's join holds hundreds of thousands
+    of rows at once (a dict, not ``sys.intern``, so the strings go with the join)."""
+    for row in rows:
+        for name in SHARED_FIELDS:
+            value = row.get(name)
+            if isinstance(value, str):
+                row[name] = shared.setdefault(value, value)
+
+
+def _group_products(endpoint: str, rows: Rows, target: dict[str, Any]) -> None:
+    for row in rows:
+        key = product_key(row)
+        if not key:
+            continue
+        if endpoint == ETIM_CLASSIFICATIONS:
+            target.setdefault(key, []).append(row)
+        elif endpoint == PRODUCT_DESCRIPTIONS:
+            target.setdefault(key, {})[str(row.get("descriptionLanguage"))] = row
+        else:
+            target[key] = row
 
 
 def _rows(rows: Rows) -> Rows:

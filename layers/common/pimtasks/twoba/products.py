@@ -1,4 +1,9 @@
-"""One trade item's rows (details, descriptions, ordering, pricings) joined into a catalog ``Product``.
+"""One trade item's rows (details, descriptions, ordering, pricings) and its product's rows (details, descriptions,
+ETIM classification) joined into a catalog ``Product``.
+
+The product's fields: ``brandName`` is the brand; its descriptions fill the languages the trade item does not
+describe itself (the trade item's text is the more specific one: it names the packaging, the length...); its
+ETIM class, release and features are the item's.
 
 The article number follows the task's rule (the supplier's item number, the first GTIN, or a prefix followed by
 the item number); an item the catalog refuses (an item number over 35 characters, a price that is not a number)
@@ -8,8 +13,8 @@ is rejected with a message naming the supplier, the item number, the field and i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -64,13 +69,50 @@ class JoinedItem:
     cleared: frozenset[str]
 
 
+PRODUCT_DETAILS = "product-details"
+PRODUCT_DESCRIPTIONS = "product-descriptions"
+ETIM_CLASSIFICATIONS = "etim-classifications"
 ENDPOINT_FIELDS: dict[str, tuple[str, ...]] = {
     "details": ("manufacturer_gln", "manufacturer_product_number", "discount_group", "gtin", "status"),
     "descriptions": (),  # per language: a language missing from a scan is not known to be gone
     "ordering": ("order_unit", "minimum_order_quantity"),
     "pricings": ("pricings", "gross_price", "price_unit", "price_unit_code", "currency"),
-    "etim-classifications": ("etim_class", "etim_release", "features"),
+    PRODUCT_DETAILS: ("brand",),
+    PRODUCT_DESCRIPTIONS: (),  # as the trade item's
+    ETIM_CLASSIFICATIONS: ("etim_class", "etim_release", "features"),
 }
+"""The catalog fields each endpoint sets (the keys are the staged endpoint names: ``products/bulk/details`` is
+``product-details``), so an endpoint that answered for an item without a field clears it."""
+
+
+STAGED_FIELDS: dict[str, tuple[str, ...]] = {
+    PRODUCT_DETAILS: ("manufacturerIdGln", "manufacturerProductNumber", "brandName"),
+    PRODUCT_DESCRIPTIONS: ("manufacturerIdGln", "manufacturerProductNumber", "descriptionLanguage",
+                           "minimalProductDescription", "uniqueMainProductDescription"),
+}
+"""The fields of a product row the join reads, the only ones staged: a description row may carry five texts of up
+to 10,000 characters (full, marketing, specification...) and a details row lists of GTINs and groups, which would
+take a staged page past DynamoDB's 400 KB an item and the join's memory far up."""
+
+
+def staged_row(endpoint: str, row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` as staged for ``endpoint`` (``STAGED_FIELDS``; the rows of other endpoints whole)."""
+    names = STAGED_FIELDS.get(endpoint)
+    return row if names is None else {name: row[name] for name in names if name in row}
+
+
+@dataclass(frozen=True)
+class ProductRows:
+    """What the Product API's bulk endpoints brought in this scan for the product a trade item is of.
+
+    ``details``: its ``products/bulk/details`` row; ``descriptions``: its ``products/bulk/descriptions`` rows
+    (one per language); ``classification``: ``etim_classification`` of its classification rows. ``None`` / empty:
+    that endpoint brought nothing for it (on a delta: nothing changed).
+    """
+
+    details: Mapping[str, Any] | None = None
+    descriptions: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+    classification: Mapping[str, Any] | None = None
 _VALUE_FIELDS = ("etimValueCode", "etimValueNumeric", "etimValueLogical")
 
 
@@ -122,15 +164,17 @@ def trade_item_product(*, supplier_gln: str, item_number: str, details: Mapping[
 def trade_item_record(*, supplier_gln: str, item_number: str, details: Mapping[str, Any] | None,
                       descriptions: Iterable[Mapping[str, Any]], ordering: Mapping[str, Any] | None,
                       pricing_rows: Iterable[Mapping[str, Any]], rule: ArticleRule, today: dt.date,
-                      complete: bool, known_article: str | None = None,
-                      classification: Mapping[str, Any] | None = None) -> JoinedItem:
+                      complete: bool, known_article: str | None = None, product: ProductRows | None = None,
+                      described: Iterable[str] = ()) -> JoinedItem:
     """The product of one trade item with the fields it sets and clears, or ``TradeItemRejected``.
 
     ``complete``: every endpoint was read whole (a full scan), so an endpoint without rows for the item means
     the item has none. ``known_article``: the article number an earlier scan gave the item, for the GTIN rule
-    when this scan brought no details. ``classification``: its product's ETIM class, release and features
-    (``etim_classification``).
+    when this scan brought no details. ``product``: its product's rows. ``described``: the languages an earlier
+    scan found the trade item's own descriptions in (a delta's changed product description must not replace
+    them).
     """
+    product = product or ProductRows()
     where = f"supplier {supplier_gln}, item {item_number!r}"
     article = rule.article_number(item_number, details) if details is not None or rule.rule is not \
         ArticleNumberRule.GTIN else known_article
@@ -151,9 +195,13 @@ def trade_item_record(*, supplier_gln: str, item_number: str, details: Mapping[s
         status = details.get("itemStatus")
         if status is not None:
             values["status"], sources["status"] = ITEM_STATUS.get(str(status), status), "itemStatus"
-    texts = {str(row["descriptionLanguage"]): row.get("uniqueMainItemDescription") or row.get("minimalItemDescription")
-             for row in descriptions if row.get("descriptionLanguage")}
-    values["descriptions"] = {language: text for language, text in texts.items() if text}
+    own = _texts(descriptions, "Item")
+    if product.details:
+        _put(values, sources, "brand", product.details, "brandName")
+    kept = set(own) | set(described)
+    inherited = {language: text for language, text in _texts(product.descriptions, "Product").items()
+                 if language not in kept}
+    values["descriptions"] = {**inherited, **own}
     if ordering:
         _put(values, sources, "order_unit", ordering, "orderUnit")
         _put(values, sources, "minimum_order_quantity", ordering, "minimumOrderQuantity")
@@ -166,21 +214,30 @@ def trade_item_record(*, supplier_gln: str, item_number: str, details: Mapping[s
             if theirs in chosen:
                 values[ours] = chosen[theirs]
                 sources[ours] = _PRODUCT_FIELD_FROM_PRICING[ours]
+    classification = product.classification
     if classification:
         for ours, theirs in (("etim_class", "etimClassCode"), ("etim_release", "etimReleaseVersion"),
                              ("features", "etimFeatureCode")):
             if classification.get(ours):
                 values[ours], sources[ours] = classification[ours], theirs
     if values["descriptions"]:
-        sources["descriptions"] = "minimalItemDescription"
-    product = _validated(values, sources, where=where)
+        sources["descriptions"] = "minimalItemDescription" if own else "minimalProductDescription"
+    joined = _validated(values, sources, where=where)
     answered = {"details": details is not None, "ordering": ordering is not None, "pricings": bool(pricings),
-                "etim-classifications": classification is not None}
+                PRODUCT_DETAILS: product.details is not None, ETIM_CLASSIFICATIONS: classification is not None}
     cleared = {name for endpoint, names in ENDPOINT_FIELDS.items() if complete or answered.get(endpoint)
                for name in names if name not in sources}
     fields = {name for name in sources if name != "descriptions"}
     fields |= {f"descriptions.{language}" for language in values["descriptions"]}
-    return JoinedItem(product=product, fields=frozenset(fields), cleared=frozenset(cleared))
+    return JoinedItem(product=joined, fields=frozenset(fields), cleared=frozenset(cleared))
+
+
+def _texts(rows: Iterable[Mapping[str, Any]], kind: str) -> dict[str, str]:
+    """Language -> text of description rows (``kind`` ``Item`` or ``Product``): the unique main description,
+    else the minimal one (both are required to be short enough for the catalog's 256 characters)."""
+    texts = {str(row["descriptionLanguage"]): row.get(f"uniqueMain{kind}Description") or
+             row.get(f"minimal{kind}Description") for row in rows if row.get("descriptionLanguage")}
+    return {language: str(text) for language, text in texts.items() if text}
 
 
 def _validated(values: dict[str, Any], sources: dict[str, str], *, where: str) -> Product:

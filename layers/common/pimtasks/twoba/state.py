@@ -9,13 +9,18 @@
 - **lookups** a delta needs because its rows come without the details that tie them together: per supplier, the
   article number of each trade item (``ARTICLE``, for the GTIN rule: a changed pricing without the item's
   details still finds its article), the trade items of each product (``PRODUCT``, ``<manufacturer GLN>#<product
-  number>`` -> JSON list of item numbers: a changed ETIM classification finds its articles), and the
-  manufacturers the supplier's items name (``MANUFACTURERS``, key ``all``: whose products a delta asks for).
+  number>`` -> JSON list of item numbers: a changed product, its ETIM classification, brand or descriptions, finds
+  its articles), the languages of each trade item's own descriptions (``DESCRIBED``, JSON list: a changed
+  product description fills only the others), and the manufacturers the supplier's items name
+  (``MANUFACTURERS``, key ``all``: whose products a delta asks for), and what the last complete scan read (``SCAN``,
+  key ``shape``: its resources and filters; a delta needs the same, else the supplier is read whole).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -23,6 +28,8 @@ Rows = list[dict[str, Any]]
 ARTICLE = "ART"
 PRODUCT = "PRODUCT"
 MANUFACTURERS = "MFR"
+DESCRIBED = "LANG"
+SCAN = "SCAN"
 
 
 class TwobaStateStore(Protocol):
@@ -55,11 +62,13 @@ class TwobaStateStore(Protocol):
 
 
 class MemoryTwobaState:
-    """A ``TwobaStateStore`` in memory (unit tests, benchmarks)."""
+    """A ``TwobaStateStore`` in memory (unit tests, benchmarks), holding each staged page as the repository does:
+    gzip-compressed JSON, parsed only when read, so a benchmark's memory is that of the import, not of rows a
+    DynamoDB table would hold."""
 
     def __init__(self) -> None:
         self.marks: dict[tuple[str, str, str], dt.datetime] = {}
-        self.pages: dict[tuple[str, str, str], dict[tuple[str, int], Rows]] = {}
+        self.pages: dict[tuple[str, str, str], dict[tuple[str, int], bytes]] = {}
         self.values: dict[tuple[str, str, str, str], dict[str, str]] = {}
 
     def watermarks(self, *, environment: str, task_id: str) -> dict[str, dt.datetime]:
@@ -70,12 +79,14 @@ class MemoryTwobaState:
 
     def stage(self, *, environment: str, task_id: str, supplier_gln: str, endpoint: str, page: int,
               rows: Rows) -> None:
-        self.pages.setdefault((environment, task_id, supplier_gln), {})[(endpoint, page)] = list(rows)
+        text = json.dumps(rows, separators=(",", ":")).encode()
+        self.pages.setdefault((environment, task_id, supplier_gln), {})[(endpoint, page)] = gzip.compress(
+            text, compresslevel=5)
 
     def staged(self, *, environment: str, task_id: str, supplier_gln: str) -> Iterator[tuple[str, Rows]]:
         pages = self.pages.get((environment, task_id, supplier_gln), {})
         for endpoint, page in sorted(pages):
-            yield endpoint, pages[(endpoint, page)]
+            yield endpoint, json.loads(gzip.decompress(pages[(endpoint, page)]))
 
     def clear_staged(self, *, environment: str, task_id: str, supplier_gln: str) -> None:
         self.pages.pop((environment, task_id, supplier_gln), None)
