@@ -113,7 +113,7 @@ def test_full_then_change_then_nothing_over_https(stack: ExportStack) -> None:
         assert any("nothing selected, so no file is published" in text for text in texts(third))
         assert f"Nothing was sent to {server.url}." in texts(third)
     mail = [m for m in stack.sent_mail() if "Artikelbeheer.nl weekly" in m.subject]
-    assert "Exported:    selected 4, written 2, skipped 2" in mail[0].body
+    assert "Counts:      selected 4, written 2, skipped 2" in mail[0].body
 
 
 def test_a_refused_login_fails_at_once_naming_the_host_and_the_reply(stack: ExportStack) -> None:
