@@ -7,6 +7,10 @@ SAM_TEMPLATE := infra/template.yaml
 # checkov has dependencies of its own: a venv outside the repository (see infra/CHECKOV.md).
 CHECKOV_VENV ?= $(HOME)/.cache/pimtasks/checkov
 CHECKOV_VERSION := 3.3.30
+# The tests run in parallel processes (pytest-xdist): one per core, at most four (each e2e process starts a local
+# stack and a browser of its own). TEST_WORKERS=0 runs them in this process, e.g. to debug one with pdb.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --maxprocesses=4
 
 .PHONY: help run test unit integration e2e lint typecheck cfn-lint openapi bench deploy checkov clean browser \
 	screenshots console-deploy
@@ -47,13 +51,13 @@ cfn-lint: $(STAMP)
 	$(BIN)/cfn-lint $(SAM_TEMPLATE)
 
 unit: $(STAMP)
-	$(BIN)/pytest -q tests/unit
+	$(PYTEST) tests/unit
 
 integration: $(STAMP)
-	$(BIN)/pytest -q tests/integration
+	$(PYTEST) tests/integration
 
 e2e: $(STAMP) browser
-	$(BIN)/pytest -q tests/e2e
+	$(PYTEST) tests/e2e
 
 # Debian's Chromium for the browser tests, installed when missing and possible (root with apt-get); without it
 # the browser tests skip with the reason (and fail in CI).
