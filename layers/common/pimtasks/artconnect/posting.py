@@ -112,8 +112,8 @@ class ChangePosting(ABC, Generic[ChangeT]):
         state.setdefault("left_out", state.pop("removed", 0))  # a checkpoint of the former article export
         window = parse_iso(state["since"]) if state["since"] else None
         if job.checkpoint is None:
-            job.message(MessageLevel.INFO, f"{self.WHAT.capitalize()} changed since "
-                        + (state["since"] or "ever (a full export)"))
+            job.message(MessageLevel.INFO, f"{self.WHAT.capitalize()} changed since {state['since']}" if state["since"]
+                        else f"All {self.WHAT} (a full export: no earlier successful run, or only_changed is off)")
         batch: list[ChangeT] = []
         left_out = 0  # since the last checkpoint: a continuation lists those again
         for change in self.changes(environment=job.run.environment, since=window, after=state["after"]):
