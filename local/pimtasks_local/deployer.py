@@ -817,7 +817,11 @@ def _encryption_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
 
 def _lifecycle_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
     """A CloudFormation lifecycle rule in the shape of the S3 API."""
-    converted: dict[str, Any] = {"Status": rule["Status"], "Filter": {"Prefix": rule.get("Prefix", "")}}
+    tags = [{"Key": t["Key"], "Value": str(t["Value"])} for t in rule.get("TagFilters") or ()]
+    prefix = rule.get("Prefix", "")
+    converted: dict[str, Any] = {"Status": rule["Status"], "Filter": (
+        {"Tag": tags[0]} if len(tags) == 1 and not prefix
+        else {"And": {"Prefix": prefix, "Tags": tags}} if tags else {"Prefix": prefix})}
     if rule.get("Id"):
         converted["ID"] = rule["Id"]
     if "ExpirationInDays" in rule:

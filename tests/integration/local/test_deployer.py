@@ -57,6 +57,43 @@ def test_bucket_is_private_and_encrypted(aws: Callable[[str], Any], deployment: 
     assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
 
 
+def test_what_an_export_leaves_in_temp_expires_and_what_it_publishes_stays(aws: Callable[[str], Any],
+                                                                           deployment: Deployment,
+                                                                           tmp_path: Path) -> None:
+    from pimtasks.adapters.file_store import TEMPORARY_TAG, FileStore
+
+    s3 = aws("s3")
+    bucket = deployment.physical_name("FilesBucket")
+    files = FileStore(bucket=bucket, s3_client=s3)
+    # given the bucket's lifecycle: a rule that expires objects carrying the temporary tag
+    rules = {r["ID"]: r for r in s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]}
+    expiring = rules["expire-temporary-files"]
+    assert expiring["Filter"] == {"Tag": {"Key": TEMPORARY_TAG[0], "Value": TEMPORARY_TAG[1]}}
+    assert expiring["Expiration"] == {"Days": 2} and expiring["Status"] == "Enabled"
+    # when an export writes its file to Temp/ (whole, and as a multipart upload) and publishes one to Downloads/
+    source = tmp_path / "export.csv"
+    source.write_bytes(b"article_number;gross_price\nA-1;1.50\n")
+    temporary = "environments/000001/Temp/exports/run-1/export.csv"
+    files.upload(key=temporary, source=source, content_type="text/csv")
+    parted = "environments/000001/Temp/exports/run-2/export.csv"
+    upload_id = files.start_multipart(key=parted, content_type="text/csv")
+    files.complete_multipart(key=parted, upload_id=upload_id, parts=[
+        (1, files.upload_part(key=parted, upload_id=upload_id, number=1, source=source))])
+    published = "environments/000001/Downloads/Prices/export.csv"
+    files.copy(source_key=temporary, version_id=None, target_key=published)
+
+    def tags(key: str) -> dict[str, str]:
+        return {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]}
+
+    # then both temporary files carry the tag the rule expires, and the published copy does not
+    assert tags(temporary) == tags(parted) == {TEMPORARY_TAG[0]: TEMPORARY_TAG[1]}
+    assert tags(published) == {}
+    assert s3.get_object(Bucket=bucket, Key=published)["Body"].read() == source.read_bytes()
+    # and an upload elsewhere is never tagged
+    files.upload(key="environments/000001/Uploads/Prices/Temp/x.csv", source=source, content_type="text/csv")
+    assert tags("environments/000001/Uploads/Prices/Temp/x.csv") == {}
+
+
 def test_functions_events_and_roles_are_described(aws: Callable[[str], Any], deployment: Deployment) -> None:
     api = deployment.functions["ApiFunction"]
     assert api.function_name == "pimtasks-test-api"

@@ -166,3 +166,11 @@ def test_the_api_lists_and_reads_only_the_environment_folders_of_the_files_api(r
     assert reading["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
     assert [r["Fn::Sub"] for r in reading["Resource"]] == [
         f"${{FilesBucket.Arn}}/environments/*/{f}/*" for f in FOLDER_NAMES]
+
+
+def test_an_export_may_tag_only_its_temporary_and_published_files(resources: dict[str, Any]) -> None:
+    publish = next(statement for name, statement in statements(resources)
+                   if name.startswith("ExportFunction") and statement.get("Sid") == "PublishExports")
+    assert "s3:PutObjectTagging" in publish["Action"]
+    assert [r["Fn::Sub"] for r in publish["Resource"]] == [
+        "${FilesBucket.Arn}/environments/*/Temp/exports/*", "${FilesBucket.Arn}/environments/*/Downloads/*"]

@@ -4,6 +4,10 @@ for the files API, and the file moves of imports.
 The bucket is versioned. An import works on one *version* of a file (the one it listed or was told about),
 so a file replaced while it is being imported is never mixed up with its replacement. Everything streams:
 downloads go to disk in 1 MiB chunks, uploads read from disk, copies happen inside S3.
+
+Objects under an environment's ``Temp/`` (an export's file before it is published) are tagged
+``TEMPORARY_TAG``: the bucket's lifecycle rule ``expire-temporary-files`` removes what a run that died between
+writing and publishing left there. The published copy is written without the tag, so it is kept.
 """
 
 from __future__ import annotations
@@ -21,6 +25,19 @@ from pimtasks.domain.stored_file import ListedPage, StoredFile
 
 CHUNK_BYTES = 1 << 20
 _MISSING = ("404", "NoSuchKey", "NotFound", "NoSuchVersion")
+TEMPORARY_TAG = ("pimtasks-temporary", "true")
+"""The tag of temporary objects (``infra/template.yaml``'s lifecycle rule filters on it)."""
+
+
+def is_temporary(key: str) -> bool:
+    """``environments/<env>/Temp/...``: a file on its way to being published."""
+    parts = key.split("/", 3)
+    return len(parts) == 4 and parts[0] == "environments" and parts[2] == "Temp"
+
+
+def _tagging(key: str) -> dict[str, str]:
+    """The ``Tagging`` argument of a write of ``key``: the temporary tag under ``Temp/``, else none."""
+    return {"Tagging": urllib.parse.urlencode([TEMPORARY_TAG])} if is_temporary(key) else {}
 
 
 def _version(value: Any) -> str | None:
@@ -103,7 +120,8 @@ class FileStore:
 
     # --- multipart (exports continued across invocations) ------------------------------------------
     def start_multipart(self, *, key: str, content_type: str) -> str:
-        return str(self.s3.create_multipart_upload(Bucket=self.bucket, Key=key, ContentType=content_type)["UploadId"])
+        return str(self.s3.create_multipart_upload(Bucket=self.bucket, Key=key, ContentType=content_type,
+                                                   **_tagging(key))["UploadId"])
 
     def upload_part(self, *, key: str, upload_id: str, number: int, source: Path) -> str:
         with source.open("rb") as stream:
@@ -156,18 +174,21 @@ class FileStore:
     def upload(self, *, key: str, source: Path, content_type: str) -> None:
         """Store a local file (read from disk as it is sent)."""
         with source.open("rb") as stream:
-            self.s3.put_object(Bucket=self.bucket, Key=key, Body=stream, ContentType=content_type)
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=stream, ContentType=content_type, **_tagging(key))
 
     def put_text(self, *, key: str, text: str, content_type: str = "text/plain; charset=utf-8") -> None:
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=text.encode("utf-8"), ContentType=content_type)
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=text.encode("utf-8"), ContentType=content_type,
+                           **_tagging(key))
 
     def put_bytes(self, *, key: str, data: bytes, content_type: str) -> None:
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **_tagging(key))
 
     def copy(self, *, source_key: str, version_id: str | None, target_key: str) -> None:
-        """Copy one version inside the bucket (managed copy: multipart beyond 5 GB)."""
+        """Copy one version inside the bucket (managed copy: multipart beyond 5 GB). A temporary file's copy
+        gets the target's tags, not the source's: a published export is not temporary."""
         source = {"Bucket": self.bucket, "Key": source_key, **_version_args(version_id)}
-        self.s3.copy(source, self.bucket, target_key)
+        extra = {"TaggingDirective": "REPLACE", **_tagging(target_key)} if is_temporary(source_key) else None
+        self.s3.copy(source, self.bucket, target_key, ExtraArgs=extra)
 
     def remove(self, *, key: str, version_id: str | None) -> None:
         """Take this version of a file out of its folder.
