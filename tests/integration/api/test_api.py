@@ -76,8 +76,11 @@ def test_nested_errors_name_the_nested_field(api: Api) -> None:
 def test_artikelbeheer_settings_that_do_not_fit_the_transport_are_a_422_naming_the_field(api: Api) -> None:
     gln = "8712345000004"
     for settings, field in (({"supplier_gln": gln, "transport": "sftp"}, "settings.remote"),
-                            ({"supplier_gln": gln, "username": "u"}, "settings.password"),
-                            ({"supplier_gln": "8712345000005", "username": "u", "password": "x"},
+                            ({"supplier_gln": gln, "upload_url": "https://upload.example.nl", "username": "u"},
+                             "settings.password"),
+                            ({"supplier_gln": gln, "username": "u", "password": "x"}, "settings.upload_url"),
+                            ({"supplier_gln": "8712345000005", "upload_url": "https://upload.example.nl",
+                              "username": "u", "password": "x"},
                              "settings.supplier_gln"),
                             ({"supplier_gln": gln, "transport": "ftp"}, "settings.transport")):
         body = {**WEEKLY, "type": "export_artikelbeheer", "settings": settings}

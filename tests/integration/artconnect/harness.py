@@ -31,6 +31,7 @@ from pimtasks.workers.artconnect_worker import (
     ArtConnectUsersExportWorker,
     message_service,
 )
+from pimtasks_local.dynamodb_atomicity import serialize_item_operations
 from pydantic import TypeAdapter
 
 from tests.integration.core.harness import REGION, TABLES
@@ -149,6 +150,10 @@ class DiesAfterPosting:
 
 @contextmanager
 def artconnect_tasks(monkeypatch: pytest.MonkeyPatch, **server: Any) -> Iterator[ArtConnectTasks]:
+    # The invoice import writes from several threads (max_in_flight); in-process moto must then apply each write
+    # and transaction as one step, as DynamoDB does (a transaction copying a table while another thread's put
+    # changes it raised "dictionary changed size during iteration" now and then).
+    serialize_item_operations()
     with import_services(monkeypatch) as imports, ArtConnectServer(**server) as hub:
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         invoices = InvoiceRepository(table=DynamoTable(table_name=TABLES["InvoicesTable"], dynamodb_client=dynamodb),

@@ -24,7 +24,8 @@ MINIMAL_SETTINGS = {
     "import_artconnect_invoices": {"endpoint_url": "https://hub.example.com", "username": "u", "password": "ac"},
     "export_artconnect": {"endpoint_url": "https://hub.example.com", "username": "u", "password": "ac"},
     "export_artconnect_users": {"endpoint_url": "https://hub.example.com", "username": "u", "password": "ac"},
-    "export_artikelbeheer": {"supplier_gln": "8712345000004", "username": "u", "password": "ab"},
+    "export_artikelbeheer": {"supplier_gln": "8712345000004", "upload_url": "https://upload.example.nl/xchange",
+                             "username": "u", "password": "ab"},
 }
 
 

@@ -28,11 +28,13 @@ from tests.unit.exports.test_catalog_export import BEFORE, FakeJob, service
 
 SUPPLIER = "8712345000004"
 OTHER = "8711111000002"
+UPLOAD_URL = "https://upload.example.nl/xchange"
 
 
 def settings(**values: Any) -> ExportArtikelbeheerSettings:
-    return ExportArtikelbeheerSettings.model_validate({"supplier_gln": SUPPLIER, "username": "supplier",
-                                                       "password": "pw", "file_name": "{export}", **values})
+    return ExportArtikelbeheerSettings.model_validate({"supplier_gln": SUPPLIER, "upload_url": UPLOAD_URL,
+                                                       "username": "supplier", "password": "pw",
+                                                       "file_name": "{export}", **values})
 
 
 def product(number: int, *, gln: str | None = SUPPLIER, price: str | None = "12.50",
@@ -120,7 +122,7 @@ def test_a_first_run_sends_a_full_file_of_the_suppliers_items_over_https() -> No
     assert document["Supplier"][0]["SupplierName"] == "Demo groothandel"  # the environment's name by default
     assert [p["TradeItem"][0]["ItemIdentification"]["SupplierItemNumber"]
             for p in document["Supplier"][0]["Product"]] == ["A-1", "A-2"]
-    assert "Delivered Artikelbeheer _ weekly.json to https://www.artikelbeheer.nl/." in job.texts
+    assert f"Delivered Artikelbeheer _ weekly.json to {UPLOAD_URL}." in job.texts
 
 
 def test_a_later_run_sends_a_change_file_and_says_why_a_removal_is_not_in_it() -> None:
@@ -137,7 +139,7 @@ def test_a_change_run_that_selects_nothing_sends_nothing_and_says_so() -> None:
     job = ArtikelbeheerJob(settings())
     work.run(job)  # type: ignore[arg-type]
     assert uploader.received == [] and job.run.files == []
-    assert "Nothing was sent to https://www.artikelbeheer.nl/." in job.texts
+    assert f"Nothing was sent to {UPLOAD_URL}." in job.texts
 
 
 def test_a_change_run_whose_items_are_all_skipped_sends_no_empty_file() -> None:
@@ -168,7 +170,7 @@ def test_a_refusal_is_final_and_a_server_error_is_tried_again() -> None:
 def test_sftp_goes_to_the_remote_server_of_the_settings(tmp_path: Path) -> None:
     uploader = RecordingUploader()
     sender = RemoteFileDelivery(uploader=lambda target, password: uploader, sleep=lambda seconds: None)
-    chosen = settings(transport="sftp", username=None, password=None,
+    chosen = settings(transport="sftp", upload_url=None, username=None, password=None,
                       remote={"protocol": "sftp", "host": "sftp.example.com", "path": "/in", "username": "u",
                               "password": "pw", "host_key": "SHA256:x"})
     file = PublishedFile(name="f.json", key="Downloads/A/f.json", size=2, path=tmp_path / "f.json")

@@ -255,7 +255,7 @@ class HttpsUploader:
 def artikelbeheer_uploader(settings: ExportArtikelbeheerSettings, password: str) -> HttpsUploader:
     """The HTTPS upload of an Export Artikelbeheer.nl task: its ``upload_url`` and basic auth, the supplier's GLN
     as form field ``supplier_gln`` beside the file."""
-    assert settings.username is not None  # the settings model requires it for https
+    assert settings.username is not None and settings.upload_url is not None  # required for https
     return HttpsUploader(url=str(settings.upload_url), username=settings.username, password=password,
                          timeout_seconds=settings.timeout_seconds, fields={"supplier_gln": settings.supplier_gln})
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -776,8 +776,10 @@ class ExportArtikelbeheerSettings(_Settings):
         default=ArtikelbeheerTransport.HTTPS,
         description="https: a multipart POST (field 'file') to upload_url with basic auth (username, password); "
                     "sftp: to remote (protocol sftp, host key pinned), under a temporary name, then renamed")
-    upload_url: HttpUrl = Field(default=HttpUrl("https://www.artikelbeheer.nl"),
-                                description="https: the upload address Artikelbeheer.nl gave you")
+    # No default: Artikelbeheer.nl publishes no upload address, and basic auth must never go to a guessed one.
+    upload_url: HttpUrl | None = Field(default=None, validate_default=True,
+                                       description="https: the upload address Artikelbeheer.nl gave you (required "
+                                                   "for https)")
     username: str | None = Field(default=None, validate_default=True, min_length=1, max_length=200,
                                  description="https: the basic auth user (required for https)")
     password: Annotated[SecretRef | None, SECRET_REFERENCE] = Field(
@@ -806,12 +808,12 @@ class ExportArtikelbeheerSettings(_Settings):
             raise ValueError(f"supplier_gln {value}: {problem}")
         return value
 
-    @field_validator("username", "password")
+    @field_validator("upload_url", "username", "password")
     @classmethod
-    def _https_login(cls, value: str | None, info: ValidationInfo) -> str | None:
+    def _https_login(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None and info.data.get("transport") is ArtikelbeheerTransport.HTTPS:
-            raise ValueError(f"transport https needs {info.field_name} (basic auth: the username and the name of "
-                             "the secret holding the password)")
+            raise ValueError(f"transport https needs {info.field_name} (the upload address, and for basic auth the "
+                             "username and the name of the secret holding the password)")
         return value
 
     @field_validator("remote")

@@ -79,6 +79,7 @@ def supplier_items(settings: ExportArtikelbeheerSettings) -> SkipRule:
 def destination(settings: ExportArtikelbeheerSettings) -> str:
     """Where the task's files go, as its messages name it."""
     if settings.transport is ArtikelbeheerTransport.HTTPS:
+        assert settings.upload_url is not None  # the settings model requires it for https
         return str(settings.upload_url)
     assert settings.remote is not None
     return f"sftp://{settings.remote.host}{settings.remote.path}"
