@@ -1,7 +1,7 @@
 """``pimtasks``: the command line client of the pimtasks API (deployed, or the local stack).
 
     pimtasks tasks list | show | create | update | patch | activate | deactivate | delete | start | stop
-    pimtasks runs list TASK_ID | show RUN_ID          pimtasks upload IMPORT FILE [--wait]
+    pimtasks runs list TASK_ID | show RUN_ID          pimtasks upload IMPORT FILE... [--wait]
     pimtasks files list [--folder F] | get KEY [-o PATH]
     pimtasks environments | api-keys | secrets | ftps-users | catalog | invoices | etim ...
     pimtasks local fire TASK_ID | local mail          pimtasks completion bash|zsh    pimtasks --version
@@ -172,15 +172,14 @@ def _add_custom_commands(groups: Any, group_parsers: dict[str, Any], common: lis
     handlers[("files", "get")] = CustomCommand(partial(get_file, files_get), files_get.render)
 
     up = groups.add_parser("upload", parents=common,
-                           help="upload a file into an import's Uploads folder (presigned PUT)")
+                           help="upload files into an import's Uploads folder (presigned PUT)")
     up.add_argument("import_name", help="the import (its folder under Uploads/), e.g. 'Sales conditions APAC'")
-    up.add_argument("file", type=Path)
-    up.add_argument("--wait", action="store_true", help="follow the AutoImport run the upload starts, showing "
-                                                        "its progress, until it ends; exit non-zero when it failed")
+    up.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    up.add_argument("--wait", action="store_true", help="follow the AutoImport run of each upload, showing "
+                                                        "its progress, until it ends; exit non-zero when one failed")
     up.add_argument("--timeout", type=float, metavar="SECONDS",
-                    help="stop waiting after SECONDS (default: as long as the run takes)")
-    handlers[("upload", "")] = CustomCommand(
-        upload, lambda body: render.render_run(body) if "run_id" in (body or {}) else f"uploaded to {body['key']}")
+                    help="stop waiting for a run after SECONDS (default: as long as the run takes)")
+    handlers[("upload", "")] = CustomCommand(upload, _render_uploads)
 
     local = groups.add_parser("local", help=_GROUP_HELP["local"]).add_subparsers(dest="command", required=True,
                                                                                 metavar="COMMAND")
@@ -274,12 +273,25 @@ def _print(text: str, out: TextIO) -> None:
         sys.stderr.close()
 
 
+def _render_uploads(body: Any) -> str:
+    """``upload``: the run of each file (``--wait``), else where each went."""
+    def one(item: Any) -> str:
+        return render.render_run(item) if "run_id" in (item or {}) else f"uploaded to {item['key']}"
+    items = body["items"] if isinstance(body, dict) and "items" in body else [body]
+    return ("\n\n" if any("run_id" in (item or {}) for item in items) else "\n").join(one(item) for item in items)
+
+
 def _exit_status(arguments: argparse.Namespace, body: Any) -> int:
-    """Non-zero when a run was waited for and did not succeed (see the module docstring)."""
+    """Non-zero when a run was waited for and did not succeed (see the module docstring); of several runs
+    (``upload`` of several files), a failed one before a partially succeeded one."""
     if not getattr(arguments, "wait", False) or not isinstance(body, dict):
         return 0
-    status = EXIT_FAILED_RUN.get(str(body.get("status")), 0)
-    if status:
-        print(f"pimtasks: run {body.get('run_id')} {body.get('status')}" +
-              (f": {body['error']}" if body.get("error") else ""), file=sys.stderr)
-    return status
+    runs = body["items"] if "items" in body and "run_id" not in body else [body]
+    statuses = []
+    for run in runs:
+        status = EXIT_FAILED_RUN.get(str(run.get("status")), 0)
+        if status:
+            print(f"pimtasks: run {run.get('run_id')} {run.get('status')}" +
+                  (f": {run['error']}" if run.get("error") else ""), file=sys.stderr)
+        statuses.append(status)
+    return 1 if 1 in statuses else max(statuses, default=0)

@@ -108,28 +108,58 @@ class UploadedObject:
 
 
 def upload(client: ApiClient, environment: str, arguments: argparse.Namespace) -> ApiResponse:
-    """``upload IMPORT FILE [--wait]``: the upload ticket, or with ``--wait`` the run of the upload."""
-    path: Path = arguments.file
-    if not path.is_file():
-        raise CliError(f"no such file: {path}")
+    """``upload IMPORT FILE... [--wait]``: the upload ticket, or with ``--wait`` the run of the upload; for
+    several files ``{"items": [...]}`` of those, in the order given (each file is put before any is waited for,
+    so the import takes them one after another as it would from FTPS)."""
+    paths: list[Path] = arguments.files
+    _check_files(paths)
     watch: UploadWatch | None = None
     if arguments.wait:  # before the PUT, so the runs that were there already are known
         tasks = pages(client, tasks_path(environment), limit=None)
         if not tasks.ok:
             return tasks
         watch = UploadWatch.of(client, environment, import_name=arguments.import_name, tasks=tasks.body["items"])
-    ticket = client.post(f"/environments/{environment}/uploads",
-                         {"import_name": arguments.import_name, "file_name": path.name})
-    if not ticket.ok:
-        return ticket
-    version_id = put_file(ticket.body["url"], path)
-    print(f"uploaded {path} to {ticket.body['key']}" + (f" (version {version_id})" if version_id else ""),
-          file=sys.stderr)
+    tickets: list[ApiResponse] = []
+    uploads: list[UploadedObject] = []
+    for path in paths:
+        ticket = client.post(f"/environments/{environment}/uploads",
+                             {"import_name": arguments.import_name, "file_name": path.name})
+        if not ticket.ok:
+            return ticket  # the files before it are uploaded (said on stderr), this one and the rest are not
+        version_id = put_file(ticket.body["url"], path)
+        print(f"uploaded {path} to {ticket.body['key']}" + (f" (version {version_id})" if version_id else ""),
+              file=sys.stderr)
+        tickets.append(ticket)
+        uploads.append(UploadedObject(key=str(ticket.body["key"]).removeprefix(f"environments/{environment}/"),
+                                      version_id=version_id))
     if watch is None:
-        return ticket
-    uploaded = UploadedObject(key=str(ticket.body["key"]).removeprefix(f"environments/{environment}/"),
-                              version_id=version_id)
-    return watch.wait(uploaded, timeout=arguments.timeout, on_progress=ProgressPrinter())
+        return _one_or_items(tickets)
+    runs = []
+    for uploaded in uploads:
+        run = watch.wait(uploaded, timeout=arguments.timeout, on_progress=ProgressPrinter())
+        if not run.ok:
+            return run
+        runs.append(run)
+    return _one_or_items(runs)
+
+
+def _check_files(paths: list[Path]) -> None:
+    """Every file exists, and no two have the same name (they would be one key: the second replaces the first)."""
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing:
+        raise CliError(f"no such file: {', '.join(missing)}")
+    names = [path.name for path in paths]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise CliError(f"two files named {', '.join(twice)}: they would go to the same key (upload them one at a "
+                       "time, each after the run of the one before)")
+
+
+def _one_or_items(answers: list[ApiResponse]) -> ApiResponse:
+    """One file's answer as it is; several files' as ``{"items": [...]}``."""
+    if len(answers) == 1:
+        return answers[0]
+    return ApiResponse(status=200, body={"items": [answer.body for answer in answers]}, headers={})
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -106,3 +107,32 @@ def test_without_a_version_id_the_new_run_of_the_key_is_shown(
     # then the key and "not there before the upload" still tell the runs apart
     assert run_one["run_id"] != run_two["run_id"]
     assert (run_one["counts"]["read"], run_two["counts"]["read"]) == (2, 4)
+
+
+def test_several_files_in_one_upload_each_show_their_own_run(stack: dict[str, Any], tmp_path: Path) -> None:
+    # given three files, one of them with a price the catalog rejects
+    good = [products_csv(tmp_path / f"batch-{n}.csv", rows=n + 1) for n in range(2)]
+    bad = tmp_path / "batch-bad.csv"
+    bad.write_text("article_number;gross_price\r\nbatch-bad-1;not a price\r\n", encoding="utf-8")
+    out = io.StringIO()
+    # when they are uploaded with one command and waited for
+    status = cli.main(["--api-url", stack["api_url"], "--api-key", stack["admin_api_key"], "--json",
+                       "upload", IMPORT_NAME, *map(str, [*good, bad]), "--wait", "--timeout", "60"], out=out)
+    runs = json.loads(out.getvalue())["items"]
+    # then each file has its run, in the order given, and the exit status says the third failed (its only row
+    # was rejected)
+    assert [input_files(run) for run in runs] == [[f"Uploads/{IMPORT_NAME}/{path.name}"] for path in [*good, bad]]
+    assert [run["counts"]["created"] for run in runs[:2]] == [1, 2]
+    assert runs[2]["status"] == "failed" and "not a price" in json.dumps(runs[2]["messages"]), runs[2]
+    assert status == 1
+
+
+def test_two_files_of_one_name_are_refused_before_anything_is_uploaded(stack: dict[str, Any],
+                                                                       tmp_path: Path) -> None:
+    one, two = products_csv(tmp_path / "a" / "same.csv", rows=1), products_csv(tmp_path / "b" / "same.csv", rows=1)
+    status = cli.main(["--api-url", stack["api_url"], "--api-key", stack["admin_api_key"],
+                       "upload", IMPORT_NAME, str(one), str(two)], out=io.StringIO())
+    assert status == 2
+    listed = ApiClient(stack["api_url"], api_key=stack["admin_api_key"]).get(
+        f"/environments/000001/files?folder={urllib.parse.quote(f'Uploads/{IMPORT_NAME}')}")
+    assert "same.csv" not in json.dumps(listed.body)
