@@ -815,13 +815,21 @@ def _encryption_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
     return converted
 
 
-def _lifecycle_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
-    """A CloudFormation lifecycle rule in the shape of the S3 API."""
+def _lifecycle_filter(rule: Mapping[str, Any]) -> dict[str, Any]:
+    """A CloudFormation rule's ``Prefix`` and ``TagFilters`` as the S3 API's ``Filter`` (one tag alone is ``Tag``;
+    a tag with a prefix, or several tags, are ``And``)."""
     tags = [{"Key": t["Key"], "Value": str(t["Value"])} for t in rule.get("TagFilters") or ()]
     prefix = rule.get("Prefix", "")
-    converted: dict[str, Any] = {"Status": rule["Status"], "Filter": (
-        {"Tag": tags[0]} if len(tags) == 1 and not prefix
-        else {"And": {"Prefix": prefix, "Tags": tags}} if tags else {"Prefix": prefix})}
+    if not tags:
+        return {"Prefix": prefix}
+    if len(tags) == 1 and not prefix:
+        return {"Tag": tags[0]}
+    return {"And": {"Prefix": prefix, "Tags": tags}}
+
+
+def _lifecycle_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
+    """A CloudFormation lifecycle rule in the shape of the S3 API."""
+    converted: dict[str, Any] = {"Status": rule["Status"], "Filter": _lifecycle_filter(rule)}
     if rule.get("Id"):
         converted["ID"] = rule["Id"]
     if "ExpirationInDays" in rule:

@@ -49,6 +49,5 @@ class ArticleExport(ChangePosting[ProductChange]):
 
     def finish(self, job: RunJob, state: dict[str, Any]) -> None:
         if state["left_out"]:
-            job.count(selected=state["left_out"], skipped=state["left_out"])
             job.message(MessageLevel.INFO, f"{state['left_out']} removed article(s) are not posted (xChange has no "
                                            "removal)")

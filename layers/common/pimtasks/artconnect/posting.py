@@ -99,7 +99,7 @@ class ChangePosting(ABC, Generic[ChangeT]):
         """The message of ``chunk``."""
 
     def left_out(self, change: ChangeT, *, delta: bool) -> bool:
-        """Whether ``change`` is counted (``state["left_out"]``) but not posted."""
+        """Whether ``change`` is counted (``state["left_out"]``, the run's ``skipped``) but not posted."""
         return False
 
     def finish(self, job: RunJob, state: dict[str, Any]) -> None:
@@ -129,6 +129,8 @@ class ChangePosting(ABC, Generic[ChangeT]):
         state["left_out"] += left_out
         if batch:
             self._post(job, state, batch)
+        if state["left_out"]:  # selected from the change feed, not posted: the run counts them as skipped
+            job.count(selected=state["left_out"], skipped=state["left_out"])
         self.finish(job, state)
         if state["chunk"] == 0:
             job.message(MessageLevel.INFO, f"No changed {self.WHAT}: nothing was posted")

@@ -85,6 +85,5 @@ class UserExport(ChangePosting[StoredChange]):
 
     def finish(self, job: RunJob, state: dict[str, Any]) -> None:
         if state["left_out"]:
-            job.count(selected=state["left_out"], skipped=state["left_out"])
             job.message(MessageLevel.INFO, f"{state['left_out']} removed user(s) are not posted: a full export lists "
                                            "the live users only")
