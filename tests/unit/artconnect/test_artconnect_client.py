@@ -105,6 +105,16 @@ def test_delete_of_unknown_message_is_a_refusal(hub: ArtConnectServer) -> None:
         client(hub).delete_message(ghost)
 
 
+def test_a_delete_sent_again_after_its_answer_was_lost_is_done(hub: ArtConnectServer) -> None:
+    listed = client(hub)
+    hub.add_message(INVOICE_SAMPLE.read_bytes())
+    entry = listed.get_available_messages("INVOIC")[0]
+    listed.get_message(entry)
+    hub.lose_answers["DeleteMessage"] = 1  # deleted; the answer never came: the client sends it again (false)
+    listed.delete_message(entry)
+    assert hub.state.deletes == {entry.msg_id: 1} and not hub.state.messages
+
+
 def test_post_message(hub: ArtConnectServer) -> None:
     props = MessageProperties(msg_id="run-1-0001", msg_date_time="2026-12-02T10:00:00", msg_format="ETIM",
                               msg_version="2.0", msg_type="PRICAT")

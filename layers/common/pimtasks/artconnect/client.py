@@ -5,9 +5,11 @@
 - Faults raise ``ArtConnectFault`` naming the operation and the fault string (``ArtConnectAuthError`` for
   refused credentials); connection errors and 502/503/504 are retried with backoff, then
   ``ArtConnectUnavailableError``. One keep-alive connection pool per client.
-- A ``PostMessage`` sent again (its first answer was lost, or the caller says an earlier invocation may have sent
-  it) that the hub answers with ``MessageResult`` false is a duplicate the hub recognised by its MsgId (the WSDL:
-  the MsgId lets the receiver check "of betreffende bericht al eens eerder is aangeleverd"), not a refusal.
+- A ``DeleteMessage`` sent again after a lost answer that the hub answers ``MessageResult`` false was done by the
+  first one. A ``PostMessage`` sent again (its first answer was lost, or the caller says an earlier invocation may
+  have sent it) that the hub answers with ``MessageResult`` false is a duplicate the hub recognised by its MsgId
+  (the WSDL: the MsgId lets the receiver check "of betreffende bericht al eens eerder is aangeleverd"), not a
+  refusal.
 """
 
 from __future__ import annotations
@@ -75,9 +77,15 @@ class MessageServiceClient:
         return read_message("GetMessage", answer)
 
     def delete_message(self, properties: MessageProperties) -> None:
-        answer = self._call("DeleteMessage", message_request(
+        """Acknowledge a fetched message. ``MessageResult`` false to a delete sent again (the first answer was lost)
+        means the first one did it: the message is gone, as wanted."""
+        answer, resent = self._exchange("DeleteMessage", message_request(
             msg_id=properties.msg_id, msg_format=properties.msg_format, msg_version=properties.msg_version))
-        read_result("DeleteMessage", answer)
+        try:
+            read_result("DeleteMessage", answer)
+        except ArtConnectRefused:
+            if not resent:
+                raise
 
     def post_message(self, *, properties: MessageProperties, content: str, maybe_known: bool = False) -> bool:
         """Offer a message; its ``msg_id`` is the client's and lets the hub recognise a repeat.
