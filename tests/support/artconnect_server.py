@@ -15,6 +15,9 @@ What it models:
   ``detail/FaultError{FaultCode, FaultDetails{ErrorCode, Message}, FaultString}``; injected faults per operation;
 - children qualified WCF-style in answers (``qualified``), a list that ignores ``MsgType`` (``filters_types``), a
   fixed latency per request;
+- duplicate detection on PostMessage: a MsgId posted again is kept once and answered ``MessageResult`` true, or
+  false (``refuses_duplicates``, as a hub that reports the repeat); answers lost after the hub took the message
+  (``lose_answers``: the connection closes without one, as a dying proxy or network does);
 - counts of every GetMessage and DeleteMessage per MsgId, the posted messages and the MsgIds posted again.
 """
 
@@ -174,7 +177,8 @@ class ArtConnectServer:
     """``with ArtConnectServer() as hub: hub.url ...``"""
 
     def __init__(self, *, latency_seconds: float = 0.0, fault_style: FaultStyle = "soap", qualified: bool = False,
-                 require_digest: bool = False, clock_skew_seconds: int = 300, filters_types: bool = True) -> None:
+                 require_digest: bool = False, clock_skew_seconds: int = 300, filters_types: bool = True,
+                 refuses_duplicates: bool = False) -> None:
         self.spec = load_spec()
         self.state = HubState()
         self.latency_seconds = latency_seconds
@@ -183,6 +187,9 @@ class ArtConnectServer:
         self.require_digest = require_digest
         self.filters_types = filters_types
         """False: GetAvailableMessages lists every type whatever MsgType asks (as some hubs do)."""
+        self.refuses_duplicates = refuses_duplicates
+        self.lose_answers: Counter[str] = Counter()
+        """Operation -> how many of its next answers are lost (handled, then the connection closes)."""
         self.clock_skew = dt.timedelta(seconds=clock_skew_seconds)
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
@@ -215,6 +222,15 @@ class ArtConnectServer:
             self.state.injected.append(Injected(operation, fault_string, msg_id, times, error_code))
 
     # --- handling -----------------------------------------------------------------------------
+    def lose_answer(self, action: str) -> bool:
+        """Whether the answer to this request is lost (``lose_answers``), counting it down."""
+        operation = self.spec.actions.get(action.strip('"'), "")
+        with self._lock:
+            if self.lose_answers[operation] <= 0:
+                return False
+            self.lose_answers[operation] -= 1
+            return True
+
     def handle(self, action: str, raw: bytes) -> tuple[int, bytes]:
         try:
             envelope = ElementTree.fromstring(raw)
@@ -342,7 +358,8 @@ class ArtConnectServer:
             else:
                 self.state.posted.append(posted)
             result = Element(f"{{{ns}}}MessageResponse")
-            SubElement(result, self._name("MessageResult")).text = "true"
+            refused = duplicate and self.refuses_duplicates
+            SubElement(result, self._name("MessageResult")).text = "false" if refused else "true"
         return self._envelope(result, compressed=header_info)
 
     def _name(self, local: str) -> str:
@@ -418,7 +435,11 @@ def _handler_for(server: ArtConnectServer) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             if server.latency_seconds:
                 time.sleep(server.latency_seconds)
-            status, body = server.handle(self.headers.get("SOAPAction") or "", raw)
+            action = self.headers.get("SOAPAction") or ""
+            status, body = server.handle(action, raw)
+            if server.lose_answer(action):
+                self.close_connection = True
+                return
             self.send_response(status)
             self.send_header("Content-Type", "text/xml; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))

@@ -141,11 +141,12 @@ class DiesAfterPosting:
         self._client = client
         self._left = n
 
-    def post_message(self, *, properties: MessageProperties, content: str) -> None:
-        self._client.post_message(properties=properties, content=content)
+    def post_message(self, *, properties: MessageProperties, content: str, maybe_known: bool = False) -> bool:
+        taken: bool = self._client.post_message(properties=properties, content=content, maybe_known=maybe_known)
         self._left -= 1
         if self._left == 0:
             raise KeyboardInterrupt("the invocation died here")
+        return taken
 
 
 @contextmanager

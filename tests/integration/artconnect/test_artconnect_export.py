@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 from pimtasks.catalog.models import Product
 from pimtasks.domain.run import RunStatus
 from pimtasks.domain.task_types import ImportTarget
 
-from tests.integration.artconnect.harness import ENV, ArtConnectTasks
+from tests.integration.artconnect.harness import ENV, ArtConnectTasks, artconnect_tasks
 
 SCHEMA = Path("/work/shared/specs/etim-xchange/ETIM-xChange_Schema_V2.0-2025-11-27.json")
 
@@ -77,3 +78,18 @@ def test_a_retry_after_a_crash_posts_nothing_twice(artconnect: ArtConnectTasks) 
     assert [p["MsgId"] for p in artconnect.hub.state.posted] == [f"PIM-{run.run_id}-{n:05d}" for n in (1, 2, 3)]
     assert artconnect.hub.state.duplicates == {f"PIM-{run.run_id}-00002": 1}
     assert [articles(d) for d in documents(artconnect)] == [["A-0000", "A-0001"], ["A-0002", "A-0003"], ["A-0004"]]
+
+
+def test_a_retry_after_a_crash_goes_on_when_the_hub_refuses_the_repeat(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A hub whose duplicate detection answers MessageResult false to the repeated MsgId: the chunk is on the hub, so
+    # the run goes on (failing would make the next run post the first chunks again under new MsgIds).
+    with artconnect_tasks(monkeypatch, refuses_duplicates=True) as artconnect:
+        artconnect.put_products([product(n) for n in range(5)])
+        task = artconnect.create_task("export_artconnect", articles_per_message=2)
+        _crashed, run = artconnect.crash_and_retry(task, dies_after=2)
+        assert run.status is RunStatus.SUCCEEDED and run.counts.written == 5
+        assert artconnect.hub.state.duplicates == {f"PIM-{run.run_id}-00002": 1}
+        assert [articles(d) for d in documents(artconnect)] == [["A-0000", "A-0001"], ["A-0002", "A-0003"], ["A-0004"]]
+        assert (f"Message PIM-{run.run_id}-00002: 2 article(s) posted (A-0002 .. A-0003) before; the hub already had "
+                "it (a repeat, MessageResult false)") in [m.text for m in run.messages]
+        assert all(p["MsgDateTime"].endswith("Z") for p in artconnect.hub.state.posted)

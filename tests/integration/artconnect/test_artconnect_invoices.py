@@ -35,7 +35,8 @@ def test_a_whole_run(artconnect: ArtConnectTasks) -> None:
         "zip": INVOICE_SAMPLE.read_bytes(),
     }
     invoices = {name: hub.add_message(data, encoding=name) for name, data in documents.items()}  # type: ignore[arg-type]
-    malformed = hub.add_message(b"<Invoice>\n  <InvoiceNumber>9</InvoiceNumbr>\n</Invoice>")
+    malformed = hub.add_message(b"<Invoice>\n  <InvoiceNumber>9</InvoiceNumbr>\n</Invoice>",  # .NET's braced GUID
+                                msg_id="{1b9e2c4d-5f60-4a7b-8c9d-0e1f2a3b4c5d}")
     not_insbou = hub.add_message(b"<Order><OrderNumber>1</OrderNumber></Order>", encoding="base64")
     others = [hub.add_message(DESPATCH_SAMPLE.read_bytes(), msg_type="DESADV"),
               hub.add_message(b"<OrderResponse/>", msg_type="ORDRSP")]

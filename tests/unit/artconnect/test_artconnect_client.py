@@ -105,12 +105,43 @@ def test_delete_of_unknown_message_is_a_refusal(hub: ArtConnectServer) -> None:
         client(hub).delete_message(ghost)
 
 
+def test_a_delete_sent_again_after_its_answer_was_lost_is_done(hub: ArtConnectServer) -> None:
+    listed = client(hub)
+    hub.add_message(INVOICE_SAMPLE.read_bytes())
+    entry = listed.get_available_messages("INVOIC")[0]
+    listed.get_message(entry)
+    hub.lose_answers["DeleteMessage"] = 1  # deleted; the answer never came: the client sends it again (false)
+    listed.delete_message(entry)
+    assert hub.state.deletes == {entry.msg_id: 1} and not hub.state.messages
+
+
 def test_post_message(hub: ArtConnectServer) -> None:
     props = MessageProperties(msg_id="run-1-0001", msg_date_time="2026-12-02T10:00:00", msg_format="ETIM",
                               msg_version="2.0", msg_type="PRICAT")
     client(hub).post_message(properties=props, content='{"Products": []}')
     assert hub.state.posted == [{"MsgId": "run-1-0001", "MsgDateTime": "2026-12-02T10:00:00", "MsgFormat": "ETIM",
                                  "MsgVersion": "2.0", "MsgType": "PRICAT", "MsgContent": '{"Products": []}'}]
+
+
+def test_a_post_sent_again_after_its_answer_was_lost_is_taken_once(hub: ArtConnectServer) -> None:
+    hub.refuses_duplicates = True
+    hub.lose_answers["PostMessage"] = 1  # the hub took it; the answer never came: the client sends it again
+    props = MessageProperties(msg_id="run-1-0001", msg_date_time="2026-12-02T10:00:00Z", msg_format="ETIM",
+                              msg_version="2.0", msg_type="PRICAT")
+    assert client(hub).post_message(properties=props, content="e30=") is False  # the hub already had it
+    assert [posted["MsgId"] for posted in hub.state.posted] == ["run-1-0001"]
+    assert hub.state.duplicates == {"run-1-0001": 1}
+
+
+def test_a_refused_post_still_fails_unless_it_may_be_a_repeat(hub: ArtConnectServer) -> None:
+    hub.refuses_duplicates = True
+    props = MessageProperties(msg_id="run-1-0001", msg_date_time="2026-12-02T10:00:00Z", msg_format="ETIM",
+                              msg_version="2.0", msg_type="PRICAT")
+    service = client(hub)
+    assert service.post_message(properties=props, content="e30=") is True
+    with pytest.raises(ArtConnectFault, match="PostMessage failed: the hub answered MessageResult false"):
+        service.post_message(properties=props, content="e30=")
+    assert service.post_message(properties=props, content="e30=", maybe_known=True) is False
 
 
 def test_unreachable_hub() -> None:

@@ -16,7 +16,12 @@ from xml.etree.ElementTree import Element, ParseError, SubElement, register_name
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from pimtasks.artconnect.errors import ArtConnectAuthError, ArtConnectFault, ArtConnectProtocolError
+from pimtasks.artconnect.errors import (
+    ArtConnectAuthError,
+    ArtConnectFault,
+    ArtConnectProtocolError,
+    ArtConnectRefused,
+)
 from pimtasks.artconnect.security import WSSE, WSU
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -244,4 +249,4 @@ def read_result(operation: str, answer: Answer) -> None:
         return
     message = child(answer.body, "Message")
     said = child_text(message, "MsgContent") if message is not None else None
-    raise ArtConnectFault(operation=operation, fault_string=said or "the hub answered MessageResult false")
+    raise ArtConnectRefused(operation=operation, fault_string=said or "the hub answered MessageResult false")

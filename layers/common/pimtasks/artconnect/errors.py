@@ -24,6 +24,10 @@ class ArtConnectAuthError(ArtConnectFault):
     """The hub refused the credentials (a WS-Security fault, or HTTP 401/403)."""
 
 
+class ArtConnectRefused(ArtConnectFault):
+    """The hub answered ``MessageResult`` false (no SOAP fault): it did not take the message or the delete."""
+
+
 class ArtConnectProtocolError(ArtConnectError):
     """The answer is not a MessageService answer (not XML, no envelope, an unexpected body)."""
 

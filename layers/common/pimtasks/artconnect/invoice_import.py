@@ -43,7 +43,8 @@ from pimtasks.services.invoice_checks import amount_checks, price_checks
 from pimtasks.services.invoice_ports import InvoiceStore, NetPrices, RawFiles
 from pimtasks.services.run_job import RunJob, WorkerFailure
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._{}-]")
+"""What a MsgId (any string of up to 50 characters) may keep in a key: a GUID also in .NET's braced form."""
 _XML = "application/xml"
 
 

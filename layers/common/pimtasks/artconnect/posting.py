@@ -6,9 +6,12 @@ chunks of ``per_message`` entries; each chunk becomes one message whose MsgId is
 (``PIM-<run id>-<nnnnn>``), and the checkpoint (the position after the chunk, the chunk number, the subclass's
 tallies) is saved after every posted message. So an invocation that dies after a post and before its checkpoint
 posts that chunk again under the same MsgId: the hub sees a duplicate (the protocol's duplicate detection), never a
-second message. A subclass says what it lists, which entries it leaves out (counted, never posted) and what a
-chunk's document is; the content is the document's compact UTF-8 JSON, base64 (the WSDL: XML messages go escaped,
-other content base64).
+second message. The checkpoint also names the chunk being posted (``posting``, saved before the post), so the
+invocation that posts it again knows the hub may hold it: a hub whose duplicate detection answers ``MessageResult``
+false to the repeat has it already, and the run goes on instead of failing (a failed run would make the next one
+post the whole window again under new MsgIds). A subclass says what it lists, which entries it leaves out (counted,
+never posted) and what a chunk's document is; the content is the document's compact UTF-8 JSON, base64 (the WSDL:
+XML messages go escaped, other content base64).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from pimtasks.services.run_job import RunJob, WorkerFailure
 
 
 class MessagePoster(Protocol):
-    def post_message(self, *, properties: MessageProperties, content: str) -> None: ...
+    def post_message(self, *, properties: MessageProperties, content: str, maybe_known: bool = False) -> bool: ...
 
 
 class Positioned(Protocol):
@@ -139,16 +142,23 @@ class ChangePosting(ABC, Generic[ChangeT]):
         number = state["chunk"] + 1
         chunk = Chunk(entries=batch, number=number, msg_id=message_id(job.run.run_id, number), since=state["since"])
         message = self.outgoing(job, chunk)
-        properties = MessageProperties(msg_id=chunk.msg_id,
-                                       msg_date_time=job.run.created_at.strftime("%Y-%m-%dT%H:%M:%S"),
+        created = job.run.created_at.astimezone(dt.UTC)
+        properties = MessageProperties(msg_id=chunk.msg_id, msg_date_time=created.strftime("%Y-%m-%dT%H:%M:%SZ"),
                                        msg_format=self.MSG_FORMAT, msg_version=self.MSG_VERSION,
                                        msg_type=self._msg_type)
+        maybe_known = state.get("posting") == number  # an invocation that died may have posted it
+        if not maybe_known:
+            job.keep_alive({**state, "posting": number})
         try:
-            self._hub.post_message(properties=properties, content=message_content(message.document))
+            taken = self._hub.post_message(properties=properties, content=message_content(message.document),
+                                           maybe_known=maybe_known)
         except ArtConnectError as error:
             raise WorkerFailure(f"Art-Connect {error} (message {chunk.msg_id}, {len(batch)} {self.WHAT}; the "
                                 f"{self.WHAT} before it were posted)") from error
         job.count(**message.counts)
-        job.message(MessageLevel.INFO, f"Message {chunk.msg_id}: {message.summary}")
+        job.message(MessageLevel.INFO, f"Message {chunk.msg_id}: {message.summary}" if taken else
+                    f"Message {chunk.msg_id}: {message.summary} before; the hub already had it (a repeat, "
+                    "MessageResult false)")
+        state["posting"] = number
         state.update(after=batch[-1].position, chunk=number)
         job.keep_alive(dict(state))
