@@ -175,8 +175,19 @@ class MagentoClient:
 
     # --- the endpoints --------------------------------------------------------------------------
     def store_views(self) -> list[Mapping[str, Any]]:
-        """``GET /V1/store/storeViews``: every store view with its ``code`` (also the first sign of life)."""
-        views = self.call("GET", "/V1/store/storeViews", kind="probe")
+        """``GET /V1/store/storeViews``: every store view with its ``code`` (also the first sign of life).
+
+        Every Magento 2 admin REST API has this route, so a 404 (even a JSON one such as Magento's own "Request
+        does not match any route." for a base URL with a path too many, like ``…/rest/V1``) says the base URL
+        is not the shop's REST root."""
+        try:
+            views = self.call("GET", "/V1/store/storeViews", kind="probe")
+        except MagentoRequestError as error:
+            if error.status != 404:
+                raise
+            raise NotMagentoError(f"{self.base_url} does not answer as a Magento REST API: GET "
+                                  f"{self.url('/V1/store/storeViews')} gave HTTP 404 ({error.message}); "
+                                  f"check base_url") from error
         if not isinstance(views, list):
             raise NotMagentoError(f"{self.base_url} does not answer as a Magento REST API: GET "
                                   f"{self.url('/V1/store/storeViews')} gave no list of store views")
