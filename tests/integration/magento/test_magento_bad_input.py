@@ -115,6 +115,7 @@ def test_oauth1_signed_requests_when_the_shop_does_not_take_integration_tokens_a
     magento.put_products([product(1)])
     bearer = magento.run(magento.create_task())
     assert bearer.status is RunStatus.FAILED and "HTTP 401" in (bearer.error or "")
+    assert "enable_integration_as_bearer on, else set oauth1" in (bearer.error or "")
 
     signed = magento.run(magento.create_task(oauth1={"consumer_key": "ck", "consumer_secret": "cs",
                                                      "access_token_secret": "ts"}))

@@ -317,8 +317,12 @@ class MagentoClient:
         # Magento answers a wrong or revoked token and a token whose integration lacks the ACL resource alike:
         # 401 "The consumer isn't authorized to access %resources."
         detail = magento_message(_json(response)) or (response.reason or "Unauthorized")
+        hint = ""
+        if isinstance(self.auth, BearerToken):  # the likeliest cause when the token itself is right
+            hint = ("; since Magento 2.4.4 an integration token is taken as Bearer only with "
+                    "oauth/consumer/enable_integration_as_bearer on, else set oauth1")
         return MagentoAuthError(f"Magento at {self.base_url} refused {self.auth.description}: {detail} (HTTP 401: "
-                                f"the credentials are wrong or revoked, or may not use this resource)")
+                                f"the credentials are wrong or revoked, or may not use this resource{hint})")
 
     def _fetch_admin_token(self, username: str, password: str) -> str:
         try:
