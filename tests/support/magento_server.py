@@ -172,6 +172,14 @@ class MagentoServer:
         with self._lock:
             self._consume()
 
+    def forget_bulks(self) -> None:
+        """Delete every bulk with its operations, as Magento's cron does once a bulk is older than
+        ``system/bulk/lifetime`` (60 days by default), or as a restored shop database has: the status routes then
+        answer 404 "Bulk uuid %bulkUuid not exist"."""
+        with self._lock:
+            self.state.bulks.clear()
+            self.state.queue.clear()
+
     # --- what the shop holds ---------------------------------------------------------------------
     def product(self, sku: str, store: str = "all") -> dict[str, Any] | None:
         """The product as a store view shows it (global values with the store view's own on top)."""

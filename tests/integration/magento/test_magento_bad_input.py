@@ -3,6 +3,7 @@ Magento does not have, rate limits; and the other ways of logging in (admin toke
 
 from __future__ import annotations
 
+import pytest
 from pimtasks.domain.run import RunStatus
 from pimtasks.magento.oauth1 import OAuth1Credentials
 
@@ -19,12 +20,19 @@ def test_a_refused_token_fails_the_run_naming_the_secret_and_the_base_url(magent
     assert magento.shop.requests("/async/") == []
 
 
-def test_a_base_url_that_is_not_a_magento_rest_api_fails_the_run_saying_so(magento: MagentoTasks) -> None:
+@pytest.mark.parametrize(("path", "said"), [
+    ("/not-the-shop", "/not-the-shop/rest/V1/store/storeViews"),  # no Magento there: an HTML 404
+    ("/rest/V1", "Request does not match any route."),  # a path too many: Magento's own JSON 404
+])
+def test_a_base_url_that_is_not_a_magento_rest_api_fails_the_run_saying_so(magento: MagentoTasks, path: str,
+                                                                           said: str) -> None:
     magento.put_products([product(1)])
-    run = magento.run(magento.create_task(base_url=magento.shop.url + "/not-the-shop"))
+    run = magento.run(magento.create_task(base_url=magento.shop.url + path))
+    # the run fails at the first request (not with per-SKU "no attribute" messages or bulk errors)
     assert run.status is RunStatus.FAILED
     assert "does not answer as a Magento REST API" in (run.error or "")
-    assert "/not-the-shop/rest/V1/store/storeViews" in (run.error or "")
+    assert said in (run.error or "")
+    assert magento.shop.requests("/async/") == []
 
 
 def test_a_store_view_the_shop_does_not_have_fails_the_run_naming_it(magento: MagentoTasks) -> None:
@@ -107,6 +115,7 @@ def test_oauth1_signed_requests_when_the_shop_does_not_take_integration_tokens_a
     magento.put_products([product(1)])
     bearer = magento.run(magento.create_task())
     assert bearer.status is RunStatus.FAILED and "HTTP 401" in (bearer.error or "")
+    assert "enable_integration_as_bearer on, else set oauth1" in (bearer.error or "")
 
     signed = magento.run(magento.create_task(oauth1={"consumer_key": "ck", "consumer_secret": "cs",
                                                      "access_token_secret": "ts"}))

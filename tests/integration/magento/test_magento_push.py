@@ -123,6 +123,31 @@ def test_a_stopped_consumer_ends_the_run_with_the_open_operations_and_the_next_r
     assert shop_view(magento, "P-0001", "nl")["name"] == "Product 1 NL"
 
 
+def test_a_bulk_magento_no_longer_knows_is_sent_again_instead_of_failing_every_later_run(
+        magento: MagentoTasks) -> None:
+    # given a run that gave up waiting for a stopped consumer, and a shop that then forgot the bulk (bulk lifetime)
+    magento.put_products([product(n) for n in range(2)])
+    magento.shop.set_consumer("stopped")
+    task = magento.create_task(open_operations_minutes=1)
+    assert magento.run(task).status is RunStatus.FAILED
+    magento.shop.forget_bulks()
+    magento.shop.set_consumer("on_poll")
+
+    # when the task runs again, its SKUs are named as unknown and marked to be sent again
+    again = magento.run(task)
+    assert again.status is RunStatus.FAILED, again.messages
+    texts = [m.text for m in again.messages]
+    assert any(t.startswith("SKU P-0001, sent by an earlier run, global values") and "no longer knows bulk" in t
+               for t in texts), texts
+    assert "Operations sent by earlier runs, finished now: succeeded 0, failed 2" in texts
+
+    # and the run after that pushes them and goes on to the store views
+    third = magento.run(task)
+    assert third.status is RunStatus.SUCCEEDED, third.messages
+    assert shop_view(magento, "P-0001", "nl")["name"] == "Product 1 NL"
+    assert magento.bulk_items_sent() == 2 + 2 + 3 * 2
+
+
 def test_polling_goes_on_in_a_continuation(magento: MagentoTasks) -> None:
     # given a consumer that applies the queue only every third status poll, and time for a few safe points only
     magento.put_products([product(n) for n in range(6)])

@@ -20,6 +20,8 @@ from pimtasks.magento.oauth1 import (
     ("No %2 here", ["a"], "No %2 here"),
     ("Access to %resources", [{"resources": "Magento_Catalog::products"}], "Access to Magento_Catalog::products"),
     ("Plain", None, "Plain"),
+    ('"%1" must be unique in %store', {"0": "url_key", "store": "nl"}, '"url_key" must be unique in nl'),
+    ("%2 after %1", {"1": "b", "0": "a"}, "b after a"),
 ])
 def test_placeholders_are_filled_from_the_parameters(message: str, parameters: object, expected: str) -> None:
     assert fill_placeholders(message, parameters) == expected

@@ -175,8 +175,19 @@ class MagentoClient:
 
     # --- the endpoints --------------------------------------------------------------------------
     def store_views(self) -> list[Mapping[str, Any]]:
-        """``GET /V1/store/storeViews``: every store view with its ``code`` (also the first sign of life)."""
-        views = self.call("GET", "/V1/store/storeViews", kind="probe")
+        """``GET /V1/store/storeViews``: every store view with its ``code`` (also the first sign of life).
+
+        Every Magento 2 admin REST API has this route, so a 404 (even a JSON one such as Magento's own "Request
+        does not match any route." for a base URL with a path too many, like ``…/rest/V1``) says the base URL
+        is not the shop's REST root."""
+        try:
+            views = self.call("GET", "/V1/store/storeViews", kind="probe")
+        except MagentoRequestError as error:
+            if error.status != 404:
+                raise
+            raise NotMagentoError(f"{self.base_url} does not answer as a Magento REST API: GET "
+                                  f"{self.url('/V1/store/storeViews')} gave HTTP 404 ({error.message}); "
+                                  f"check base_url") from error
         if not isinstance(views, list):
             raise NotMagentoError(f"{self.base_url} does not answer as a Magento REST API: GET "
                                   f"{self.url('/V1/store/storeViews')} gave no list of store views")
@@ -306,8 +317,12 @@ class MagentoClient:
         # Magento answers a wrong or revoked token and a token whose integration lacks the ACL resource alike:
         # 401 "The consumer isn't authorized to access %resources."
         detail = magento_message(_json(response)) or (response.reason or "Unauthorized")
+        hint = ""
+        if isinstance(self.auth, BearerToken):  # the likeliest cause when the token itself is right
+            hint = ("; since Magento 2.4.4 an integration token is taken as Bearer only with "
+                    "oauth/consumer/enable_integration_as_bearer on, else set oauth1")
         return MagentoAuthError(f"Magento at {self.base_url} refused {self.auth.description}: {detail} (HTTP 401: "
-                                f"the credentials are wrong or revoked, or may not use this resource)")
+                                f"the credentials are wrong or revoked, or may not use this resource{hint})")
 
     def _fetch_admin_token(self, username: str, password: str) -> str:
         try:

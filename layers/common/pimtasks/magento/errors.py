@@ -16,11 +16,13 @@ _PLACEHOLDER = re.compile(r"%(\d+|[A-Za-z_][A-Za-z0-9_]*)")
 
 def fill_placeholders(message: str, parameters: Any) -> str:
     """``message`` with ``%1``.. taken from a list of ``parameters`` and ``%name`` from an object (a list of
-    objects, as the Swagger describes it, supplies both)."""
+    objects, as the Swagger describes it, supplies both). As Magento's placeholder renderer does, an object's
+    numeric key ``n`` is ``%<n+1>``: PHP writes an argument array that is not a plain list, such as
+    ``[0 => 'url_key', 'store' => 'nl']``, as the object ``{"0": "url_key", "store": "nl"}``."""
     positional: list[Any] = []
     named: dict[str, Any] = {}
     if isinstance(parameters, Mapping):
-        named = {str(key): value for key, value in parameters.items()}
+        named = {str(int(key) + 1) if str(key).isdigit() else str(key): value for key, value in parameters.items()}
     elif isinstance(parameters, list):
         positional = parameters
         for item in parameters:
@@ -31,6 +33,8 @@ def fill_placeholders(message: str, parameters: Any) -> str:
         token = match.group(1)
         if token.isdigit():
             index = int(token) - 1
+            if not positional and token in named:
+                return str(named[token])
             if 0 <= index < len(positional):
                 value = positional[index]
                 if isinstance(value, Mapping) and len(value) == 1:

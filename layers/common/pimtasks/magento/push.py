@@ -406,6 +406,9 @@ class MagentoPush:
             open_count = 0
             retry: list[tuple[OpenBulk, BulkEntry]] = []
             for bulk, status in zip(bulks, self._statuses(bulks), strict=True):
+                if status is None:
+                    self._forgotten(bulk)
+                    continue
                 pairs = pair_by_order(bulk.entries, status)
                 if pairs is None:
                     status = self._client.bulk_status(bulk.bulk_uuid, detailed=True)
@@ -429,9 +432,30 @@ class MagentoPush:
             self._checkpoint()
             self._clock.sleep(next(delays, self._poll_delays[-1]))
 
-    def _statuses(self, bulks: list[OpenBulk]) -> list[BulkStatus]:
+    def _statuses(self, bulks: list[OpenBulk]) -> list[BulkStatus | None]:
+        """Each bulk's status; None for a bulk Magento answers 404 for ("Bulk uuid %bulkUuid not exist")."""
         assert self._executor is not None
-        return list(self._executor.map(self._client.bulk_status, [bulk.bulk_uuid for bulk in bulks]))
+        return list(self._executor.map(self._bulk_status, [bulk.bulk_uuid for bulk in bulks]))
+
+    def _bulk_status(self, bulk_uuid: str) -> BulkStatus | None:
+        try:
+            return self._client.bulk_status(bulk_uuid)
+        except MagentoRequestError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def _forgotten(self, bulk: OpenBulk) -> None:
+        """A bulk Magento no longer knows (its cron deletes bulks older than ``system/bulk/lifetime``, 60 days by
+        default, and a restored shop database lacks newer ones): nothing tells whether its items were applied, so
+        each counts as failed and is sent again next run, instead of every later run failing on the 404."""
+        earlier = bulk.run_id != self._run_id
+        for entry in bulk.entries:
+            if entry.accepted:
+                self._pending.pop((entry.sku, bulk.scope), None)
+                self._fail(entry.sku, bulk.scope, f"Magento no longer knows bulk {bulk.bulk_uuid} (HTTP 404), so "
+                           "whether it was applied is unknown: sent again next run", earlier=earlier)
+        self._state.remove_bulk(environment=self._environment, task_id=self._task_id, bulk=bulk)
 
     def _settle(self, bulk: OpenBulk, pairs: list[OperationStatus | None]) -> list[tuple[OpenBulk, BulkEntry]]:
         """Record the outcome of every queued item of a finished bulk; the retriable ones to try once more."""
