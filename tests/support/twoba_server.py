@@ -59,6 +59,8 @@ class TwobaServer:
         """``selectionId`` -> the trade items (supplier GLN, item number) and products (manufacturer GLN, product
         number) it holds; an unknown selection holds nothing."""
         self.inject: deque[int] = deque()
+        self.retry_after = "0"
+        """``Retry-After`` of the injected 429/503 answers (seconds or an HTTP date)."""
         self.requests: list[str] = []
         self._tokens: dict[str, float] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -218,7 +220,7 @@ class TwobaServer:
                 if server.inject:
                     status = server.inject.popleft()
                     self._send(status, {"title": "Too Many Requests" if status == 429 else "Service Unavailable",
-                                        "status": status}, problem=True, headers={"Retry-After": "0"})
+                                        "status": status}, problem=True, headers={"Retry-After": server.retry_after})
                     return
                 token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
                 if server._tokens.get(token, 0) < time.monotonic():
