@@ -85,6 +85,15 @@ def test_wrong_credentials_name_the_token_url_and_invalid_client(server: TwobaSe
         scan(client(server, secret="wrong"), 10)
 
 
+def test_a_basic_only_server_gets_the_secret_form_urlencoded(server: TwobaServer) -> None:
+    """RFC 6749 §2.3.1: id and secret are form-urlencoded in the Basic header; the server decodes them."""
+    server.basic_only = True
+    server.client_secret = "s3cr/t+x y%:z"
+    api = client(server, secret="s3cr/t+x y%:z")
+    assert len(scan(api, 1000)) == 25
+    assert api.token_requests == 2  # the body first (invalid_client), then Basic
+
+
 def test_an_expired_token_is_fetched_again(server: TwobaServer) -> None:
     api = client(server)
     assert len(scan(api, 10)) == 25
