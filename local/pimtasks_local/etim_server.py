@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote_plus
 
 from werkzeug.wrappers import Request, Response
 
@@ -249,6 +249,7 @@ class FakeEtimApi:
         header = request.headers.get("Authorization", "")
         if header.startswith("Basic "):
             client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+            client_id, secret = unquote_plus(client_id), unquote_plus(secret)  # RFC 6749 §2.3.1: form-urlencoded
         account = self.accounts.get(client_id)
         if account is None or not secrets.compare_digest(account.secret, secret):
             return self._json({"error": "invalid_client"}, status=400)

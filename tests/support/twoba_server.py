@@ -27,7 +27,7 @@ import uuid
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 _TRADE_ITEM_FILTERS = frozenset({"cursor", "limit", "selectionId", "supplierIdGln", "mutationDateTime"})
 _PRODUCT_FILTERS = frozenset({"cursor", "limit", "selectionId", "manufacturerIdGln", "mutationDateTime"})
@@ -50,6 +50,8 @@ class TwobaServer:
         self.client_id = client_id
         self.client_secret = client_secret
         self.token_seconds = token_seconds
+        self.basic_only = False
+        """Refuse credentials in the body (``invalid_client``): the server takes HTTP Basic only."""
         self.rows: dict[str, list[dict[str, Any]]] = {}
         """Rows per resource (``trade-items/bulk/details``); a row's ``_mutated`` (epoch seconds) is not served."""
         self.now = time.time()
@@ -59,6 +61,8 @@ class TwobaServer:
         """``selectionId`` -> the trade items (supplier GLN, item number) and products (manufacturer GLN, product
         number) it holds; an unknown selection holds nothing."""
         self.inject: deque[int] = deque()
+        self.retry_after = "0"
+        """``Retry-After`` of the injected 429/503 answers (seconds or an HTTP date)."""
         self.requests: list[str] = []
         self._tokens: dict[str, float] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -119,6 +123,9 @@ class TwobaServer:
         client_id, secret = form.get("client_id"), form.get("client_secret")
         if header and header.startswith("Basic "):
             client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+            client_id, secret = unquote_plus(client_id), unquote_plus(secret)  # RFC 6749 §2.3.1: form-urlencoded
+        elif self.basic_only:
+            client_id = None  # this server takes client_secret_basic only
         if form.get("grant_type") != "client_credentials":
             return 400, {"error": "unsupported_grant_type"}
         if client_id != self.client_id or secret != self.client_secret:
@@ -218,7 +225,7 @@ class TwobaServer:
                 if server.inject:
                     status = server.inject.popleft()
                     self._send(status, {"title": "Too Many Requests" if status == 429 else "Service Unavailable",
-                                        "status": status}, problem=True, headers={"Retry-After": "0"})
+                                        "status": status}, problem=True, headers={"Retry-After": server.retry_after})
                     return
                 token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
                 if server._tokens.get(token, 0) < time.monotonic():

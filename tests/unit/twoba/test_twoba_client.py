@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime as dt
+import email.utils
+from collections.abc import Callable, Iterator
 
 import pytest
 from pimtasks.clock import SystemClock
@@ -24,10 +26,10 @@ def server() -> Iterator[TwobaServer]:
         yield running
 
 
-def client(server: TwobaServer, secret: str = "secret") -> TwobaClient:
+def client(server: TwobaServer, secret: str = "secret",
+           sleep: Callable[[float], None] = lambda seconds: None) -> TwobaClient:
     return TwobaClient(api_url=server.url, token_url=f"{server.url}/connect/token", client_id="client",
-                       client_secret=secret, clock=SystemClock(), sleep=lambda seconds: None,
-                       retry=RetryPolicy(max_attempts=3))
+                       client_secret=secret, clock=SystemClock(), sleep=sleep, retry=RetryPolicy(max_attempts=3))
 
 
 def scan(api: TwobaClient, limit: int) -> list[str]:
@@ -53,6 +55,18 @@ def test_429_and_503_are_retried(server: TwobaServer) -> None:
     assert len(scan(client(server), 1000)) == 25
 
 
+@pytest.mark.parametrize("retry_after", ["7", "date"])
+def test_a_503_waits_for_its_retry_after(server: TwobaServer, retry_after: str) -> None:
+    """RFC 9110 §10.2.3: a 503's ``Retry-After`` (seconds or an HTTP date) says how long the service is down."""
+    waits: list[float] = []
+    server.inject.append(503)
+    server.retry_after = (email.utils.format_datetime(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=9), usegmt=True)
+                          if retry_after == "date" else retry_after)
+    assert len(scan(client(server, sleep=waits.append), 1000)) == 25
+    assert len(waits) == 1
+    assert 6 <= waits[0] <= 9  # the server's word, not the 0.5 s first backoff
+
+
 def test_failing_past_the_retries_names_the_request(server: TwobaServer) -> None:
     server.inject.extend([503] * 5)
     with pytest.raises(TwobaCallError, match=r"GET /v1/trade-items/bulk/details\?supplierIdGln=8712345000004 "
@@ -69,6 +83,15 @@ def test_a_400_names_the_field_messages(server: TwobaServer) -> None:
 def test_wrong_credentials_name_the_token_url_and_invalid_client(server: TwobaServer) -> None:
     with pytest.raises(TwobaCredentialsError, match=rf"{server.url}/connect/token refused .*invalid_client"):
         scan(client(server, secret="wrong"), 10)
+
+
+def test_a_basic_only_server_gets_the_secret_form_urlencoded(server: TwobaServer) -> None:
+    """RFC 6749 §2.3.1: id and secret are form-urlencoded in the Basic header; the server decodes them."""
+    server.basic_only = True
+    server.client_secret = "s3cr/t+x y%:z"
+    api = client(server, secret="s3cr/t+x y%:z")
+    assert len(scan(api, 1000)) == 25
+    assert api.token_requests == 2  # the body first (invalid_client), then Basic
 
 
 def test_an_expired_token_is_fetched_again(server: TwobaServer) -> None:

@@ -4,7 +4,9 @@ client-credentials token source, ``Retry-After``, and the text of an error answe
 **The token** (RFC 6749 §4.4): ``POST <token_url>`` form-encoded, ``grant_type=client_credentials`` and the scope,
 the credentials in the body (``client_secret_post``); a server that answers ``invalid_client`` to that is asked
 once more with HTTP Basic (``client_secret_basic``: both are in use, and which one a server takes is not
-announced). The token is cached until shortly before ``expires_in`` runs out (``margin_seconds``, at most a tenth
+announced; as RFC 6749 §2.3.1 says, the id and secret are form-urlencoded before they go into the Basic header,
+so a secret with ``+``, ``/``, ``%`` or ``:`` reaches a server that decodes them, IdentityServer among them,
+intact). The token is cached until shortly before ``expires_in`` runs out (``margin_seconds``, at most a tenth
 of its lifetime); ``invalidate()`` after a 401 makes the next ``bearer()`` fetch a fresh one. 429 (waiting for
 ``Retry-After``), 5xx and connection errors are retried within the caller's budget; any other refusal is
 final (``TokenRefused``: the caller words it for its run report).
@@ -17,6 +19,7 @@ import email.utils
 import json
 from collections.abc import Callable
 from typing import Any, Protocol
+from urllib.parse import quote_plus
 
 import requests  # type: ignore[import-untyped, unused-ignore]
 
@@ -115,7 +118,7 @@ class ClientCredentialsToken:
         form = {"grant_type": "client_credentials", "scope": self._scope}
         auth = None
         if self._use_basic:
-            auth = (self._client_id, self._client_secret)
+            auth = (_form_encoded(self._client_id), _form_encoded(self._client_secret))
         else:
             form.update(client_id=self._client_id, client_secret=self._client_secret)
         return self._session().post(self.token_url, data=form, auth=auth, timeout=self._timeout,
@@ -136,6 +139,11 @@ def _refusal(url: str, response: requests.Response, body: Any) -> TokenRefused:
         text = f"the token endpoint {url} answered {response.status_code} without an access token"
     return TokenRefused(text, url=url, status=response.status_code, code=code,
                         description=str(description) if description else None)
+
+
+def _form_encoded(value: str) -> str:
+    """``application/x-www-form-urlencoded`` (RFC 6749 Appendix B): what §2.3.1 puts into the Basic header."""
+    return quote_plus(value, safe="")
 
 
 def _lifetime(value: Any) -> float:

@@ -5,9 +5,11 @@
   HTTP Basic after ``invalid_client``; cached); fetched again once when a call answers 401 (it expired early or
   was revoked). A refused client is never retried: the run fails naming the token URL and ``invalid_client``.
 - **Calls**: ``GET <api>/v1/<resource>`` with ``cursor`` and ``limit``; the filters are the caller's and stay the
-  same for every page of a scan. 429 waits for ``Retry-After``; 5xx and connection errors back off exponentially;
-  both within ``max_attempts`` (bounded waits). Other 4xx fail at once with the RFC 9457 problem document's
-  title, detail and field messages (``errors{field: [messages]}``), naming the request.
+  same for every page of a scan. 429 and 503 wait for ``Retry-After`` (seconds or an HTTP date; RFC 9110 §10.2.3
+  gives it to 503 too: how long the service expects to be unavailable); other 5xx, a 429/503 without it and
+  connection errors back off exponentially; all within ``max_attempts`` (bounded waits). Other 4xx fail at once
+  with the RFC 9457 problem document's title, detail and field messages (``errors{field: [messages]}``), naming
+  the request.
 - **Shapes**: ``{data: [...], meta: {cursor, hasNext, ...}}``; unknown fields are ignored, a missing ``data`` list
   or ``meta.hasNext`` fails naming the request.
 """
@@ -42,6 +44,8 @@ SCOPES = ("read:tradeitems", "read:products")
 TOKEN_MARGIN_SECONDS = 30.0
 """A cached token is renewed this long before it expires (at most a tenth of its lifetime)."""
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+"""Answers whose ``Retry-After`` says when to try again (RFC 6585 §4, RFC 9110 §10.2.3)."""
 
 Params = Sequence[tuple[str, str]]
 
@@ -154,7 +158,7 @@ class TwobaClient:
             raise TwobaCallError(f"{text} (still failing after {attempt} attempts)", status=status,
                                  errors=problem_errors(response) if response is not None else None)
         wait = self._retry.delay(attempt - 1)
-        if response is not None and response.status_code == 429:
+        if response is not None and response.status_code in RETRY_AFTER_STATUSES:
             after = retry_after_seconds(response, now=self._clock.now())
             wait = wait if after is None else after
         self._sleep(min(wait, self._retry.max_delay_seconds))
