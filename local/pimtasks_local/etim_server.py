@@ -172,6 +172,9 @@ class FakeEtimApi:
     details_answered: int | None = None
     """Answer only this many classes of a ``Class/DetailsMany`` batch, silently (a server's unstated limit)."""
     content_type: str = "application/json; charset=utf-8"
+    unordered_arrays: bool = False
+    """Send a class's features and a feature's values in reverse ``orderNumber`` order (the document numbers
+    them but never promises the arrays' order)."""
     calls: Counter[str] = field(default_factory=Counter)
     _tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
     _faults: dict[str, list[Fault]] = field(default_factory=dict)
@@ -388,6 +391,8 @@ class FakeEtimApi:
             row["releases"] = list(cls.releases)
         if "Features" in fields:
             row["features"] = [self._class_feature(feature, language=language) for feature in cls.features]
+            if self.unordered_arrays:
+                row["features"].reverse()
         return row
 
     def _class_feature(self, feature: Any, *, language: str) -> dict[str, Any]:
@@ -406,6 +411,8 @@ class FakeEtimApi:
                           "description": self.model.values[code].descriptions.get(language), "orderNumber": order,
                           "changeCode": "Unchanged"}
                          for order, code in enumerate(feature.values, start=1)]
+        if self.unordered_arrays:
+            row["values"].reverse()
         return row
 
     def _details_many(self, body: dict[str, Any]) -> Response:

@@ -186,3 +186,21 @@ def test_the_token_url_is_the_auth_url_plus_connect_token_unless_given_whole() -
     assert token_url("https://etimauth.etim-international.com/") == \
         "https://etimauth.etim-international.com/connect/token"
     assert token_url("https://auth.example/connect/token") == "https://auth.example/connect/token"
+
+
+def test_features_and_values_are_kept_in_order_number_order_whatever_the_arrays_order(
+        api: tuple[FakeEtimApi, str]) -> None:
+    fake, url = api
+    fake.unordered_arrays = True
+    client = _client(url, StepClock())
+    page = client.search(kind=EtimKind.CLASS, release="ETIM-9.0", language="EN", search_filter=SearchFilter(),
+                         offset=0, size=1000)
+
+    classes = client.class_details(refs=page.classes[:10], language="EN")
+
+    with_values = [f for cls in classes for f in cls.features if len(f.values) > 1]
+    assert with_values, "the fake model has features with value lists"
+    for cls in classes:
+        assert [f.order for f in cls.features] == sorted(f.order for f in cls.features)
+    for feature in with_values:
+        assert [v.order for v in feature.values] == sorted(v.order for v in feature.values)

@@ -272,8 +272,17 @@ def class_of(wire: WireClass, *, language: str) -> EtimClass:
         "group": group["code"] if group else None, "releases": wire.get("releases") or [],
         "sectors": wire.get("sectors") or [], "descriptions": {language: wire.get("description")},
         "synonyms": {language: wire.get("synonyms") or []},
-        "features": [_class_feature(feature) for feature in wire.get("features") or []],
+        "features": _in_order([_class_feature(feature) for feature in wire.get("features") or []]),
     })
+
+
+def _in_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` by their ``orderNumber`` (stable; rows without one last, as sent).
+
+    The document numbers a class's features and a feature's values (``orderNumber``, "order number within this
+    class") but never says the arrays come in that order, so the order is taken from the numbers.
+    """
+    return sorted(rows, key=lambda row: (row["order"] is None, row["order"] or 0))
 
 
 def _class_feature(wire: WireClassFeature) -> dict[str, Any]:
@@ -282,5 +291,6 @@ def _class_feature(wire: WireClassFeature) -> dict[str, Any]:
         "code": wire["code"], "order": wire.get("orderNumber"), "type": wire.get("type"),
         "unit": unit["code"] if unit else None, "unit_imperial": imperial["code"] if imperial else None,
         "feature_group": wire.get("featureGroupCode") or (group.get("code") if group else None),
-        "values": [{"code": value["code"], "order": value.get("orderNumber")} for value in wire.get("values") or []],
+        "values": _in_order([{"code": value["code"], "order": value.get("orderNumber")}
+                             for value in wire.get("values") or []]),
     }
