@@ -115,6 +115,19 @@ def test_429_waits_for_retry_after_and_5xx_backs_off(api: tuple[FakeEtimApi, str
     assert fake.calls["Class/Search"] == 4
 
 
+def test_503_waits_for_its_retry_after_too(api: tuple[FakeEtimApi, str]) -> None:
+    # RFC 9110 §10.2.3: a 503's Retry-After says how long the service expects to be unavailable.
+    fake, url = api
+    clock = StepClock()
+    client = _client(url, clock)
+    fake.inject("Class/Search", 503, retry_after="7")
+
+    assert _classes(client) > 0
+
+    assert clock.slept == [7.0]
+    assert fake.calls["Class/Search"] == 2
+
+
 def test_5xx_past_the_budget_fails_naming_the_call(api: tuple[FakeEtimApi, str]) -> None:
     fake, url = api
     client = _client(url, StepClock())

@@ -5,8 +5,8 @@
   fetched again once when a call answers 401. A refused client is never retried: the run fails with "the
   ETIM API refused the client credentials (invalid_client)".
 - **Calls**: ``Accept: application/json`` (answers may still be labelled ``text/plain`` or ``text/json``: the
-  body is parsed as JSON whatever the label). 429 waits for ``Retry-After``; 5xx and connection errors back off
-  exponentially; both within ``max_attempts``. Other 4xx fail at once, naming the call.
+  body is parsed as JSON whatever the label). 429 and 503 wait for ``Retry-After``; other 5xx, either without it and
+  connection errors back off exponentially; all within ``max_attempts``. Other 4xx fail at once, naming the call.
 - **Shapes**: see ``etim_wire``; a mismatch fails naming the call and the field.
 
 Implements ``services.etim_ports.EtimSource``; the session and the clock are injectable.
@@ -21,6 +21,7 @@ import requests  # type: ignore[import-untyped, unused-ignore]
 
 from pimtasks.adapters import etim_wire as wire
 from pimtasks.adapters.oauth2 import (
+    RETRY_AFTER_STATUSES,
     ClientCredentialsToken,
     TokenRefused,
     TokenUnavailable,
@@ -152,7 +153,7 @@ class EtimApiClient:
                                        "token was issued", status=status)
             if status == 429 or status >= 500:
                 last_problem = f"{status} {response.reason or ''}".strip()
-                wait = retry_after_seconds(response, now=self._clock.now()) if status == 429 else None
+                wait = retry_after_seconds(response, now=self._clock.now()) if status in RETRY_AFTER_STATUSES else None
                 self._wait(wait if wait is not None else self._backoff_seconds(attempt), attempt=attempt,
                            call=named, reason=last_problem)
                 continue

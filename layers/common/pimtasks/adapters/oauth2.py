@@ -179,6 +179,11 @@ class HasHeaders(Protocol):
     def headers(self) -> Any: ...
 
 
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+"""Answers whose ``Retry-After`` says when to try again (RFC 6585 §4; RFC 9110 §10.2.3 gives it to 503 too: how
+long the service expects to be unavailable)."""
+
+
 def retry_after_seconds(response: HasHeaders, *, now: dt.datetime) -> float | None:
     """``Retry-After`` in seconds (a number or an HTTP date), None when absent or unreadable."""
     value = response.headers.get("Retry-After")

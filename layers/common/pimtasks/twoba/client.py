@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 import requests  # type: ignore[import-untyped, unused-ignore]
 
 from pimtasks.adapters.oauth2 import (
+    RETRY_AFTER_STATUSES,
     ClientCredentialsToken,
     TokenRefused,
     TokenUnavailable,
@@ -44,8 +45,6 @@ SCOPES = ("read:tradeitems", "read:products")
 TOKEN_MARGIN_SECONDS = 30.0
 """A cached token is renewed this long before it expires (at most a tenth of its lifetime)."""
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
-RETRY_AFTER_STATUSES = frozenset({429, 503})
-"""Answers whose ``Retry-After`` says when to try again (RFC 6585 §4, RFC 9110 §10.2.3)."""
 
 Params = Sequence[tuple[str, str]]
 
