@@ -276,9 +276,6 @@ def test_a_selection_narrows_every_bulk_scan_to_its_items_and_products(twoba: Tw
     assert sum(map(len, received)) == len(server.requests)
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (audit 2026-12-03): a delta reads products/bulk/* with "
-                   "mutationDateTime, which leaves out a product that did not change, so a trade item new since the "
-                   "watermark that names such a product gets no brand, ETIM class, features or product texts")
 def test_a_new_item_of_an_unchanged_product_gets_that_products_data_on_a_delta(twoba: TwobaTasks) -> None:
     server = twoba.server
     server.now = 1_800_000_000.0
