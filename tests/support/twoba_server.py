@@ -10,8 +10,9 @@ parameter the resource does not declare is a 400, so a client sending one where 
 RFC 9457 problem documents (400 with ``errors{field: [messages]}``, 401, 403 for a supplier the client may not
 read), and injected 429 (with ``Retry-After``) / 503 answers. The single-product sub-resources
 ``products/{gln}/{number}/details|descriptions|etim-classifications`` answer from the same rows, nested as the
-spec nests them (200 with empty data for an unknown product: sub-resources never 404). ``meta`` carries ``hasPrev``/``prevCursor`` and a
-field of no spec (clients must ignore unknown fields), as rows may (a test puts them).
+spec nests them (200 with empty data for an unknown product: sub-resources never 404). ``meta`` carries
+``hasPrev``/``prevCursor`` and a field of no spec (clients must ignore unknown fields), as rows may (a test puts
+them).
 
 The server has its own clock (``now``, epoch seconds, moved by the test): it stamps every row put or mutated
 (the stamp is never served: bulk rows carry no mutation time) and is the ``Date`` of every answer.
