@@ -8,8 +8,11 @@ the filters each resource declares: ``supplierIdGln`` (trade items), ``manufactu
 ``TechnicalId``, 1-50 characters: the rows of the trade items and products of ``selections[id]``); a query
 parameter the resource does not declare is a 400, so a client sending one where the spec has none fails its test.
 RFC 9457 problem documents (400 with ``errors{field: [messages]}``, 401, 403 for a supplier the client may not
-read), and injected 429 (with ``Retry-After``) / 503 answers. ``meta`` carries ``hasPrev``/``prevCursor`` and a
-field of no spec (clients must ignore unknown fields), as rows may (a test puts them).
+read), and injected 429 (with ``Retry-After``) / 503 answers. The single-product sub-resources
+``products/{gln}/{number}/details|descriptions|etim-classifications`` answer from the same rows, nested as the
+spec nests them (200 with empty data for an unknown product: sub-resources never 404). ``meta`` carries
+``hasPrev``/``prevCursor`` and a field of no spec (clients must ignore unknown fields), as rows may (a test puts
+them).
 
 The server has its own clock (``now``, epoch seconds, moved by the test): it stamps every row put or mutated
 (the stamp is never served: bulk rows carry no mutation time) and is the ``Date`` of every answer.
@@ -27,7 +30,7 @@ import uuid
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote_plus, urlsplit
+from urllib.parse import parse_qs, unquote, unquote_plus, urlsplit
 
 _TRADE_ITEM_FILTERS = frozenset({"cursor", "limit", "selectionId", "supplierIdGln", "mutationDateTime"})
 _PRODUCT_FILTERS = frozenset({"cursor", "limit", "selectionId", "manufacturerIdGln", "mutationDateTime"})
@@ -41,6 +44,9 @@ BULK_PARAMETERS: dict[str, frozenset[str]] = {
     "products/bulk/lca-environmental": _PRODUCT_FILTERS | {"lifeCycleStage"},
 }
 """The query parameters of each bulk resource, as the Preview3 specs declare them (a unit test compares)."""
+SINGLE_PRODUCT_PARAMETERS: dict[str, frozenset[str]] = {
+    "details": frozenset(), "descriptions": frozenset({"language"}), "etim-classifications": frozenset()}
+"""The single-product sub-resources served (``products/{gln}/{number}/<name>``) and their query parameters."""
 
 
 class TwobaServer:
@@ -190,6 +196,37 @@ class TwobaServer:
             "prevCursor": str(max(0, start - limit)) if start > 0 else None, "limit": limit,
             "estimatedTotal": len(rows), "windowId": uuid.uuid4().hex}}
 
+    def _product_document(self, gln: str, number: str, sub: str,
+                          query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
+        """``products/{gln}/{number}/{details|descriptions|etim-classifications}`` from the bulk rows: the key at
+        the root, the component nested (classifications with their ``etimFeatures``); 200 with empty data for a
+        product without rows (sub-resources never 404), ``details`` null then."""
+        identity = {"manufacturerIdGln": gln, "manufacturerProductNumber": number}
+        if sub not in SINGLE_PRODUCT_PARAMETERS:
+            return 404, {"type": "about:blank", "title": "Not Found", "status": 404, "detail": f"No resource {sub}"}
+        undeclared = sorted(set(query) - SINGLE_PRODUCT_PARAMETERS[sub])
+        if undeclared:
+            return 400, {"type": "about:blank", "title": "Bad Request", "status": 400,
+                         "errors": {name: [f"{sub} has no parameter {name}."] for name in undeclared}}
+        rows = [{k: v for k, v in _public(row).items() if k not in identity}
+                for row in self.rows.get(f"products/bulk/{sub}", [])
+                if all(row.get(k) == v for k, v in identity.items())]
+        if sub == "details":
+            return 200, {"data": {**identity, "details": rows[0] if rows else None}}
+        if sub == "descriptions":
+            wanted = query.get("language")
+            return 200, {"data": {**identity, "descriptions": [r for r in rows if not wanted
+                                                               or r.get("descriptionLanguage") in wanted]}}
+        classes: dict[tuple[Any, Any], dict[str, Any]] = {}
+        for row in rows:
+            head = {k: row[k] for k in ("etimClassCode", "etimClassVersion", "etimReleaseVersion") if k in row}
+            cls = classes.setdefault((row.get("etimClassCode"), row.get("etimReleaseVersion")),
+                                     {**head, "etimFeatures": []})
+            feature = {k: v for k, v in row.items() if k not in head}
+            if feature.get("etimFeatureCode"):
+                cls["etimFeatures"].append(feature)
+        return 200, {"data": {**identity, "etimClassifications": list(classes.values())}}
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
@@ -231,7 +268,13 @@ class TwobaServer:
                 if server._tokens.get(token, 0) < time.monotonic():
                     self._send(401, {"title": "Unauthorized", "status": 401}, problem=True)
                     return
-                status, body = server._page(parts.path.removeprefix("/v1/"), parse_qs(parts.query))
+                resource = parts.path.removeprefix("/v1/")
+                segments = resource.split("/")
+                if len(segments) == 4 and segments[0] == "products" and segments[1] != "bulk":
+                    status, body = server._product_document(unquote(segments[1]), unquote(segments[2]),
+                                                            segments[3], parse_qs(parts.query))
+                else:
+                    status, body = server._page(resource, parse_qs(parts.query))
                 self._send(status, body, problem=status >= 400)
 
         return Handler

@@ -274,3 +274,34 @@ def test_a_selection_narrows_every_bulk_scan_to_its_items_and_products(twoba: Tw
     assert all(len(queries) == 1 for queries in received)  # one page each: the selection is small
     assert all(queries[0]["selectionId"] == ["SELECTION-2026 ø/1"] for queries in received)
     assert sum(map(len, received)) == len(server.requests)
+
+
+def test_a_new_item_of_an_unchanged_product_gets_that_products_data_on_a_delta(twoba: TwobaTasks) -> None:
+    server = twoba.server
+    server.now = 1_800_000_000.0
+    serve(server, SMALL, 4)
+    server.now += 60
+    task = twoba.create_task([SMALL], page_size=50)
+    assert twoba.run(task).status is RunStatus.SUCCEEDED
+
+    # when the supplier adds a trade item (another packaging, say) of product 1, which itself does not change
+    server.now += 100
+    new = f"{item_number(SMALL, 1)} / 10"
+    key = {"supplierIdGln": SMALL, "supplierItemNumber": new}
+    server.put(DETAILS, [{**key, "manufacturerIdGln": SMALL, "manufacturerProductNumber": product_number(1),
+                          "itemGtins": [gtin(50)], "itemStatus": "ACTIVE"}])
+    server.put(DESCRIPTIONS, [{**key, "descriptionLanguage": "nl-NL",
+                               "minimalItemDescription": "Buis ø1 \u2013 10 st"}])
+    server.put(ORDERING, [{**key, "orderUnit": "C62", "minimumOrderQuantity": 10}])
+    server.put(PRICINGS, [{**key, "priceUnit": "C62", "priceQuantity": 1, "currencyCode": "EUR",
+                           "grossListPrice": 12.5, "priceValidityDate": "2025-01-01"}])
+    second = twoba.run(task)
+
+    # then the new article holds product 1's data, as a full scan would have given it
+    assert second.status is RunStatus.SUCCEEDED, second.messages
+    sibling, added = twoba.product(item_number(SMALL, 1)), twoba.product(new)
+    assert sibling is not None and added is not None
+    assert added.brand == sibling.brand and added.brand is not None
+    assert added.etim_class == sibling.etim_class == "EC000042"
+    assert [(f.code, f.value) for f in added.features] == [(f.code, f.value) for f in sibling.features]
+    assert added.descriptions["en-GB"] == sibling.descriptions["en-GB"]

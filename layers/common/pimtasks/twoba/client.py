@@ -127,6 +127,16 @@ class TwobaClient:
         return Page(rows=rows, cursor=next_cursor if has_next else None, has_next=has_next,
                     server_time=_date_header(response))
 
+    def document(self, resource: str, *, params: Params = ()) -> dict[str, Any]:
+        """The ``data`` object of one single resource (``products/{gln}/{number}/details``...; the caller encodes
+        the path segments)."""
+        described = f"GET /v1/{resource}" + (f"?{urlencode(list(params))}" if params else "")
+        body = _json(self._get(f"{self._api}/{resource}", query=params, described=described), described)
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, dict):
+            raise TwobaShapeError(f"{described} answered without the documented data object")
+        return data
+
     def _get(self, url: str, *, query: Params, described: str) -> requests.Response:
         refreshed = False
         attempt = 0

@@ -33,6 +33,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from pimtasks.clock import Clock
 from pimtasks.domain.run import MessageLevel, RunStatus
@@ -85,6 +86,8 @@ class TwobaSource(Protocol):
     """What the import needs of the Product Data OpenAPI (``twoba.client.TwobaClient``)."""
 
     def page(self, resource: str, *, params: Params, cursor: str | None, limit: int) -> Page: ...
+
+    def document(self, resource: str, *, params: Params = ()) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -279,6 +282,8 @@ class TwobaImport:
     def _join(self, job: RunJob, point: Checkpoint, gln: str) -> None:
         rows = _group(self._state.staged(environment=job.task.environment, task_id=job.task.task_id,
                                          supplier_gln=gln))
+        if point.since:
+            self._read_unchanged_products(job, gln, rows)
         product_keys = set().union(*(rows[staged] for staged, _ in PRODUCT_ENDPOINTS))
         product_items = self._product_items(job, gln, rows, product_keys)
         item_products = {item: key for key, numbers in product_items.items() if key in product_keys
@@ -293,6 +298,40 @@ class TwobaImport:
                          f"supplier {gln}: {point.joined:,} of {len(items):,} trade items written")
             job.keep_alive(point.as_dict())
         self._remember(job, gln, point, product_items, rows)
+
+    def _read_unchanged_products(self, job: RunJob, gln: str, rows: dict[str, dict[str, Any]]) -> None:
+        """A delta's bulk product scans leave out the products that did not change, so a trade item that names a
+        product it did not name before (new since the watermark, or moved) would get none of its data: read
+        those products one by one (``products/{gln}/{number}/details``, ``descriptions``, ``etim-classifications``:
+        sub-resources answer 200 with empty data, never 404) into ``rows`` as the bulk rows would have been."""
+        named: dict[str, set[str]] = {}
+        for item, details in rows["details"].items():
+            key = product_key(details)
+            if key and key not in rows[PRODUCT_DETAILS] and key not in rows[ETIM_CLASSIFICATIONS] \
+                    and key not in rows[PRODUCT_DESCRIPTIONS]:
+                named.setdefault(key, set()).add(item)
+        if not named:
+            return
+        stored = self._state.lookups(environment=job.task.environment, task_id=job.task.task_id, supplier_gln=gln,
+                                     kind=PRODUCT, keys=sorted(named))
+        languages = [("language", language) for language in self._settings.languages]
+        for key in sorted(named):
+            if named[key] <= set(json.loads(stored.get(key, "[]"))):
+                continue  # its items had it before: the catalog holds its data
+            manufacturer, number = key.split("#", 1)
+            base = f"products/{quote(manufacturer, safe='')}/{quote(number, safe='')}"
+            identity = {"manufacturerIdGln": manufacturer, "manufacturerProductNumber": number}
+            details = self._source.document(f"{base}/details").get("details")
+            if isinstance(details, dict):
+                rows[PRODUCT_DETAILS][key] = {**details, **identity}
+            texts = self._source.document(f"{base}/descriptions", params=languages).get("descriptions") or []
+            described = {str(r.get("descriptionLanguage")): {**r, **identity} for r in texts if isinstance(r, dict)}
+            if described:
+                rows[PRODUCT_DESCRIPTIONS][key] = described
+            classes = self._source.document(f"{base}/etim-classifications").get("etimClassifications") or []
+            flat = [staged_row(ETIM_CLASSIFICATIONS, row) for row in _flat_classifications(classes, identity)]
+            if flat:
+                rows[ETIM_CLASSIFICATIONS][key] = flat
 
     def _product_items(self, job: RunJob, gln: str, rows: dict[str, dict[str, Any]],
                        product_keys: set[str]) -> dict[str, list[str]]:
@@ -440,6 +479,19 @@ def _product_rows(rows: dict[str, dict[str, Any]], key: str | None) -> ProductRo
     return ProductRows(details=rows[PRODUCT_DETAILS].get(key),
                        descriptions=tuple(rows[PRODUCT_DESCRIPTIONS].get(key, {}).values()),
                        classification=etim_classification(classification) if classification else None)
+
+
+def _flat_classifications(classes: Sequence[Any], identity: dict[str, str]) -> list[dict[str, Any]]:
+    """A product's nested ``etimClassifications[].etimFeatures[]`` as ``products/bulk/etim-classifications`` rows
+    (one per feature; a classification without features one row without ``etimFeatureCode``)."""
+    flat: list[dict[str, Any]] = []
+    for cls in classes:
+        if not isinstance(cls, dict):
+            continue
+        head = {**{k: v for k, v in cls.items() if k != "etimFeatures"}, **identity}
+        features = [f for f in cls.get("etimFeatures") or [] if isinstance(f, dict)]
+        flat += [{**head, **feature} for feature in features] or [head]
+    return flat
 
 
 def _group(pages: Any) -> dict[str, dict[str, Any]]:
