@@ -116,6 +116,35 @@ def test_the_gtin_rule_finds_the_article_of_an_item_whose_delta_brings_no_detail
     assert stored["descriptions"]["nl-NL"].startswith("Installatiebuis")  # the delta left them alone
 
 
+def test_a_gtin_with_a_wrong_check_digit_is_left_out_with_a_warning_and_the_item_imported(
+        server: TwobaServer) -> None:
+    # The specification asks only for 8-14 digits; the item's prices and texts are worth having without it.
+    state, catalog = MemoryTwobaState(), MemoryCatalog()
+    good = server.served("trade-items/bulk/details", A)[3]["itemGtins"][0]
+    bad = good[:-1] + str((int(good[-1]) + 1) % 10)
+    server.mutate("trade-items/bulk/details", "A 3/x", itemGtins=[bad])
+
+    status, run = run_import(server, state, catalog)
+
+    assert status is None and run.counts.created == 17 and run.counts.rejected == 0, texts(run)
+    stored = catalog.data("A 3/x")
+    assert stored is not None and stored.get("gtin") is None and stored["gross_price"] is not None
+    assert f"supplier {A}, item 'A 3/x': itemGtins '{bad}' is left out (gtin: wrong check digit" in texts(run)
+
+    # With the GTIN rule the number is still the article's, and a later delta without details finds it (another
+    # item's later change moves the watermark past the details row, which the inclusive boundary would re-serve).
+    server.now += 60
+    server.mutate(PRICINGS, "A 4/x", grossListPrice=55.5)
+    state, catalog = MemoryTwobaState(), MemoryCatalog()
+    status, run = run_import(server, state, catalog, article_number="gtin")
+    assert status is None and catalog.data(bad) is not None, texts(run)
+    server.now += 60
+    server.mutate(PRICINGS, "A 3/x", grossListPrice=66.5)
+    status, run = run_import(server, state, catalog, article_number="gtin")
+    assert status is None and run.counts.updated == 1, texts(run)
+    assert Decimal(catalog.data(bad)["gross_price"]) == Decimal("66.5")  # type: ignore[index]
+
+
 def test_a_supplier_failing_past_the_retries_keeps_its_watermark(server: TwobaServer) -> None:
     state, catalog = MemoryTwobaState(), MemoryCatalog()
     run_import(server, state, catalog)

@@ -57,6 +57,22 @@ def test_refused_items_name_supplier_item_and_field() -> None:
     assert error.value.value == "twelve"
 
 
+def test_gs1_numbers_with_a_wrong_check_digit_are_left_out_with_a_warning() -> None:
+    joined = trade_item_record(
+        supplier_gln=GLN, item_number="A/1 x", details={**DETAILS, "itemGtins": ["8712345000012"],
+                                                        "manufacturerIdGln": "8712345000005"},
+        descriptions=[], ordering=None, pricing_rows=[PRICE], rule=ArticleRule(ArticleNumberRule.SUPPLIER_ITEM_NUMBER),
+        today=TODAY, complete=True)
+    assert joined.product.gtin is None and joined.product.manufacturer_gln is None  # type: ignore[attr-defined]
+    assert joined.product.gross_price == Decimal("12.99")  # type: ignore[attr-defined]
+    assert not {"gtin", "manufacturer_gln"} & (joined.fields | joined.cleared)  # the catalog keeps what it held
+    assert joined.warnings == (
+        f"supplier {GLN}, item 'A/1 x': itemGtins '8712345000012' is left out (gtin: wrong check digit (the last "
+        "digit should be 1)); the item is imported without it",
+        f"supplier {GLN}, item 'A/1 x': manufacturerIdGln '8712345000005' is left out (manufacturer_gln: wrong check "
+        "digit (the last digit should be 4)); the item is imported without it")
+
+
 PRODUCT = ProductRows(
     details={"manufacturerIdGln": GLN, "manufacturerProductNumber": "MPN 1", "brandName": "Gé\u2013ø",
              "productValidityDate": "2025-01-01", "somethingNew": {"x": 1}},

@@ -377,6 +377,7 @@ class TwobaImport:
                                     keys=[i for i in batch if i not in rows["details"]]) if gtin_rule else {}
         described = self._described(job, gln, batch, rows=rows, products=products, complete=complete)
         records: list[MappedRecord] = []
+        articles_by_gtin: dict[str, str] = {}  # items whose GTIN is their article number though it was withheld
         rejected = 0
         for row, item in enumerate(batch, start=first_row):
             try:
@@ -392,6 +393,10 @@ class TwobaImport:
                 job.message(MessageLevel.ERROR, str(refused), file=f"2BA supplier {gln}", row=row,
                             column=refused.field, value=refused.value)
                 continue
+            for warning in joined.warnings:
+                job.message(MessageLevel.WARNING, warning, file=f"2BA supplier {gln}", row=row)
+            if gtin_rule and joined.warnings and rows["details"].get(item) is not None:
+                articles_by_gtin[item] = joined.product.article_number
             records.append(MappedRecord(file=f"2BA supplier {gln}", sheet=None, row=row, record=joined.product,
                                         key=joined.product.natural_key(), fields=joined.fields,
                                         cleared=joined.cleared))
@@ -404,8 +409,8 @@ class TwobaImport:
         rejected += len(outcome.refused)
         if gtin_rule:
             self._state.save_lookups(environment=environment, task_id=task_id, supplier_gln=gln, kind=ARTICLE, values={
-                r.record.supplier_item_number: r.record.article_number  # type: ignore[attr-defined]
-                for r in records if r.fields & {"gtin"}})
+                **{r.record.supplier_item_number: r.record.article_number  # type: ignore[attr-defined]
+                   for r in records if r.fields & {"gtin"}}, **articles_by_gtin})
         counts = point.counts
         counts.read += len(batch)
         counts.created += outcome.created

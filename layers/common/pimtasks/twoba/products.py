@@ -7,7 +7,9 @@ ETIM class, release and features are the item's.
 
 The article number follows the task's rule (the supplier's item number, the first GTIN, or a prefix followed by
 the item number); an item the catalog refuses (an item number over 35 characters, a price that is not a number)
-is rejected with a message naming the supplier, the item number, the field and its value.
+is rejected with a message naming the supplier, the item number, the field and its value. A GTIN or
+manufacturer GLN whose GS1 check digit is wrong does not cost the item: it is left out with a warning (the
+specification only asks for digits, and the item's prices and texts are still worth having).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from pimtasks.catalog.codes import GTIN_LENGTHS, gs1_problem
 from pimtasks.catalog.models import Product
 from pimtasks.domain.task_types import ArticleNumberRule
 from pimtasks.twoba.pricings import current_pricing, group_pricings
@@ -67,6 +70,8 @@ class JoinedItem:
     product: Product
     fields: frozenset[str]
     cleared: frozenset[str]
+    warnings: tuple[str, ...] = ()
+    """What was left out of the item, and why (a GS1 number with a wrong check digit)."""
 
 
 PRODUCT_DETAILS = "product-details"
@@ -222,14 +227,35 @@ def trade_item_record(*, supplier_gln: str, item_number: str, details: Mapping[s
                 values[ours], sources[ours] = classification[ours], theirs
     if values["descriptions"]:
         sources["descriptions"] = "minimalItemDescription" if own else "minimalProductDescription"
+    warnings, withheld = _withhold_bad_gs1_numbers(values, sources, where=where)
     joined = _validated(values, sources, where=where)
     answered = {"details": details is not None, "ordering": ordering is not None, "pricings": bool(pricings),
                 PRODUCT_DETAILS: product.details is not None, ETIM_CLASSIFICATIONS: classification is not None}
     cleared = {name for endpoint, names in ENDPOINT_FIELDS.items() if complete or answered.get(endpoint)
-               for name in names if name not in sources}
+               for name in names if name not in sources and name not in withheld}
     fields = {name for name in sources if name != "descriptions"}
     fields |= {f"descriptions.{language}" for language in values["descriptions"]}
-    return JoinedItem(product=joined, fields=frozenset(fields), cleared=frozenset(cleared))
+    return JoinedItem(product=joined, fields=frozenset(fields), cleared=frozenset(cleared), warnings=warnings)
+
+
+_GS1_FIELDS = {"gtin": (GTIN_LENGTHS, "GTIN"), "manufacturer_gln": ((13,), "GLN")}
+
+
+def _withhold_bad_gs1_numbers(values: dict[str, Any], sources: dict[str, str], *,
+                              where: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """Take a GTIN or manufacturer GLN the catalog would refuse out of ``values``: the warnings saying so, and
+    the fields withheld (neither set nor cleared, so what the catalog held stays)."""
+    warnings: list[str] = []
+    withheld: set[str] = set()
+    for name, (lengths, kind) in _GS1_FIELDS.items():
+        value = values.get(name)
+        problem = gs1_problem(value, lengths=lengths, name=kind) if isinstance(value, str) else None
+        if problem:
+            warnings.append(f"{where}: {sources[name]} {value!r} is left out ({name}: {problem}); "
+                            "the item is imported without it")
+            del values[name], sources[name]
+            withheld.add(name)
+    return tuple(warnings), frozenset(withheld)
 
 
 def _texts(rows: Iterable[Mapping[str, Any]], kind: str) -> dict[str, str]:
