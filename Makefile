@@ -14,8 +14,10 @@ PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --maxprocesses=4
 
 .PHONY: help run test unit integration e2e lint typecheck cfn-lint openapi bench deploy checkov clean browser \
 	screenshots console-deploy
-# The browser tests drive Debian's Chromium (browser downloads are impossible here); `make browser` installs it.
+# The browser tests drive Debian's Chromium and Firefox ESR (browser downloads are impossible here); `make browser`
+# installs them.
 CHROMIUM ?= /usr/bin/chromium
+FIREFOX ?= /usr/bin/firefox-esr
 
 help:
 	@echo "make run        start the local stack (emulator :4566, API :8080, FTPS :2121) with a demo environment;"
@@ -59,16 +61,19 @@ integration: $(STAMP)
 e2e: $(STAMP) browser
 	$(PYTEST) tests/e2e
 
-# Debian's Chromium for the browser tests, installed when missing and possible (root with apt-get); without it
-# the browser tests skip with the reason (and fail in CI).
+# Debian's Chromium and Firefox ESR for the browser tests, each installed when missing and possible (root with
+# apt-get); without one its browser tests skip with the reason (and fail in CI).
 browser:
-	@test -x $(CHROMIUM) || { \
+	@for pair in "$(CHROMIUM):chromium" "$(FIREFOX):firefox-esr"; do \
+	  path=$${pair%%:*}; package=$${pair##*:}; \
+	  test -x $$path || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing Debian's chromium for the browser tests"; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 \
-	    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } \
-	    || echo "chromium could not be installed: the browser tests will be skipped"; \
-	  else echo "no $(CHROMIUM) and no way to install it (needs root and apt-get): browser tests will be skipped"; fi; }
+	    echo "installing Debian's $$package for the browser tests"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$package >/dev/null 2>&1 \
+	    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$package >/dev/null; } \
+	    || echo "$$package could not be installed: its browser tests will be skipped"; \
+	  else echo "no $$path and no way to install it (needs root and apt-get): its browser tests will be skipped"; fi; }; \
+	done
 
 screenshots: $(STAMP) browser
 	PIMTASKS_SCREENSHOTS=docs/console $(BIN)/pytest -q tests/e2e/console/test_screenshots.py

@@ -4,17 +4,20 @@ One local stack and one browser for the whole browser suite; every test gets a f
 sessionStorage) signed in with the stack's admin key. The stack is the suite's own (not the other e2e tests'
 ``local_stack``), so its demo data is as ``make run`` seeds it: the demo upload creates its 24 conditions here.
 
-``make e2e`` installs Chromium from Debian when it is missing (``make browser``). Without it the suite is
-skipped with the reason, except in CI (``CI`` set), where a missing browser fails the run.
+``test_firefox.py`` checks the same console in Debian's Firefox ESR over WebDriver BiDi (``bidi.py``), with the
+same stack. ``make e2e`` installs Chromium and Firefox ESR from Debian when missing (``make browser``). Without
+one, its tests are skipped with the reason, except in CI (``CI`` set), where a missing browser fails the run.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, NoReturn
 
 import pytest
 from pimtasks_local.launcher import LaunchError, launched_stack
@@ -29,10 +32,21 @@ LAPTOP = {"width": 1366, "height": 900}
 WAIT_MS = 30_000
 
 
-def _browser_missing(reason: str) -> None:
+def _browser_missing(reason: str) -> NoReturn:
+    """Skip the browser test for ``reason``, or fail it in CI, which must run every browser test."""
     if os.environ.get("CI"):
-        pytest.fail(f"{reason}: CI must run the browser tests (make browser installs Chromium)")
+        pytest.fail(f"{reason}: CI must run the browser tests (make browser installs Chromium and Firefox ESR)")
     pytest.skip(reason)
+
+
+def require_browser(executable: Path, module: str, package: str) -> ModuleType:
+    """The ``module`` that drives the browser at ``executable``; skips (fails in CI) when either is missing."""
+    if not executable.exists():
+        _browser_missing(f"{executable} is not installed (make browser installs it)")
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        _browser_missing(f"{package} is not installed (requirements-dev.txt)")
 
 
 @pytest.fixture(scope="session")
@@ -48,14 +62,9 @@ def console_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSta
 @pytest.fixture(scope="session")
 def browser_context() -> Iterator[Any]:
     """One Chromium (a fresh, throw-away profile) for the whole suite."""
-    if not CHROMIUM.exists():
-        _browser_missing(f"{CHROMIUM} is not installed")
-    try:
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError:
-        _browser_missing("playwright is not installed (requirements-dev.txt)")
-    expect.set_options(timeout=WAIT_MS)
-    with tempfile.TemporaryDirectory(prefix="pimtasks-chromium-") as profile, sync_playwright() as playwright:
+    sync_api = require_browser(CHROMIUM, "playwright.sync_api", "playwright")
+    sync_api.expect.set_options(timeout=WAIT_MS)
+    with tempfile.TemporaryDirectory(prefix="pimtasks-chromium-") as profile, sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             profile, executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True, viewport=LAPTOP,
             locale="en-GB", timezone_id="Europe/Amsterdam", accept_downloads=False)
