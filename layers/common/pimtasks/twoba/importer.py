@@ -307,8 +307,7 @@ class TwobaImport:
         named: dict[str, set[str]] = {}
         for item, details in rows["details"].items():
             key = product_key(details)
-            if key and key not in rows[PRODUCT_DETAILS] and key not in rows[ETIM_CLASSIFICATIONS] \
-                    and key not in rows[PRODUCT_DESCRIPTIONS]:
+            if key and not any(key in rows[staged] for staged, _ in PRODUCT_ENDPOINTS):
                 named.setdefault(key, set()).add(item)
         if not named:
             return
@@ -377,7 +376,6 @@ class TwobaImport:
                                     keys=[i for i in batch if i not in rows["details"]]) if gtin_rule else {}
         described = self._described(job, gln, batch, rows=rows, products=products, complete=complete)
         records: list[MappedRecord] = []
-        articles_by_gtin: dict[str, str] = {}  # items whose GTIN is their article number though it was withheld
         rejected = 0
         for row, item in enumerate(batch, start=first_row):
             try:
@@ -395,8 +393,6 @@ class TwobaImport:
                 continue
             for warning in joined.warnings:
                 job.message(MessageLevel.WARNING, warning, file=f"2BA supplier {gln}", row=row)
-            if gtin_rule and joined.warnings and rows["details"].get(item) is not None:
-                articles_by_gtin[item] = joined.product.article_number
             records.append(MappedRecord(file=f"2BA supplier {gln}", sheet=None, row=row, record=joined.product,
                                         key=joined.product.natural_key(), fields=joined.fields,
                                         cleared=joined.cleared))
@@ -408,9 +404,11 @@ class TwobaImport:
                         row=record.row)
         rejected += len(outcome.refused)
         if gtin_rule:
+            # the items this scan brought details for: their article number is their (first) GTIN, whether or not
+            # the GTIN itself was fit for the catalog
             self._state.save_lookups(environment=environment, task_id=task_id, supplier_gln=gln, kind=ARTICLE, values={
-                **{r.record.supplier_item_number: r.record.article_number  # type: ignore[attr-defined]
-                   for r in records if r.fields & {"gtin"}}, **articles_by_gtin})
+                r.record.supplier_item_number: r.record.article_number  # type: ignore[attr-defined]
+                for r in records if rows["details"].get(r.record.supplier_item_number) is not None})  # type: ignore[attr-defined]
         counts = point.counts
         counts.read += len(batch)
         counts.created += outcome.created
